@@ -1,0 +1,42 @@
+"""Demo data for a fresh machine: one account per role, with passwords kept under var/."""
+
+import json
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+
+from tutor.accounts.models import Role, User
+from tutor.accounts.services import user_create
+
+DEMO_ACCOUNTS = (("learner", Role.LEARNER), ("educator", Role.EDUCATOR), ("admin", Role.ADMIN))
+
+
+def _passwords_file():
+    return settings.VAR_DIR / "demo-accounts.json"
+
+
+@transaction.atomic
+def demo_accounts_ensure() -> dict[str, str]:
+    """Create the demo accounts that are missing; return username → password for all.
+
+    Passwords are random per machine (never in the repository) and kept in
+    var/demo-accounts.json so the run command can print them every time.
+    """
+    path = _passwords_file()
+    known = json.loads(path.read_text()) if path.exists() else {}
+    for username, role in DEMO_ACCOUNTS:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            password = secrets.token_urlsafe(9)
+            user_create(username=username, password=password, email=f"{username}@example.com", role=role)
+            known[username] = password
+        elif username not in known:
+            # The account exists but its password was not made here: set a new known one.
+            password = secrets.token_urlsafe(9)
+            user.set_password(password)
+            user.save(update_fields=["password"])
+            known[username] = password
+    path.write_text(json.dumps(known, indent=2))
+    path.chmod(0o600)
+    return {username: known[username] for username, _ in DEMO_ACCOUNTS}

@@ -1,0 +1,220 @@
+"""Start Ramp on one machine, or run its tests, arranging the services it needs.
+
+    python -m tutor.launch run [--port 8000]   # what `make run` does
+    python -m tutor.launch test [PYTEST ARGS]   # what `make test` does
+
+`run` migrates, loads the demo data (seed ramps, demo accounts), makes sure a broker is
+there (REDIS_URL if set; else Redis on 127.0.0.1:6379; else it starts redis-server,
+installing it from Debian's packages if it can; else a filesystem broker, and says so),
+starts a Celery worker per queue and the web server, prints the URL, and stops everything
+it started on Ctrl-C. `test` uses PostgreSQL and Redis on 127.0.0.1 when they answer,
+SQLite and a started Redis otherwise, and makes sure Chromium is installed for the
+browser tests.
+
+This module imports no Django: it runs before the environment is known to be sound.
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def say(message: str) -> None:
+    print(f"ramp: {message}", flush=True)
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def free_port(preferred: int) -> int:
+    for port in range(preferred, preferred + 50):
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    raise SystemExit(f"ramp: no free port between {preferred} and {preferred + 49}")
+
+
+def apt_install(package: str) -> bool:
+    """Install a Debian package when we are root on a Debian-like machine; True on success."""
+    if not shutil.which("apt-get") or os.geteuid() != 0:
+        return False
+    say(f"installing {package} from Debian's packages…")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "install", "-y", "-q", package], ["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", package]):
+        result = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=900)
+        if result.returncode == 0 and command[1] == "install":
+            return True
+    return False
+
+
+class Services:
+    """Child processes we started, stopped together (each in its own process group)."""
+
+    def __init__(self) -> None:
+        self.children: list[tuple[str, subprocess.Popen]] = []
+
+    def start(self, name: str, command: list[str], **kwargs) -> subprocess.Popen:
+        process = subprocess.Popen(command, cwd=ROOT, start_new_session=True, **kwargs)
+        self.children.append((name, process))
+        return process
+
+    def stop(self) -> None:
+        for name, process in reversed(self.children):
+            if process.poll() is None:
+                try:
+                    os.killpg(process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.time() + 15
+        for name, process in reversed(self.children):
+            try:
+                process.wait(timeout=max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                say(f"{name} did not stop in time; killing it")
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.children.clear()
+
+
+def ensure_redis(services: Services, *, database: int) -> str | None:
+    """Return a Redis URL to use, starting Redis if needed; None means no Redis at all."""
+    if os.environ.get("REDIS_URL"):
+        return os.environ["REDIS_URL"]
+    if port_open("127.0.0.1", 6379):
+        return f"redis://127.0.0.1:6379/{database}"
+    if not shutil.which("redis-server"):
+        apt_install("redis-server")
+    server = shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
+    if not server:
+        return None
+    port = free_port(6390)
+    services.start(
+        "redis",
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(50):
+        if port_open("127.0.0.1", port):
+            say(f"started Redis on 127.0.0.1:{port}")
+            return f"redis://127.0.0.1:{port}/{database}"
+        time.sleep(0.1)
+    return None
+
+
+def manage(*args: str, env: dict) -> None:
+    result = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env)
+    if result.returncode != 0:
+        raise SystemExit(result.returncode)
+
+
+def wait_for_http(port: int, seconds: float = 60) -> bool:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if port_open("127.0.0.1", port):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def command_run(args: argparse.Namespace) -> int:
+    services = Services()
+    env = dict(os.environ)
+    env.setdefault("DEBUG", "1")
+    env["PYTHONUNBUFFERED"] = "1"
+
+    def shutdown(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, shutdown)
+    try:
+        redis_url = ensure_redis(services, database=0)
+        if redis_url:
+            env["REDIS_URL"] = redis_url
+            say(f"broker: {redis_url}")
+        else:
+            say("broker: Redis is not available and could not be installed; using the embedded "
+                "filesystem broker under var/broker (fine for one machine, not for several)")
+        say("database: " + (env.get("DATABASE_URL") or "SQLite file var/ramp.sqlite3"))
+        manage("check", "--fail-level", "ERROR", env=env)
+        manage("migrate", "--noinput", env=env)
+        manage("load_demo", env=env)
+        celery = [PYTHON, "-m", "celery", "-A", "tutor", "worker", "--loglevel", "WARNING"]
+        services.start("worker (default)", celery + ["-Q", "default", "-c", "2", "-n", "default@%h"], env=env)
+        services.start("worker (gpu)", celery + ["-Q", "gpu", "-c", "1", "-n", "gpu@%h"], env=env)
+        port = free_port(args.port)
+        host = args.host
+        services.start("web", [PYTHON, "manage.py", "runserver", f"{host}:{port}", "--noreload", "--skip-checks"], env=env)
+        if not wait_for_http(port):
+            say("the web server did not start; see its output above")
+            return 1
+        say(f"Ramp is running at http://{'127.0.0.1' if host in ('0.0.0.0', '127.0.0.1') else host}:{port}/  (Ctrl-C stops it)")
+        while True:
+            for name, process in services.children:
+                if process.poll() is not None:
+                    say(f"{name} stopped unexpectedly (exit {process.returncode}); shutting down")
+                    return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        say("stopping…")
+        return 0
+    finally:
+        services.stop()
+
+
+def ensure_chromium() -> None:
+    if shutil.which("chromium") or shutil.which("chromium-browser"):
+        return
+    if not apt_install("chromium"):
+        say("Chromium is not installed and could not be installed: browser tests will fail")
+
+
+def command_test(args: argparse.Namespace) -> int:
+    services = Services()
+    env = dict(os.environ)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env["PYTHONUNBUFFERED"] = "1"
+    try:
+        if not env.get("DATABASE_URL") and port_open("127.0.0.1", 5432):
+            env["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/ramp"
+        say("tests use " + ("PostgreSQL" if env.get("DATABASE_URL", "").startswith("postgres") else "SQLite"))
+        # Database 15, so the tests never touch a development instance's queues.
+        redis_url = ensure_redis(services, database=15)
+        if redis_url:
+            env["REDIS_URL"] = redis_url
+            say(f"tests use Redis at {redis_url}")
+        else:
+            say("no Redis could be found or started: tests that need it will fail")
+        ensure_chromium()
+        return subprocess.run([PYTHON, "-m", "pytest", *args.pytest_args], cwd=ROOT, env=env).returncode
+    finally:
+        services.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tutor.launch", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="set up and run Ramp with demo data")
+    run.add_argument("--host", default=os.environ.get("RAMP_HOST", "127.0.0.1"))
+    run.add_argument("--port", type=int, default=int(os.environ.get("RAMP_PORT", "8000")))
+    test = sub.add_parser("test", help="run the test suite against real services")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    return command_run(args) if args.command == "run" else command_test(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""Home, the role dashboards and the health endpoint. Thin: logic lives in services."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from tutor.accounts.models import Role
+from tutor.accounts.permissions import admin_required, educator_required
+from tutor.health import system_health
+from tutor.worker_checks import worker_check_request, worker_checks_recent
+
+
+@require_GET
+def home(request):
+    if not request.user.is_authenticated:
+        return render(request, "tutor/landing.html")
+    if request.user.role == Role.ADMIN:
+        return redirect("admin_dashboard")
+    if request.user.role == Role.EDUCATOR:
+        return redirect("educator_dashboard")
+    return redirect("learner_dashboard")
+
+
+@require_GET
+@login_required
+def learner_dashboard(request):
+    return render(request, "tutor/learner_dashboard.html")
+
+
+@require_GET
+@educator_required
+def educator_dashboard(request):
+    return render(request, "tutor/educator_dashboard.html")
+
+
+@require_GET
+@admin_required
+def admin_dashboard(request):
+    template = "tutor/admin_dashboard.html"
+    if request.htmx:
+        template += "#worker-checks"
+    context = _worker_checks_context()
+    if not request.htmx:
+        context["health"] = system_health(include_workers=False)
+    return render(request, template, context)
+
+
+def _worker_checks_context() -> dict:
+    checks = list(worker_checks_recent())
+    # The list polls itself only while a check is still on its way.
+    return {"checks": checks, "polling": any(c.status == c.Status.QUEUED for c in checks)}
+
+
+@require_POST
+@admin_required
+def worker_check_create(request):
+    queue = request.POST.get("queue", "default")
+    try:
+        worker_check_request(user=request.user, queue=queue)
+    except ValueError as error:
+        messages.error(request, str(error))
+    if request.htmx:
+        return render(request, "tutor/admin_dashboard.html#worker-checks", _worker_checks_context())
+    return redirect("admin_dashboard")
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    report = system_health()
+    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
