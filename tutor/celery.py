@@ -9,7 +9,7 @@ On a GPU box, only the gpu queue, one task at a time:
 import os
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from tutor.env import EnvError, exit_on_env_error
 
@@ -24,5 +24,9 @@ try:
 except EnvError as error:
     exit_on_env_error(error)
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = (Queue("default"), Queue("gpu"))
+# Each queue has its own exchange and key, so a worker started with `-Q gpu` can never be
+# handed a web-side job (and vice versa).
+app.conf.task_queues = tuple(Queue(name, Exchange(name, type="direct"), routing_key=name) for name in ("default", "gpu"))
+app.conf.task_default_exchange = "default"
+app.conf.task_default_routing_key = "default"
 app.autodiscover_tasks()

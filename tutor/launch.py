@@ -70,6 +70,7 @@ class Services:
     def start(self, name: str, command: list[str], **kwargs) -> subprocess.Popen:
         process = subprocess.Popen(command, cwd=ROOT, start_new_session=True, **kwargs)
         self.children.append((name, process))
+        say(f"started {name} (pid {process.pid})")
         return process
 
     def stop(self) -> None:
@@ -161,6 +162,7 @@ def command_run(args: argparse.Namespace) -> int:
         if not wait_for_http(port):
             say("the web server did not start; see its output above")
             return 1
+        say(f"demo accounts are printed above; log in at http://127.0.0.1:{port}/accounts/login/")
         say(f"Ramp is running at http://{'127.0.0.1' if host in ('0.0.0.0', '127.0.0.1') else host}:{port}/  (Ctrl-C stops it)")
         while True:
             for name, process in services.children:
@@ -209,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="set up and run Ramp with demo data")
     run.add_argument("--host", default=os.environ.get("RAMP_HOST", "127.0.0.1"))
-    run.add_argument("--port", type=int, default=int(os.environ.get("RAMP_PORT", "8000")))
+    run.add_argument("--port", type=int, default=8000)
     test = sub.add_parser("test", help="run the test suite against real services")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)

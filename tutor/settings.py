@@ -185,7 +185,7 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"models_train.tasks.*": {"queue": "gpu"}}
+CELERY_TASK_ROUTES = {"models_train.tasks.*": {"queue": "gpu", "routing_key": "gpu"}}
 # A task is acknowledged only when it finishes, and given back if its worker dies, so a
 # killed training worker's run is picked up again (and resumes from its checkpoint).
 CELERY_TASK_ACKS_LATE = True
