@@ -1,0 +1,116 @@
+"""Sampling: one prefill, then one token per step against a preallocated KV cache.
+
+`Engine.stream` is a plain Python iterator that yields each token as soon as it
+is sampled (the web side forwards it); `Engine.generate` collects a batch of
+samples that share one prefill. Same seed, same prompt, same settings -> same
+tokens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+
+import torch
+
+from .gpt import GPT, KVCache
+
+
+def sample_next(logits: torch.Tensor, temperature: float, top_k: int | None, top_p: float | None,
+                generator: torch.Generator | None) -> torch.Tensor:
+    """logits (B, V) -> next ids (B,). temperature 0 is greedy."""
+    if temperature <= 0:
+        return logits.argmax(dim=-1)
+    logits = logits.float() / temperature
+    if top_k is not None and 0 < top_k < logits.size(-1):
+        kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    probs = torch.softmax(logits, dim=-1)
+    if top_p is not None and 0 < top_p < 1:
+        sorted_p, order = torch.sort(probs, dim=-1, descending=True)
+        # Drop a token when the mass before it already reaches top_p (the top one always stays).
+        drop = (sorted_p.cumsum(-1) - sorted_p) >= top_p
+        sorted_p = sorted_p.masked_fill(drop, 0.0)
+        probs = torch.zeros_like(probs).scatter_(-1, order, sorted_p)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+
+
+class Engine:
+    def __init__(self, model: GPT):
+        self.model = model.eval()
+        p = next(model.parameters())
+        self.device = p.device
+        # On CUDA run in bf16 (weights may be fp32); on CPU the weights' own dtype.
+        self.autocast = self.device.type == "cuda"
+        self.cache_dtype = torch.bfloat16 if self.autocast else p.dtype
+
+    def _ctx(self):
+        if self.autocast:
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def _steps(self, prompt: list[int], max_tokens: int, num_samples: int, temperature: float,
+               top_k: int | None, top_p: float | None, seed: int | None, stop: Iterable[int]) -> Iterator[torch.Tensor]:
+        """Yields (num_samples,) next ids per step until every row stopped or max_tokens."""
+        if not prompt:
+            raise ValueError("prompt must hold at least one token (e.g. <|bos|>)")
+        cfg = self.model.config
+        capacity = len(prompt) + max_tokens
+        if capacity > 2 * cfg.sequence_len:
+            raise ValueError(f"prompt + max_tokens = {capacity} exceeds the model's context {2 * cfg.sequence_len}")
+        g = None
+        if seed is not None and temperature > 0:
+            g = torch.Generator(device=self.device)
+            g.manual_seed(seed)
+        stop_t = torch.tensor(sorted(set(stop)), dtype=torch.long, device=self.device)
+        with torch.inference_mode(), self._ctx():
+            cache = KVCache(cfg, 1, capacity, self.device, self.cache_dtype)
+            ids = torch.tensor([prompt], dtype=torch.long, device=self.device)
+            logits = self.model(ids, cache=cache)[:, -1]
+            if num_samples > 1:
+                cache = cache.expand(num_samples)
+                logits = logits.expand(num_samples, -1)
+            done = torch.zeros(num_samples, dtype=torch.bool, device=self.device)
+            for _ in range(max_tokens):
+                nxt = sample_next(logits, temperature, top_k, top_p, g)
+                yield nxt
+                if stop_t.numel():
+                    done |= torch.isin(nxt, stop_t)
+                    if bool(done.all()):
+                        return
+                logits = self.model(nxt.unsqueeze(1), cache=cache)[:, -1]
+
+    def stream(self, prompt: list[int], max_tokens: int = 256, temperature: float = 0.8, top_k: int | None = 50,
+               top_p: float | None = None, seed: int | None = 0, stop: Iterable[int] = ()) -> Iterator[int]:
+        """Yields token ids one at a time as they are produced; the stop token is yielded last."""
+        for nxt in self._steps(prompt, max_tokens, 1, temperature, top_k, top_p, seed, stop):
+            yield int(nxt[0])
+
+    def generate(self, prompt: list[int], max_tokens: int = 256, num_samples: int = 1, temperature: float = 0.8,
+                 top_k: int | None = 50, top_p: float | None = None, seed: int | None = 0,
+                 stop: Iterable[int] = ()) -> list[list[int]]:
+        """num_samples continuations from one prefill; each ends at (and excludes) its stop token."""
+        stop = set(stop)
+        rows: list[list[int]] = [[] for _ in range(num_samples)]
+        finished = [False] * num_samples
+        for nxt in self._steps(prompt, max_tokens, num_samples, temperature, top_k, top_p, seed, stop):
+            for i, t in enumerate(nxt.tolist()):
+                if finished[i]:
+                    continue
+                if t in stop:
+                    finished[i] = True
+                else:
+                    rows[i].append(t)
+        return rows
+
+
+@torch.inference_mode()
+def generate_uncached(model: GPT, prompt: list[int], max_tokens: int) -> list[int]:
+    """Greedy decoding that recomputes the whole sequence each step: the reference for tests and benchmarks."""
+    ids = torch.tensor([prompt], dtype=torch.long, device=next(model.parameters()).device)
+    out = []
+    for _ in range(max_tokens):
+        nxt = model(ids)[:, -1].argmax(-1, keepdim=True)
+        out.append(int(nxt))
+        ids = torch.cat([ids, nxt], dim=1)
+    return out

@@ -1,0 +1,274 @@
+"""The GPT: a decoder-only transformer, sized by one dial (depth).
+
+Choices (each taken from nanochat/modded-nanoGPT, where they were measured):
+- rotary position embeddings, no learned positions: nothing to size for context length;
+- parameter-free RMSNorm everywhere, also on queries and keys (QK-norm keeps
+  attention logits bounded, which lets us train at higher learning rates);
+- no biases; ReLU² MLP; untied input/output embeddings;
+- grouped-query attention (n_kv_head < n_head) to shrink the KV cache;
+- logits soft-capped with tanh so early training cannot blow them up.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+@dataclass
+class GPTConfig:
+    sequence_len: int = 1024  # longest context: sizes the rotary table (and the default KV cache)
+    vocab_size: int = 8192  # tokenizer vocabulary; the embedding is padded up to a multiple of 64
+    n_layer: int = 6  # depth: the one dial, width and heads follow from it in from_depth
+    n_embd: int = 384  # model width
+    n_head: int = 6  # query heads; head_dim = n_embd // n_head
+    n_kv_head: int = 6  # key/value heads; < n_head is grouped-query attention (must divide n_head)
+    mlp_ratio: int = 4  # MLP hidden width = mlp_ratio * n_embd
+    softcap: float = 15.0  # logits = softcap * tanh(logits / softcap); 0 disables
+    rope_base: float = 10000.0  # rotary base frequency
+
+    @classmethod
+    def from_depth(cls, depth: int, vocab_size: int, sequence_len: int = 1024, aspect: int = 64,
+                   head_dim: int = 64, kv_ratio: int = 1) -> "GPTConfig":
+        """Width = depth * aspect (6 -> 384, 12 -> 768, 20 -> 1280), heads of head_dim.
+
+        kv_ratio > 1 turns on grouped-query attention with n_head / kv_ratio kv heads.
+        """
+        n_embd = depth * aspect
+        n_head = max(1, n_embd // head_dim)
+        while n_embd % n_head:
+            n_head -= 1
+        n_kv = max(1, n_head // kv_ratio)
+        while n_head % n_kv:
+            n_kv -= 1
+        return cls(sequence_len=sequence_len, vocab_size=vocab_size, n_layer=depth, n_embd=n_embd,
+                   n_head=n_head, n_kv_head=n_kv)
+
+    @property
+    def padded_vocab(self) -> int:
+        return -(-self.vocab_size // 64) * 64
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def norm(x: torch.Tensor) -> torch.Tensor:
+    return F.rms_norm(x, (x.size(-1),))
+
+
+def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotate pairs (i, i + D/2) of x (..., T, H, D) by position.
+
+    cos is (T, 1, D) = [cos, cos] and sin is (T, 1, D) = [sin, -sin] (see GPT._rotary),
+    so the rotation is x * cos + roll(x, D/2) * sin: three kernels instead of ten,
+    which is most of the difference when decoding one token at a time.
+    """
+    return torch.addcmul(x * cos, x.roll(x.size(-1) // 2, dims=-1), sin)
+
+
+class KVCache:
+    """Preallocated keys/values for every layer, filled left to right.
+
+    One tensor per layer of shape (B, n_kv_head, capacity, head_dim): decoding
+    writes one slot per step and attends over the filled prefix, never
+    reallocating or concatenating.
+    """
+
+    def __init__(self, config: GPTConfig, batch_size: int, capacity: int, device, dtype):
+        shape = (batch_size, config.n_kv_head, capacity, config.n_embd // config.n_head)
+        self.k = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
+        self.v = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
+        self.capacity = capacity
+        self.pos = 0
+
+    def expand(self, batch_size: int) -> "KVCache":
+        """A batch-sized copy of a batch-1 cache: many samples from one prefill."""
+        new = object.__new__(KVCache)
+        new.k = [t.expand(batch_size, -1, -1, -1).contiguous() for t in self.k]
+        new.v = [t.expand(batch_size, -1, -1, -1).contiguous() for t in self.v]
+        new.capacity, new.pos = self.capacity, self.pos
+        return new
+
+
+class Attention(nn.Module):
+    def __init__(self, config: GPTConfig, layer_idx: int):
+        super().__init__()
+        self.layer_idx = layer_idx
+        self.n_head, self.n_kv_head = config.n_head, config.n_kv_head
+        self.head_dim = config.n_embd // config.n_head
+        assert config.n_head % config.n_kv_head == 0
+        # One fused matmul for q, k, v: one kernel launch instead of three, which matters
+        # most when decoding one token at a time.
+        self.c_qkv = nn.Linear(config.n_embd, (config.n_head + 2 * config.n_kv_head) * self.head_dim, bias=False)
+        self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=False)
+
+    def forward(self, x, cos, sin, cache: KVCache | None):
+        B, T, C = x.shape
+        H, Hkv = self.n_head, self.n_kv_head
+        qkv = self.c_qkv(x).view(B, T, H + 2 * Hkv, self.head_dim)
+        # QK-norm and rotary on q and k together. Normalising before rotating equals
+        # nanochat's rotate-then-normalise: a rotation keeps each head vector's norm.
+        qk = apply_rotary(norm(qkv[:, :, : H + Hkv]), cos, sin).transpose(1, 2)
+        q, k = qk[:, :H], qk[:, H:]
+        v = qkv[:, :, H + Hkv :].transpose(1, 2)
+        gqa = Hkv != H
+        if cache is None:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=gqa)
+        else:
+            pos = cache.pos
+            ck, cv = cache.k[self.layer_idx], cache.v[self.layer_idx]
+            ck.narrow(2, pos, T).copy_(k)
+            cv.narrow(2, pos, T).copy_(v)
+            k, v = ck.narrow(2, 0, pos + T), cv.narrow(2, 0, pos + T)
+            if T == 1:  # one new query sees the whole prefix: no mask needed
+                y = F.scaled_dot_product_attention(q, k, v, enable_gqa=gqa)
+            elif pos == 0:
+                y = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=gqa)
+            else:  # a chunk after a prefix: query i sees keys 0 .. pos + i
+                mask = torch.ones(T, pos + T, dtype=torch.bool, device=x.device).tril(diagonal=pos)
+                y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, enable_gqa=gqa)
+        return self.c_proj(y.transpose(1, 2).reshape(B, T, C))
+
+
+class MLP(nn.Module):
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        self.c_fc = nn.Linear(config.n_embd, config.mlp_ratio * config.n_embd, bias=False)
+        self.c_proj = nn.Linear(config.mlp_ratio * config.n_embd, config.n_embd, bias=False)
+
+    def forward(self, x):
+        return self.c_proj(F.relu(self.c_fc(x)).square())
+
+
+class Block(nn.Module):
+    def __init__(self, config: GPTConfig, layer_idx: int):
+        super().__init__()
+        self.attn = Attention(config, layer_idx)
+        self.mlp = MLP(config)
+
+    def forward(self, x, cos, sin, cache):
+        x = x + self.attn(norm(x), cos, sin, cache)
+        return x + self.mlp(norm(x))
+
+
+class GPT(nn.Module):
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        self.config = config
+        V = config.padded_vocab
+        self.wte = nn.Embedding(V, config.n_embd)
+        self.blocks = nn.ModuleList(Block(config, i) for i in range(config.n_layer))
+        self.lm_head = nn.Linear(config.n_embd, V, bias=False)
+        # Rotary tables computed once for the whole context; every forward slices them.
+        # Over-allocate 2x so a cache may run a little past sequence_len without recomputing.
+        cos, sin = self._rotary(2 * config.sequence_len)
+        self.register_buffer("cos", cos, persistent=False)
+        self.register_buffer("sin", sin, persistent=False)
+
+    def _rotary(self, n: int, device=None):
+        hd = self.config.n_embd // self.config.n_head
+        inv_freq = 1.0 / (self.config.rope_base ** (torch.arange(0, hd, 2, dtype=torch.float32, device=device) / hd))
+        f = torch.outer(torch.arange(n, dtype=torch.float32, device=device), inv_freq)
+        cos, sin = f.cos(), f.sin()
+        # (T, 1, D) tables in the layout apply_rotary wants: [cos, cos] and [sin, -sin].
+        return torch.cat([cos, cos], -1).unsqueeze(1), torch.cat([sin, -sin], -1).unsqueeze(1)
+
+    @torch.no_grad()
+    def init_weights(self, seed: int | None = None):
+        """Initialise in place (deterministic given seed).
+
+        Linear layers: std 1/sqrt(fan_in), shrunk for wide-to-narrow projections, so
+        activations keep unit scale at any width. Residual outputs (attn/mlp c_proj) and
+        lm_head start at zero: every block starts as the identity and the initial loss
+        is exactly ln(vocab), so depth can grow without retuning. Embeddings: std 1,
+        because the first norm rescales them anyway.
+        """
+        g = torch.Generator(device="cpu")
+        g.manual_seed(0 if seed is None else seed)
+        for name, p in self.named_parameters():
+            if name.endswith("c_proj.weight") or name.startswith("lm_head"):
+                p.zero_()
+            elif p.dim() == 2 and name.startswith("wte"):
+                p.copy_(torch.randn(p.shape, generator=g))
+            else:
+                fan_out, fan_in = p.shape
+                std = 1.0 / math.sqrt(fan_in) * min(1.0, math.sqrt(fan_out / fan_in))
+                p.copy_(torch.randn(p.shape, generator=g) * std)
+        cos, sin = self._rotary(2 * self.config.sequence_len, device=self.cos.device)
+        self.cos.copy_(cos)
+        self.sin.copy_(sin)
+        return self
+
+    def num_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def flops_per_token(self, seq_len: int) -> float:
+        """Training FLOPs per token: 6 per non-embedding weight plus attention's QK^T and AV."""
+        n = self.num_params() - self.wte.weight.numel()
+        c = self.config
+        attn = 12 * c.n_layer * c.n_embd * seq_len / 2  # causal: half of the T x T scores
+        return 6 * n + attn
+
+    def forward(self, idx, targets=None, cache: KVCache | None = None, reduction: str = "mean"):
+        """idx (B, T) -> logits (B, T, vocab), or the loss if targets are given.
+
+        Target positions of -1 are ignored (how SFT masks non-tutor tokens).
+        """
+        T = idx.size(1)
+        if cache is not None and T == 1 and not torch.is_grad_enabled():
+            return self._decode_one(idx, cache)
+        pos = cache.pos if cache is not None else 0
+        cos, sin = self.cos[pos : pos + T], self.sin[pos : pos + T]
+        x = norm(self.wte(idx))
+        for block in self.blocks:
+            x = block(x, cos, sin, cache)
+        x = norm(x)
+        if cache is not None:
+            cache.pos += T
+        if targets is None:
+            return self._logits(x)
+        logits = self._logits(x).float()
+        return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1,
+                               reduction=reduction)
+
+    def _decode_one(self, idx, cache: KVCache):
+        """The forward pass for one new token per row, written flat.
+
+        Same math as forward(): the blocks are inlined and weights used directly so
+        that a decoding step is a straight run of ~25 kernels per layer with no
+        module-call machinery in between; at batch 1 on a CPU the Python between
+        kernels costs as much as the small matmuls themselves. The KV-cache test
+        checks it against the full forward.
+        """
+        c = self.config
+        B = idx.size(0)
+        H, Hkv, hd = c.n_head, c.n_kv_head, c.n_embd // c.n_head
+        pos = cache.pos
+        cos, sin = self.cos[pos : pos + 1], self.sin[pos : pos + 1]
+        gqa = Hkv != H
+        x = norm(self.wte(idx))
+        for i, block in enumerate(self.blocks):
+            a = block.attn
+            qkv = F.linear(norm(x), a.c_qkv.weight).view(B, 1, H + 2 * Hkv, hd)
+            qk = apply_rotary(norm(qkv[:, :, : H + Hkv]), cos, sin).transpose(1, 2)
+            ck, cv = cache.k[i], cache.v[i]
+            ck.narrow(2, pos, 1).copy_(qk[:, H:])
+            cv.narrow(2, pos, 1).copy_(qkv[:, :, H + Hkv :].transpose(1, 2))
+            y = F.scaled_dot_product_attention(qk[:, :H], ck.narrow(2, 0, pos + 1), cv.narrow(2, 0, pos + 1),
+                                               enable_gqa=gqa)
+            x = x + F.linear(y.view(B, 1, c.n_embd), a.c_proj.weight)
+            m = block.mlp
+            x = x + F.linear(F.relu(F.linear(norm(x), m.c_fc.weight)).square_(), m.c_proj.weight)
+        cache.pos += 1
+        return self._logits(norm(x))
+
+    def _logits(self, x):
+        logits = self.lm_head(x)[..., : self.config.vocab_size]
+        if self.config.softcap:
+            c = self.config.softcap
+            logits = c * torch.tanh(logits / c)
+        return logits

@@ -1,0 +1,233 @@
+"""The training loop shared by pretraining and SFT.
+
+AdamW, linear warmup -> constant -> linear decay, gradient accumulation,
+gradient clipping, bf16 autocast and torch.compile on CUDA only, DDP under
+torchrun, periodic validation, safetensors checkpoints and exact resume: the
+batches, the schedule and the optimizer state are all functions of the step,
+so a run resumed at step k retraces the uninterrupted run's loss curve.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+
+from .checkpoint import load_model, load_optimizer, read_meta, save_checkpoint
+from .common import Dist, MetricsLog, print0, tune_cuda
+from .gpt import GPT
+
+
+@dataclass
+class TrainConfig:
+    # optimisation
+    steps: int = 1000  # optimizer steps in total (a resumed run continues up to this)
+    batch_size: int = 16  # sequences per micro-batch per process
+    grad_accum: int = 1  # micro-batches per optimizer step (tokens/step = batch*seq*accum*world)
+    lr: float = 3e-3  # peak learning rate for matrices
+    embed_lr: float = 3e-2  # embedding rows get few gradient updates each: a larger rate
+    weight_decay: float = 0.0  # decoupled, matrices only; small models rarely overfit in pretraining
+    beta1: float = 0.9
+    beta2: float = 0.95  # shorter second-moment memory: steadier with small batches
+    grad_clip: float = 1.0  # max global grad norm; 0 disables
+    warmup_steps: int = 20  # linear warmup from 0
+    decay_frac: float = 0.3  # final fraction of steps with linear decay to final_lr_frac
+    final_lr_frac: float = 0.0
+    # evaluation and checkpoints
+    eval_every: int = 100  # steps between validation passes (and at the end); 0: only at the end
+    eval_batches: int = 8  # validation batches per pass
+    ckpt_every: int = 0  # steps between checkpoints; 0: only at the end
+    keep_ckpts: int = 2  # older checkpoints are deleted
+    log_every: int = 10  # steps between metric lines
+    # runtime
+    seed: int = 0  # model init and data order
+    compile: bool = True  # torch.compile the model (CUDA only; CPU runs stay eager)
+    bf16: bool = True  # bf16 autocast (CUDA only)
+
+
+def lr_factor(cfg: TrainConfig, step: int) -> float:
+    """Multiplier of the peak rate at step (0-based)."""
+    if step < cfg.warmup_steps:
+        return (step + 1) / cfg.warmup_steps
+    decay_start = cfg.steps * (1 - cfg.decay_frac)
+    if step < decay_start:
+        return 1.0
+    frac = (step - decay_start) / max(1.0, cfg.steps - decay_start)
+    return 1.0 - frac * (1.0 - cfg.final_lr_frac)
+
+
+def make_optimizer(model: GPT, cfg: TrainConfig, device: torch.device) -> torch.optim.AdamW:
+    embed = [model.wte.weight]
+    matrices = [p for n, p in model.named_parameters() if not n.startswith("wte")]
+    groups = [
+        {"params": matrices, "lr": cfg.lr, "base_lr": cfg.lr, "weight_decay": cfg.weight_decay},
+        {"params": embed, "lr": cfg.embed_lr, "base_lr": cfg.embed_lr, "weight_decay": 0.0},
+    ]
+    fused = device.type == "cuda"
+    return torch.optim.AdamW(groups, betas=(cfg.beta1, cfg.beta2), eps=1e-8, fused=fused)
+
+
+@torch.no_grad()
+def loss_and_bpb(model, batches, token_bytes: torch.Tensor | None, autocast) -> dict:
+    """Mean loss per target token, and bits per byte when token byte lengths are known.
+
+    Bits per byte divides total nats by the UTF-8 bytes the targets stand for
+    (special tokens count 0 bytes and are left out of both sums), so models with
+    different tokenizers compare on the same scale.
+    """
+    was_training = model.training
+    model.eval()
+    nats, n_tok, nats_b, n_bytes = 0.0, 0, 0.0, 0
+    device = next(model.parameters()).device
+    for x, y in batches:
+        x, y = x.to(device), y.to(device)
+        with autocast():
+            losses = model(x, y, reduction="none").view(y.shape).float()
+        valid = y >= 0
+        nats += losses[valid].sum().item()
+        n_tok += int(valid.sum())
+        if token_bytes is not None:
+            nb = token_bytes.to(device)[y.clamp(min=0)] * valid
+            counted = nb > 0
+            nats_b += losses[counted].sum().item()
+            n_bytes += int(nb.sum())
+    model.train(was_training)
+    out = {"val_loss": nats / max(1, n_tok), "val_tokens": n_tok}
+    if token_bytes is not None and n_bytes:
+        out["val_bpb"] = nats_b / (math.log(2) * n_bytes)
+    return out
+
+
+def latest_checkpoint(run_dir: str | Path) -> Path | None:
+    d = Path(run_dir) / "ckpt"
+    if not d.exists():
+        return None
+    steps = sorted(p for p in d.iterdir() if p.name.startswith("step_") and not p.name.endswith((".tmp", ".old")))
+    return steps[-1] if steps else None
+
+
+def train(model: GPT, train_batches, val_batches, cfg: TrainConfig, run_dir: str | Path, *, d: Dist,
+          tokenizer, token_bytes: torch.Tensor | None = None, data_info: dict | None = None,
+          resume: bool = True, extra_meta: dict | None = None) -> dict:
+    """Train in place; returns the final metrics. run_dir gets ckpt/step_*/ and metrics.jsonl."""
+    run_dir = Path(run_dir)
+    tokenizer_id = tokenizer.id
+    device = d.device
+    model.to(device)
+    opt = make_optimizer(model, cfg, device)
+    start = 0
+    ck = latest_checkpoint(run_dir) if resume else None
+    if ck is not None:
+        loaded, meta = load_model(ck, tokenizer_id=tokenizer_id, config=model.config)
+        model.load_state_dict(loaded.state_dict())
+        load_optimizer(ck, opt, read_meta(ck))
+        start = meta["step"]
+        print0(d, f"resumed from {ck} at step {start}")
+    log = MetricsLog(run_dir / "metrics.jsonl", enabled=d.master)
+    on_cuda = device.type == "cuda"
+    if on_cuda:
+        tune_cuda()
+    use_bf16 = on_cuda and cfg.bf16
+
+    def autocast():
+        return torch.autocast("cuda", dtype=torch.bfloat16) if use_bf16 else contextlib.nullcontext()
+
+    fwd = model
+    if on_cuda and cfg.compile:
+        fwd = torch.compile(model)
+    if d.world_size > 1:
+        fwd = torch.nn.parallel.DistributedDataParallel(fwd, device_ids=[d.local_rank] if on_cuda else None)
+    val_set = val_batches.fixed(cfg.eval_batches) if val_batches is not None else None
+    metrics: dict = {}
+
+    def evaluate(step):
+        nonlocal metrics
+        if val_set is None:
+            return
+        m = loss_and_bpb(model, val_set, token_bytes, autocast)
+        metrics = {**metrics, **m}
+        log.write(step=step, **m)
+        print0(d, f"step {step:5d} | val loss {m['val_loss']:.4f}" + (f" | bpb {m['val_bpb']:.4f}" if "val_bpb" in m else ""))
+
+    def checkpoint(step):
+        if d.master:
+            save_checkpoint(run_dir / "ckpt" / f"step_{step:06d}", model, tokenizer_id=tokenizer_id, step=step,
+                            tokenizer=tokenizer, optimizer=opt, data=data_info, metrics=metrics,
+                            extra={"train_config": asdict(cfg), **(extra_meta or {})})
+            old = sorted((run_dir / "ckpt").glob("step_*"))[: -cfg.keep_ckpts]
+            for p in old:
+                for f in p.iterdir():
+                    f.unlink()
+                p.rmdir()
+        if d.world_size > 1:
+            dist.barrier()
+
+    model.train()
+    t_last, tok_since = time.perf_counter(), 0
+    for step in range(start, cfg.steps):
+        f = lr_factor(cfg, step)
+        for g in opt.param_groups:
+            g["lr"] = g["base_lr"] * f
+        loss_acc = 0.0
+        for micro in range(cfg.grad_accum):
+            x, y = train_batches.get(step, micro, d.rank)
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            sync = micro == cfg.grad_accum - 1 or d.world_size == 1
+            ctx = contextlib.nullcontext() if sync else fwd.no_sync()
+            with ctx, autocast():
+                loss = fwd(x, y) / cfg.grad_accum
+            loss.backward()
+            loss_acc += loss.detach()
+            tok_since += x.numel() * d.world_size
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        done = step + 1
+        if d.world_size > 1:
+            dist.all_reduce(loss_acc, op=dist.ReduceOp.AVG)
+        train_loss = float(loss_acc)
+        metrics["train_loss"] = train_loss
+        if done % cfg.log_every == 0 or done == cfg.steps or done == start + 1:
+            dt = time.perf_counter() - t_last
+            log.write(step=done, loss=train_loss, lr=f * cfg.lr, tok_s=round(tok_since / dt, 1))
+            print0(d, f"step {done:5d}/{cfg.steps} | loss {train_loss:.4f} | lr x{f:.3f} | {tok_since / dt:,.0f} tok/s")
+            t_last, tok_since = time.perf_counter(), 0
+        if (cfg.eval_every and done % cfg.eval_every == 0) or done == cfg.steps:
+            evaluate(done)
+        if (cfg.ckpt_every and done % cfg.ckpt_every == 0) or done == cfg.steps:
+            checkpoint(done)
+    metrics["step"] = max(start, cfg.steps)
+    return metrics
+
+
+_GROUPS = {
+    "optimisation": ["steps", "batch_size", "grad_accum", "lr", "embed_lr", "weight_decay", "beta1", "beta2",
+                     "grad_clip", "warmup_steps", "decay_frac", "final_lr_frac"],
+    "evaluation and checkpoints": ["eval_every", "eval_batches", "ckpt_every", "keep_ckpts", "log_every"],
+    "runtime": ["seed", "compile", "bf16"],
+}
+
+
+def add_train_args(ap, defaults: TrainConfig | None = None) -> None:
+    """TrainConfig's fields as --flags, grouped as in the dataclass (see its comments)."""
+    defaults = defaults or TrainConfig()
+    for title, names in _GROUPS.items():
+        g = ap.add_argument_group(title)
+        for name in names:
+            v = getattr(defaults, name)
+            flag = "--" + name.replace("_", "-")
+            if isinstance(v, bool):
+                g.add_argument(flag, action=argparse.BooleanOptionalAction, default=v)
+            else:
+                g.add_argument(flag, type=type(v), default=v, help=f"default {v}")
+
+
+def train_config_from_args(args) -> TrainConfig:
+    return TrainConfig(**{f: getattr(args, f) for names in _GROUPS.values() for f in names})
