@@ -71,13 +71,15 @@ class Engine:
                 cache = cache.expand(num_samples)
                 logits = logits.expand(num_samples, -1)
             done = torch.zeros(num_samples, dtype=torch.bool, device=self.device)
-            for _ in range(max_tokens):
+            for i in range(max_tokens):
                 nxt = sample_next(logits, temperature, top_k, top_p, g)
                 yield nxt
                 if stop_t.numel():
                     done |= torch.isin(nxt, stop_t)
                     if bool(done.all()):
                         return
+                if i == max_tokens - 1:
+                    return
                 logits = self.model(nxt.unsqueeze(1), cache=cache)[:, -1]
 
     def stream(self, prompt: list[int], max_tokens: int = 256, temperature: float = 0.8, top_k: int | None = 50,
