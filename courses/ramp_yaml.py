@@ -145,8 +145,11 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+FOLD_OVER = 80  # longer one-line texts are written folded (>-), as authors write them
+
+
 def _represent_str(dumper: _Dumper, data: str):
-    style = "|" if "\n" in data else None
+    style = "|" if "\n" in data else ">" if len(data) > FOLD_OVER else None
     return dumper.represent_scalar(_STR, str(data), style=style)
 
 
@@ -183,6 +186,6 @@ def dump_yaml(data: dict) -> str:
         sort_keys=False,
         allow_unicode=True,
         default_flow_style=False,
-        width=100,
+        width=88,
         indent=2,
     )

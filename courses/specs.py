@@ -117,6 +117,7 @@ class MaterialLevel:
     name: str  # one of LEVELS
     text: str  # Markdown with $…$ math, leading blank lines and trailing whitespace removed
     line: int = field(default=0, compare=False)  # line of the level marker
+    text_line: int = field(default=0, compare=False)  # line where `text` starts
 
 
 @dataclass(frozen=True)

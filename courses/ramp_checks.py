@@ -1,0 +1,330 @@
+"""The ramp checks: what makes a loadable ramp a bad one.
+
+    python -m courses.ramp_checks ramps/fractions-to-linear-equations   # or a .zip
+
+prints one finding per line (`file:line: severity: [concept/item] message`) and exits 1 when
+there are findings, 2 when the ramp can't be read at all, 0 when it is clean.
+
+Errors break learning: prerequisite cycles, unknown prerequisites, a course order that lists
+a concept before its prerequisites, items whose own answer fails their checker (templates:
+many variants are tried), templates whose constraints can't be satisfied, misconceptions
+that also match the correct answer. Warnings: concepts without items, forward references
+(text of a concept using a term introduced by a concept that is neither itself nor one of
+its ancestors), concept-level misconceptions that fit no item or name values an item lacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .checkers import answer_as_input, check_answer, matching_misconceptions
+from .placeholders import PlaceholderError, placeholder_names
+from .ramp_files import read_ramp
+from .specs import MATCH_KINDS_FOR_TYPE, ConceptSpec, CourseSpec, ItemSpec, RampFileError
+from .variants import UnsatisfiableError, VariantError, draw_variant
+
+DEFAULT_VARIANTS = 40  # variants of each template whose answers are verified
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  # "error" or "warning"
+    check: str  # cycle, unknown-prerequisite, order, no-items, answer-fails, unsatisfiable,
+    #             variant, misconception-matches-answer, misconception-fits-nothing,
+    #             placeholder, forward-reference
+    file: str  # relative to the ramp root
+    line: int
+    concept: str
+    item: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.concept + (f"/{self.item}" if self.item else "")
+        return f"{self.file}:{self.line}: {self.severity}: [{where}] {self.message}"
+
+
+def check_ramp(course: CourseSpec, *, variants: int = DEFAULT_VARIANTS) -> list[Finding]:
+    findings = list(_graph_findings(course))
+    for concept in course.concepts:
+        if not concept.items:
+            findings.append(_at(concept, "warning", "no-items", 1, None, "has no items to practise"))
+        findings.extend(_concept_misconception_findings(concept))
+        for item in concept.items:
+            findings.extend(_item_findings(concept, item, variants))
+    findings.extend(_forward_references(course))
+    return findings
+
+
+def _at(concept: ConceptSpec, severity, check, line, item, message) -> Finding:
+    return Finding(severity, check, concept.file, line, concept.slug, item, message)
+
+
+# --- the prerequisite graph ---------------------------------------------------------------
+
+
+def _graph_findings(course: CourseSpec) -> Iterator[Finding]:
+    known = {c.slug for c in course.concepts}
+    for c in course.concepts:
+        for p in c.prerequisites:
+            if p not in known:
+                yield _at(c, "error", "unknown-prerequisite", c.line_of("prerequisites"), None,
+                          f"prerequisite {p} is not a concept of this course")
+    in_cycle: set[str] = set()
+    for cycle in find_cycles(course):
+        in_cycle.update(cycle)
+        first = course.concept(cycle[0])
+        yield _at(first, "error", "cycle", first.line_of("prerequisites"), None,
+                  "prerequisites form a cycle: " + " → ".join(cycle + [cycle[0]])
+                  + " (→ reads 'builds on')")
+    position = {c.slug: i for i, c in enumerate(course.concepts)}
+    for c in course.concepts:
+        for p in c.prerequisites:
+            if p in position and position[p] > position[c.slug] and c.slug not in in_cycle:
+                yield Finding("error", "order", "course.yaml", course.lines.get(f"concept:{c.slug}", 0),
+                              c.slug, None, f"is listed before its prerequisite {p} in course.yaml")
+
+
+def find_cycles(course: CourseSpec) -> list[list[str]]:
+    """One cycle per strongly connected group of concepts (Tarjan), as a list of slugs
+    where each builds on the next and the last builds on the first."""
+    edges = {c.slug: [p for p in c.prerequisites] for c in course.concepts}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+    counter = 0
+    for root in edges:
+        if root in index:
+            continue
+        work = [(root, iter(edges[root]))]  # iterative: a long prerequisite chain is fine
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next((c for c in children if c in edges), None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(edges[child])))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = []
+                while True:
+                    n = stack.pop()
+                    on_stack.discard(n)
+                    group.append(n)
+                    if n == node:
+                        break
+                if len(group) > 1 or node in edges[node]:
+                    groups.append(group)
+    return [_cycle_in(set(g), edges) for g in groups]
+
+
+def _cycle_in(group: set[str], edges: dict[str, list[str]]) -> list[str]:
+    start = min(group)
+    if start in edges[start]:
+        return [start]
+    parent = {start: None}
+    queue = [start]
+    for node in queue:  # breadth first: the shortest way back to start
+        for nxt in edges[node]:
+            if nxt == start:
+                path = [node]
+                while parent[path[-1]] is not None:
+                    path.append(parent[path[-1]])
+                return path[::-1]
+            if nxt in group and nxt not in parent:
+                parent[nxt] = node
+                queue.append(nxt)
+    return sorted(group)  # unreachable for a strongly connected group
+
+
+def ancestors(course: CourseSpec, slug: str) -> set[str]:
+    """Every concept `slug` builds on, directly or not (cycles and unknown slugs tolerated)."""
+    by_slug = {c.slug: c for c in course.concepts}
+    seen: set[str] = set()
+    todo = list(by_slug[slug].prerequisites) if slug in by_slug else []
+    while todo:
+        s = todo.pop()
+        if s in seen or s not in by_slug:
+            continue
+        seen.add(s)
+        todo.extend(by_slug[s].prerequisites)
+    seen.discard(slug)
+    return seen
+
+
+# --- items --------------------------------------------------------------------------------
+
+
+def _item_findings(concept: ConceptSpec, item: ItemSpec, variants: int) -> Iterator[Finding]:
+    seeds = range(variants) if item.is_template else range(1)
+    reported: set[str] = set()
+    for seed in seeds:
+        try:
+            v = draw_variant(item, seed, concept_misconceptions=concept.misconceptions)
+        except UnsatisfiableError as e:
+            yield _at(concept, "error", "unsatisfiable", item.line_of("constraints"), item.slug,
+                      f"template can't be instantiated: {e}")
+            return
+        except VariantError as e:
+            yield _at(concept, "error", "variant", item.line, item.slug, f"variant {seed}: {e}")
+            return
+        where = f" in variant {seed} ({_values(v.values)})" if v.values else ""
+        for typed in answer_as_input(v.key):
+            result = check_answer(v.key, typed)
+            if not result.correct and "answer" not in reported:
+                reported.add("answer")
+                shown = " | ".join(typed) if isinstance(typed, list) else typed
+                why = f": {result.message}" if result.message else ""
+                yield _at(concept, "error", "answer-fails", item.line_of("answer"), item.slug,
+                          f"its own answer {shown} is graded {result.outcome}{where}{why}")
+            for slug in matching_misconceptions(v.key, typed):
+                if slug not in reported:
+                    reported.add(slug)
+                    line = next((m.line for m in item.misconceptions + concept.misconceptions
+                                 if m.slug == slug), item.line)
+                    yield _at(concept, "error", "misconception-matches-answer", line, item.slug,
+                              f"misconception {slug} also matches the correct answer{where}"
+                              + ("; add a constraint that rules this out" if v.values else ""))
+
+
+def _values(values: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in values.items())
+
+
+def _concept_misconception_findings(concept: ConceptSpec) -> Iterator[Finding]:
+    for m in concept.misconceptions:
+        if m.match is not None and not any(
+            m.match.kind in MATCH_KINDS_FOR_TYPE[i.type] for i in concept.items
+        ):
+            yield _at(concept, "warning", "misconception-fits-nothing", m.line, None,
+                      f"misconception {m.slug} matches with {m.match.kind}, which no item of "
+                      "this concept uses")
+        texts = [m.diagnosis, m.probe]
+        try:
+            used = {n for t in texts for n in placeholder_names(t)}
+        except PlaceholderError:
+            used = set()
+        for item in concept.items:
+            if used and item.is_template and not any(x.slug == m.slug for x in item.misconceptions):
+                names = {p.name for p in item.params} | {n for n, _ in item.derived}
+                missing = sorted(used - names)
+                if missing:
+                    yield _at(concept, "warning", "placeholder", m.line, item.slug,
+                              f"misconception {m.slug} uses {{{missing[0]}}}, which this item doesn't "
+                              "define; its text is shown unfilled there")
+
+
+# --- forward references -------------------------------------------------------------------
+
+
+def term_pattern(term: str) -> re.Pattern:
+    """Whole words, any case, any whitespace between words, an optional plural s/es."""
+    words = r"\s+".join(re.escape(w) for w in term.split())
+    return re.compile(rf"(?<!\w){words}(?:s|es)?(?!\w)", re.IGNORECASE)
+
+
+def _concept_texts(concept: ConceptSpec) -> Iterator[tuple[int, str, str | None]]:
+    """(line, text, item slug) of everything a learner reads in this concept."""
+    yield concept.line_of("title"), concept.title, None
+    for level in concept.material:
+        for offset, line in enumerate(level.text.split("\n")):
+            yield level.text_line + offset, line, None
+    for m in concept.misconceptions:
+        yield m.line, f"{m.diagnosis}\n{m.probe}", None
+    for item in concept.items:
+        yield item.line_of("prompt"), item.prompt, item.slug
+        for h in item.hints:
+            yield item.line_of("hints"), h, item.slug
+        yield item.line_of("solution"), item.solution, item.slug
+        for c in item.choices:
+            yield item.line_of("choices"), c, item.slug
+        for a in item.answers:
+            yield item.line_of("answer" if "answer" in item.lines else "answers"), a, item.slug
+        for m in item.misconceptions:
+            yield m.line, f"{m.diagnosis}\n{m.probe}", item.slug
+
+
+def _forward_references(course: CourseSpec) -> Iterator[Finding]:
+    introducers: dict[str, list[str]] = {}
+    shown: dict[str, str] = {}
+    for c in course.concepts:
+        for term in c.introduces:
+            key = term.casefold()
+            shown.setdefault(key, term)
+            if c.slug in introducers.get(key, []):
+                continue
+            if key in introducers:
+                first = course.concept(introducers[key][0])
+                yield _at(c, "warning", "forward-reference", c.line_of("introduces"), None,
+                          f"'{term}' is also introduced by {first.slug}")
+            introducers.setdefault(key, []).append(c.slug)
+    patterns = {key: term_pattern(shown[key]) for key in introducers}
+    for c in course.concepts:
+        allowed = ancestors(course, c.slug) | {c.slug}
+        foreign = [k for k, who in introducers.items() if not allowed.intersection(who)]
+        if not foreign:
+            continue
+        texts = list(_concept_texts(c))
+        everything = "\n".join(t for _, t, _ in texts)
+        for key in foreign:
+            if not patterns[key].search(everything):
+                continue
+            line, _, item = next((ln, t, it) for ln, t, it in texts if patterns[key].search(t))
+            who = ", ".join(introducers[key])
+            yield _at(c, "warning", "forward-reference", line, item,
+                      f"uses '{shown[key]}', introduced by {who}, which is not among its prerequisites")
+
+
+# --- command line -------------------------------------------------------------------------
+
+
+def run(path: str, out=sys.stdout, *, variants: int = DEFAULT_VARIANTS) -> int:
+    """Check the ramp at `path`, print findings to `out`; the exit status (0, 1 or 2)."""
+    prefix = str(path).rstrip("/")
+    try:
+        course = read_ramp(path)
+    except RampFileError as e:
+        for file, line, message in e.problems:
+            where = f"{prefix}/{file}" if not file.startswith(prefix) else file
+            print(f"{where}:{line}: error: {message}" if line else f"{where}: error: {message}", file=out)
+        print(f"{len(e.problems)} problem(s): the ramp can't be read", file=out)
+        return 2
+    findings = check_ramp(course, variants=variants)
+    for f in findings:
+        print(f"{prefix}/{f}", file=out)
+    errors = sum(f.severity == "error" for f in findings)
+    if findings:
+        print(f"{len(findings)} finding(s): {errors} error(s), {len(findings) - errors} warning(s)", file=out)
+        return 1
+    print(f"{course.slug}: {len(course.concepts)} concepts, no findings", file=out)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m courses.ramp_checks", description=__doc__.split("\n")[0])
+    parser.add_argument("path", help="a ramp folder or .zip")
+    parser.add_argument("--variants", type=int, default=DEFAULT_VARIANTS,
+                        help="variants of each template to verify (default %(default)s)")
+    args = parser.parse_args(argv)
+    return run(args.path, variants=args.variants)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
