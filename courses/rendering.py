@@ -6,7 +6,8 @@ two small rules of our own for math, so `$…$` and `$$…$$` are never touched 
 
     <span class="math math-inline">\\(…\\)</span>   <div class="math math-display">\\[…\\]</div>
 
-(`$$…$$` inside a paragraph is a <span class="math math-display">), which KaTeX's auto-render (served locally; keep its `trust` option off) turns into math.
+(`$$…$$` inside a paragraph is a <span class="math math-display">), which KaTeX's
+auto-render (served locally; keep its `trust` option off) turns into math.
 The HTML then goes through nh3 with an allowlist as a second line of defence: no scripts,
 no event handlers, no `javascript:` URLs, links get rel="noopener nofollow".
 """
