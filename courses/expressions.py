@@ -45,7 +45,7 @@ class ExpressionError(ValueError):
         super().__init__(f"{message} (in `{_shorten(expression)}`)")
 
 
-class _Fail(Exception):
+class _Fail(ValueError):
     """Raised inside evaluation; turned into an ExpressionError naming the source."""
 
 
@@ -121,8 +121,10 @@ def _integer(v: Value, what: str) -> int:
 
 def as_value(x: Any) -> Value:
     """Convert a Python/YAML value (int, float, Fraction, Decimal, str, bool) to a Value."""
-    if isinstance(x, bool) or isinstance(x, str) or _is_exact(x):
+    if isinstance(x, bool) or isinstance(x, str) or type(x) is int:
         return x
+    if type(x) is Fraction:
+        return _check_size(_norm(x))
     if isinstance(x, float):
         if not math.isfinite(x):
             raise ValueError(f"{x} is not a finite number")

@@ -1,0 +1,105 @@
+import pytest
+
+from courses.checkers import answer_as_input, check_answer
+from courses.ramp_files import read_ramp
+from courses.specs import ItemSpec, Match, MisconceptionSpec, ParamSpec
+from courses.variants import UnsatisfiableError, VariantError, draw_variant
+
+from .helpers import GOOD_RAMP
+
+ADD = ItemSpec(
+    slug="add",
+    type="numeric",
+    prompt=r"What is $\frac{{{a}}}{{{b}}} + \frac{{{c}}}{{{d}}}$?",
+    answer="a/b + c/d",
+    params=tuple(ParamSpec(n, lo=1 if n in "ac" else 2, hi=9) for n in "abcd"),
+    constraints=("b != d", "gcd(a, b) == 1", "gcd(c, d) == 1"),
+    derived=(("den", "lcm(b, d)"),),
+    hints=("Use denominator {den}.",),
+    misconceptions=(MisconceptionSpec("scale", "kept numerators over {den}", "Is {a}/{b} = {a}/{den}?",
+                                      Match("value", "(a + c)/lcm(b, d)")),),
+)
+ADD_ACROSS = MisconceptionSpec("add-across", "adds across", "", Match("value", "(a+c)/(b+d)"))
+
+
+def test_same_seed_same_variant():
+    assert draw_variant(ADD, 7) == draw_variant(ADD, 7)
+    assert {draw_variant(ADD, s).prompt for s in range(20)} != {draw_variant(ADD, 0).prompt}
+
+
+def test_variant_satisfies_constraints_and_fills_text():
+    for seed in range(50):
+        v = draw_variant(ADD, seed)
+        a, b, c, d = (int(v.values[n]) for n in "abcd")
+        assert b != d
+        assert rf"\frac{{{a}}}{{{b}}}" in v.prompt
+        assert v.hints == (f"Use denominator {v.values['den']}.",)
+        assert v.misconceptions[0].probe == f"Is {a}/{b} = {a}/{v.values['den']}?"
+        assert v.seed == seed
+
+
+def test_every_variant_verifies():
+    for seed in range(100):
+        v = draw_variant(ADD, seed, concept_misconceptions=[ADD_ACROSS])
+        for typed in answer_as_input(v.key):
+            assert check_answer(v.key, typed).correct
+
+
+def test_concept_misconception_rule_is_matched_per_variant():
+    v = draw_variant(ADD, 3, concept_misconceptions=[ADD_ACROSS])
+    a, b, c, d = (int(v.values[n]) for n in "abcd")
+    result = check_answer(v.key, f"{a + c}/{b + d}")
+    assert result.misconception == "add-across"
+
+
+def test_concept_misconception_that_does_not_fit_is_left_out():
+    fixed = ItemSpec(slug="f", type="numeric", prompt="1+1?", answer="2")
+    v = draw_variant(fixed, 0, concept_misconceptions=[ADD_ACROSS])  # no a, b, c, d here
+    assert v.key.misconceptions == () and v.misconceptions == ()
+
+
+def test_unsatisfiable_constraints_are_reported():
+    item = ItemSpec(slug="u", type="numeric", prompt="{a}", answer="a",
+                    params=(ParamSpec("a", lo=1, hi=5),), constraints=("a > 5",))
+    with pytest.raises(UnsatisfiableError, match="no values satisfy"):
+        draw_variant(item, 0)
+
+
+def test_rare_solutions_found_by_exhaustive_search():
+    item = ItemSpec(slug="r", type="numeric", prompt="{a} {b}", answer="a*b",
+                    params=(ParamSpec("a", lo=1, hi=100), ParamSpec("b", lo=1, hi=100)),
+                    constraints=("a == 37", "b == 59"))
+    assert draw_variant(item, 0).values == {"a": "37", "b": "59"}
+
+
+def test_answer_that_cannot_be_computed():
+    item = ItemSpec(slug="z", type="numeric", prompt="{a}", answer="1/(a - a)",
+                    params=(ParamSpec("a", lo=1, hi=5),))
+    with pytest.raises(VariantError, match="division by zero"):
+        draw_variant(item, 0)
+
+
+def test_choices_params_keep_their_text():
+    item = ItemSpec(slug="c", type="numeric", prompt="{p} of {n}", answer="p",
+                    params=(ParamSpec("p", choices=("0.5", "0.25")), ParamSpec("n", choices=("Ana", "Bo"))))
+    v = draw_variant(item, 1)
+    assert v.values["p"] in ("0.5", "0.25") and v.values["n"] in ("Ana", "Bo")
+    assert check_answer(v.key, v.values["p"]).correct
+
+
+def test_ordering_is_shown_shuffled_but_never_solved():
+    item = ItemSpec(slug="o", type="ordering", prompt="Order", choices=("a", "b"))
+    for seed in range(10):
+        v = draw_variant(item, seed)
+        assert v.choices == ("b", "a")
+        assert check_answer(v.key, ["a", "b"]).correct
+
+
+def test_fixture_templates_verify_across_many_variants():
+    course = read_ramp(GOOD_RAMP)
+    for concept in course.concepts:
+        for item in concept.items:
+            for seed in range(30 if item.is_template else 1):
+                v = draw_variant(item, seed, concept_misconceptions=concept.misconceptions)
+                for typed in answer_as_input(v.key):
+                    assert check_answer(v.key, typed).correct, (item.slug, seed, typed)
