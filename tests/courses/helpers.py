@@ -24,9 +24,11 @@ def edited(path: str, old: str, new: str, files: dict[str, bytes] | None = None)
     return files
 
 
-def line_of(files: dict[str, bytes], path: str, needle: str) -> int:
-    """1-based line of the first line containing `needle`."""
+def line_of(files: dict[str, bytes], path: str, needle: str, occurrence: int = 1) -> int:
+    """1-based line of the `occurrence`-th line containing `needle`."""
     for number, line in enumerate(files[path].decode().split("\n"), 1):
         if needle in line:
-            return number
+            occurrence -= 1
+            if occurrence == 0:
+                return number
     raise AssertionError(f"{needle!r} not in {path}")
