@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("learn/", views.learner_dashboard, name="learner_dashboard"),
     path("teach/", views.educator_dashboard, name="educator_dashboard"),
+    path("teach/", include("courses.urls")),
     path("system/", views.admin_dashboard, name="admin_dashboard"),
     path("system/worker-checks/", views.worker_check_create, name="worker_check_create"),
     path("healthz", views.healthz, name="healthz"),

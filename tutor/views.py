@@ -7,6 +7,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from courses.forms import CourseCreateForm, RampUploadForm
+from courses.selectors import courses_editable_by
 from tutor.accounts.models import Role
 from tutor.accounts.permissions import admin_required, educator_required
 from tutor.health import system_health
@@ -33,7 +35,12 @@ def learner_dashboard(request):
 @require_GET
 @educator_required
 def educator_dashboard(request):
-    return render(request, "tutor/educator_dashboard.html")
+    context = {
+        "courses": courses_editable_by(user=request.user).prefetch_related("owners"),
+        "create_form": CourseCreateForm(),
+        "upload_form": RampUploadForm(),
+    }
+    return render(request, "tutor/educator_dashboard.html", context)
 
 
 @require_GET
