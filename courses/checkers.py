@@ -258,17 +258,26 @@ def equivalent(a: sympy.Basic, b: sympy.Basic) -> bool:
     rng = random.Random(20240611)  # fixed: grading must be reproducible
     agreed = 0
     for _ in range(_SAMPLES * 3):
-        point = {s: sympy.Float(rng.choice((-1, 1)) * rng.uniform(0.2, 3.0), 30) for s in symbols}
+        # exact rational points: polynomials and rational functions evaluate exactly (fast,
+        # no rounding); anything else (sqrt, log, …) is then evaluated numerically
+        point = {s: sympy.Rational(rng.choice((-1, 1)) * rng.randint(2, 300), rng.randint(7, 97))
+                 for s in symbols}
         try:
-            d = complex(diff.evalf(30, subs=point))
-            scale = 1 + abs(complex(a.evalf(30, subs=point)))
+            value = diff.xreplace(point)
+            if value.is_Rational:
+                if value != 0:
+                    return False
+                agreed += 1
+            else:
+                d = complex(value.evalf(30))
+                scale = 1 + abs(complex(a.xreplace(point).evalf(30)))
+                if d != d or scale != scale or abs(d) == float("inf"):
+                    continue  # outside the domain (log of a negative, division by zero, …)
+                if abs(d) > 1e-9 * scale:
+                    return False
+                agreed += 1
         except (TypeError, ValueError, ZeroDivisionError):
-            continue  # outside the domain (log of a negative, division by zero, …)
-        if d != d or scale != scale or abs(d) == float("inf"):
             continue
-        if abs(d) > 1e-9 * scale:
-            return False
-        agreed += 1
         if agreed >= _SAMPLES:
             return True
     try:

@@ -295,25 +295,30 @@ def _forward_references(course: CourseSpec) -> Iterator[Finding]:
 # --- command line -------------------------------------------------------------------------
 
 
-def run(path: str, out=sys.stdout, *, variants: int = DEFAULT_VARIANTS) -> int:
+def run(path: str, out=None, *, variants: int = DEFAULT_VARIANTS) -> int:
     """Check the ramp at `path`, print findings to `out`; the exit status (0, 1 or 2)."""
+    out = out or sys.stdout
+
+    def say(line: str) -> None:
+        out.write(line + "\n")  # not print(): Django's OutputWrapper adds its own line ends
+
     prefix = str(path).rstrip("/")
     try:
         course = read_ramp(path)
     except RampFileError as e:
         for file, line, message in e.problems:
             where = f"{prefix}/{file}" if not file.startswith(prefix) else file
-            print(f"{where}:{line}: error: {message}" if line else f"{where}: error: {message}", file=out)
-        print(f"{len(e.problems)} problem(s): the ramp can't be read", file=out)
+            say(f"{where}:{line}: error: {message}" if line else f"{where}: error: {message}")
+        say(f"{len(e.problems)} problem(s): the ramp can't be read")
         return 2
     findings = check_ramp(course, variants=variants)
     for f in findings:
-        print(f"{prefix}/{f}", file=out)
+        say(f"{prefix}/{f}")
     errors = sum(f.severity == "error" for f in findings)
     if findings:
-        print(f"{len(findings)} finding(s): {errors} error(s), {len(findings) - errors} warning(s)", file=out)
+        say(f"{len(findings)} finding(s): {errors} error(s), {len(findings) - errors} warning(s)")
         return 1
-    print(f"{course.slug}: {len(course.concepts)} concepts, no findings", file=out)
+    say(f"{course.slug}: {len(course.concepts)} concepts, no findings")
     return 0
 
 
