@@ -7,8 +7,8 @@ models_train/data/tutoring/ (with the licences), which is all the rest of the
 package ever reads. Output is deterministic: same sources, same bytes.
 
 - bridge (MIT): each conversation ends in a student mistake; the target is the
-  expert teacher's reply (`c_r_`), not the original novice one. Original
-  train/validation -> train/heldout.
+  expert teacher's reply (`c_r_`), not the original novice one. Whole
+  conversations with a moment in the original validation file -> heldout.
 - cima (CC BY 2.5): Italian prepositional phrases; the target is one of the
   crowd tutors' replies, preferring a question or hint that does not correct.
 - mathdial (CC BY-SA 4.0): whole teacher-student conversations about a word
@@ -44,9 +44,10 @@ def _merge(turns: list[tuple[str, str]]) -> list[dict]:
     return out
 
 
-def convert_bridge(records: list[dict], split: str) -> list[dict]:
+def convert_bridge(records: list[dict], split: str, seen: set | None = None) -> list[dict]:
     role = {"tutor": "tutor", "student": "learner"}
     out = []
+    seen = set() if seen is None else seen
     for r in records:
         ctx = _merge([(role[m["user"]], m["text"]) for m in r["c_h"]])
         reply = "\n".join(m["text"].strip() for m in r["c_r_"] if m["text"].strip())
@@ -54,11 +55,17 @@ def convert_bridge(records: list[dict], split: str) -> list[dict]:
             continue
         topic = r["lesson_topic"]
         system = {"role": "system", "content": f"Lesson: {topic}. The learner has just answered; respond as their tutor."}
+        # c_id (conversation_turn) repeats when several annotators labelled one moment.
+        did, n = f"bridge-{r['c_id']}", 1
+        while did in seen:
+            n += 1
+            did = f"bridge-{r['c_id']}-{n}"
+        seen.add(did)
         out.append({
-            "id": f"bridge-{r['c_id']}", "task": "respond_to_mistake", "course": "bridge-math",
+            "id": did, "task": "respond_to_mistake", "course": "bridge-math",
             "concept": topic, "split": split,
             "messages": [system, *ctx, {"role": "tutor", "content": reply}],
-            "meta": {"source": "bridge", "licence": "MIT", "error_type": r["e"], "strategy": r["z_what"],
+            "meta": {"source": "bridge", "licence": "MIT", "conversation": r["c_id"].split("_")[0], "error_type": r["e"], "strategy": r["z_what"],
                      "intention": r["z_why"],
                      "novice_reply": "\n".join(m["text"] for m in r["c_r"])},
         })
@@ -153,8 +160,14 @@ def main(argv=None):
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args(argv)
     src, out = Path(args.src), Path(args.out)
-    bridge = (convert_bridge(json.loads((src / "bridge/train.json").read_text()), "train")
-              + convert_bridge(json.loads((src / "bridge/validation.json").read_text()), "heldout"))
+    seen: set = set()
+    bridge = (convert_bridge(json.loads((src / "bridge/train.json").read_text()), "train", seen)
+              + convert_bridge(json.loads((src / "bridge/validation.json").read_text()), "heldout", seen))
+    # bridge's train and validation files share conversations (different moments of one
+    # lesson): hold out every moment of a conversation that has one in validation.
+    held_conv = {d["meta"]["conversation"] for d in bridge if d["split"] == "heldout"}
+    for d in bridge:
+        d["split"] = "heldout" if d["meta"]["conversation"] in held_conv else "train"
     cima = _assign_splits(convert_cima(json.loads((src / "cima/dataset.json").read_text())))
     mathdial = _assign_splits(convert_mathdial(
         [json.loads(line) for line in (src / "mathdial/test.jsonl").read_text().splitlines() if line.strip()]))

@@ -124,6 +124,7 @@ class Attention(nn.Module):
             ck.narrow(2, pos, T).copy_(k)
             cv.narrow(2, pos, T).copy_(v)
             k, v = ck.narrow(2, 0, pos + T), cv.narrow(2, 0, pos + T)
+            q = q.to(k.dtype)  # under CUDA autocast the cache is bf16 while rotary promoted q to fp32
             if T == 1:  # one new query sees the whole prefix: no mask needed
                 y = F.scaled_dot_product_attention(q, k, v, enable_gqa=gqa)
             elif pos == 0:
@@ -258,7 +259,7 @@ class GPT(nn.Module):
             ck, cv = cache.k[i], cache.v[i]
             ck.narrow(2, pos, 1).copy_(qk[:, H:])
             cv.narrow(2, pos, 1).copy_(qkv[:, :, H + Hkv :].transpose(1, 2))
-            y = F.scaled_dot_product_attention(qk[:, :H], ck.narrow(2, 0, pos + 1), cv.narrow(2, 0, pos + 1),
+            y = F.scaled_dot_product_attention(qk[:, :H].to(ck.dtype), ck.narrow(2, 0, pos + 1), cv.narrow(2, 0, pos + 1),
                                                enable_gqa=gqa)
             x = x + F.linear(y.view(B, 1, c.n_embd), a.c_proj.weight)
             m = block.mlp

@@ -1,0 +1,92 @@
+"""Build the default tutor on a laptop CPU in a few minutes: tokenizer, pretrain, SFT, eval.
+
+    python -m models_train.default_tutor --out model_store/default
+    python -m models_train.default_tutor --out model_store/default --dialogues ramps_dialogues.jsonl
+
+Uses the vendored real tutoring conversations (models_train/data/tutoring/) plus
+any dialogue JSONL files given (e.g. the Django dialogue factory's output). Only
+dialogues with split == "train" are trained on, text and tutoring alike; the
+held-out ones are the evaluation. Writes:
+    <out>/tokenizer.json, <out>/base/ (pretraining run), <out>/sft/ (SFT run)
+    <out>/tutor/            the final checkpoint (self-contained: weights, tokenizer, meta)
+    <out>/tutor/report.json the evaluation report
+and prints one JSON summary line last. Deterministic from --seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from pathlib import Path
+
+import torch
+
+from . import evaluate, pretrain, sft, train_tokenizer
+from .checkpoint import load_tutor
+from .dialogue import by_split, load_dialogues, save_dialogues
+from .trainer import latest_checkpoint
+
+VENDORED = sorted((Path(__file__).parent / "data" / "tutoring").glob("*/dialogues.jsonl"))
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    g = ap.add_argument_group("data")
+    g.add_argument("--out", required=True, help="output folder")
+    g.add_argument("--dialogues", nargs="*", default=[], help="extra dialogue JSONL files")
+    g.add_argument("--no-vendored", action="store_true", help="leave out the vendored real conversations")
+    g = ap.add_argument_group("size (defaults fit ~5 minutes on 2 CPU cores)")
+    g.add_argument("--vocab-size", type=int, default=4096)
+    g.add_argument("--depth", type=int, default=2)
+    g.add_argument("--aspect", type=int, default=64)
+    g.add_argument("--seq-len", type=int, default=256)
+    g.add_argument("--batch-size", type=int, default=8)
+    g.add_argument("--pretrain-steps", type=int, default=150)
+    g.add_argument("--sft-steps", type=int, default=100)
+    g.add_argument("--eval-dialogues", type=int, default=40)
+    g.add_argument("--max-new-tokens", type=int, default=40)
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
+    args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    t0 = time.perf_counter()
+    out = Path(args.out)
+    files = ([] if args.no_vendored else VENDORED) + [Path(p) for p in args.dialogues]
+    dialogues = load_dialogues(files)
+    train_d, held = by_split(dialogues, "train"), by_split(dialogues, "heldout")
+    save_dialogues(train_d, out / "data" / "train.jsonl")
+    save_dialogues(held, out / "data" / "heldout.jsonl")
+    all_files = [str(out / "data" / "train.jsonl"), str(out / "data" / "heldout.jsonl")]
+    train_file = all_files[:1]
+
+    tok_path = str(out / "tokenizer.json")
+    train_tokenizer.main(["--data", *train_file, "--vocab-size", str(args.vocab_size), "--out", tok_path])
+    common = ["--depth", str(args.depth), "--aspect", str(args.aspect), "--seq-len", str(args.seq_len),
+              "--batch-size", str(args.batch_size), "--seed", str(args.seed), "--device", "cpu", "--log-every", "25"]
+    pretrain.main(["--tokenizer", tok_path, "--data", *train_file, "--out", str(out / "base"),
+                   "--steps", str(args.pretrain_steps), "--eval-every", "0", "--warmup-steps", "20", *common])
+    base = latest_checkpoint(out / "base")
+    sft.main(["--init", str(base), "--dialogues", *all_files, "--out", str(out / "sft"),
+              "--steps", str(args.sft_steps), "--eval-every", "0", "--eval-batches", "4", *common])
+    final = latest_checkpoint(out / "sft")
+    tutor = out / "tutor"
+    if tutor.exists():
+        shutil.rmtree(tutor)
+    shutil.copytree(final, tutor)
+    model, tok, meta = load_tutor(tutor)
+    report = evaluate.evaluate_model(model, tok, held, max_dialogues=args.eval_dialogues,
+                                     max_new_tokens=args.max_new_tokens, seed=args.seed)
+    report = {"checkpoint": str(tutor), "params": model.num_params(), "config": meta["config"],
+              "tokenizer_id": tok.id, "train_dialogues": len(train_d), **report}
+    (tutor / "report.json").write_text(json.dumps(report, indent=1))
+    summary = {"default_tutor": str(tutor), "params": model.num_params(), "seconds": round(time.perf_counter() - t0, 1),
+               "dialogue_loss": report.get("dialogue_loss"), "generation": report["generation"].get("all")}
+    print(json.dumps(summary))
+    return summary
+
+
+if __name__ == "__main__":
+    main()
