@@ -69,7 +69,7 @@ class ItemForm(forms.Form):
     yaml = forms.CharField(
         label="Item (YAML)",
         widget=forms.Textarea(attrs={"rows": 22, "spellcheck": "false"}),
-        help_text="The same block as in a ramp file: see the ramp format guide for every field.",
+        help_text="The same block as in a ramp file: the ramp format guide (Teach › Ramp format) lists every field.",
     )
 
 

@@ -4,7 +4,7 @@ and the checker's verdict on an answer (correct, wrong, unreadable, which miscon
 from dataclasses import dataclass
 
 from courses.checkers import answer_as_input, check_answer
-from courses.rendering import render_markdown
+from courses.html import markdown_html as render_markdown
 from courses.specs import ItemSpec
 from courses.variants import VariantError, draw_variant
 

@@ -3,6 +3,7 @@ from django.urls import path
 from courses import views
 
 urlpatterns = [
+    path("format/", views.format_guide, name="format_guide"),
     path("courses/new/", views.course_create, name="course_create"),
     path("courses/import/", views.ramp_upload, name="ramp_upload"),
     path("courses/<slug:slug>/", views.course_detail, name="course_detail"),

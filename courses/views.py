@@ -1,6 +1,7 @@
 """Educator pages: courses, the concept graph, concept and item editors. Thin views: the
 work is in courses.services (changes) and courses.selectors (reads)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -13,7 +14,7 @@ from courses.forms import ConceptCreateForm, ConceptForm, CourseCreateForm, Cour
 from courses.item_yaml import item_from_yaml, item_to_yaml
 from courses.ramp_files import RampFileError, ramp_to_zip, read_ramp_zip
 from courses.ramp_import import course_import, course_to_spec
-from courses.rendering import render_markdown
+from courses.html import markdown_html as render_markdown
 from courses.selectors import (
     concept_for_editor,
     concept_items,
@@ -281,6 +282,14 @@ def item_retire(request, slug, concept, item):
     services.item_retire(item=item_obj)
     messages.success(request, f"Retired {item_obj.slug}: learners no longer get it; their past answers are kept.")
     return redirect("concept_edit", slug=course.slug, concept=concept.slug)
+
+
+@require_GET
+@educator_required
+def format_guide(request):
+    """docs/ramp-format.md, the reference for ramp files and the item editor, as a page."""
+    text = (settings.BASE_DIR / "docs" / "ramp-format.md").read_text()
+    return render(request, "courses/format_guide.html", {"guide": render_markdown(text)})
 
 
 def _form_errors(form) -> str:

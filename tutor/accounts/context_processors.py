@@ -12,6 +12,7 @@ def navigation(request):
     links = [("Home", reverse("home"))]
     if user.has_role(Role.EDUCATOR):
         links.append(("Teach", reverse("educator_dashboard")))
+        links.append(("Ramp format", reverse("format_guide")))
     if user.has_role(Role.ADMIN):
         links.append(("Admin", reverse("admin_dashboard")))
     return {"nav_links": links}
