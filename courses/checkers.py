@@ -179,8 +179,11 @@ def _exact(v: Fraction) -> Value:
 def _close(a: Value, b: Value, tolerance: Fraction) -> bool:
     if isinstance(a, (int, Fraction)) and isinstance(b, (int, Fraction)):
         return abs(a - b) <= tolerance
-    diff = (to_sympy(a) - to_sympy(b)).evalf(40)
-    return bool(diff.is_real) and abs(diff) <= to_sympy(tolerance)
+    try:
+        diff = (to_sympy(a) - to_sympy(b)).evalf(40)
+        return bool(diff.is_real) and bool(abs(diff) <= to_sympy(tolerance))
+    except (ArithmeticError, TypeError, ValueError):  # sympy can't decide: not a match
+        return False
 
 
 def _read_choice(key: AnswerKey, response) -> _Reading:
@@ -252,7 +255,7 @@ def equivalent(a: sympy.Basic, b: sympy.Basic) -> bool:
     try:
         if sympy.expand(diff) == 0:
             return True
-    except (TypeError, ValueError, RecursionError):
+    except (ArithmeticError, TypeError, ValueError, RecursionError):
         pass
     symbols = sorted(diff.free_symbols, key=lambda s: s.name)
     rng = random.Random(20240611)  # fixed: grading must be reproducible
@@ -276,13 +279,13 @@ def equivalent(a: sympy.Basic, b: sympy.Basic) -> bool:
                 if abs(d) > 1e-9 * scale:
                     return False
                 agreed += 1
-        except (TypeError, ValueError, ZeroDivisionError):
+        except (ArithmeticError, TypeError, ValueError):
             continue
         if agreed >= _SAMPLES:
             return True
     try:
-        return sympy.simplify(diff) == 0
-    except (TypeError, ValueError, RecursionError):
+        return bool(sympy.simplify(diff) == 0)
+    except (ArithmeticError, TypeError, ValueError, RecursionError):
         return False
 
 

@@ -326,7 +326,12 @@ def _max(*args):
 
 def _floor(a):
     a = _number(a)
-    return math.floor(a) if _is_exact(a) else _norm(sympy.floor(a))
+    if _is_exact(a):
+        return math.floor(a)
+    result = sympy.floor(a)
+    if a.is_number and not result.is_Integer:
+        raise _Fail("can't compute that floor exactly")  # e.g. floor(exp(999))
+    return _norm(result)
 
 
 def _sqrt(a):
@@ -398,7 +403,7 @@ class Expression:
             return self._run(env)
         except _Fail as e:
             raise ExpressionError(self.source, str(e)) from None
-        except (ZeroDivisionError, OverflowError, ValueError, TypeError, RecursionError) as e:
+        except (ArithmeticError, ValueError, TypeError, RecursionError) as e:
             # sympy's and Python's own numeric errors on odd input: still the author's problem
             raise ExpressionError(self.source, f"can't evaluate it ({type(e).__name__})") from None
 
@@ -412,6 +417,13 @@ class Expression:
         v = self.evaluate(env)
         if isinstance(v, (bool, str)) or (isinstance(v, sympy.Basic) and v.free_symbols):
             raise ExpressionError(self.source, "should be a number")
+        if isinstance(v, sympy.Basic):
+            try:  # a number we can't even approximate is no use as an answer
+                approx = v.evalf(30)
+            except (ArithmeticError, ValueError, TypeError, RecursionError):
+                approx = None
+            if approx is None or not approx.is_Float:
+                raise ExpressionError(self.source, "can't evaluate it to a number")
         return v
 
 

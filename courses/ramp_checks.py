@@ -186,22 +186,32 @@ def _item_findings(concept: ConceptSpec, item: ItemSpec, variants: int) -> Itera
             yield _at(concept, "error", "variant", item.line, item.slug, f"variant {seed}: {e}")
             return
         where = f" in variant {seed} ({_values(v.values)})" if v.values else ""
-        for typed in answer_as_input(v.key):
-            result = check_answer(v.key, typed)
-            if not result.correct and "answer" not in reported:
-                reported.add("answer")
-                shown = " | ".join(typed) if isinstance(typed, list) else typed
-                why = f": {result.message}" if result.message else ""
-                yield _at(concept, "error", "answer-fails", item.line_of("answer"), item.slug,
-                          f"its own answer {shown} is graded {result.outcome}{where}{why}")
-            for slug in matching_misconceptions(v.key, typed):
-                if slug not in reported:
-                    reported.add(slug)
-                    line = next((m.line for m in item.misconceptions + concept.misconceptions
-                                 if m.slug == slug), item.line)
-                    yield _at(concept, "error", "misconception-matches-answer", line, item.slug,
-                              f"misconception {slug} also matches the correct answer{where}"
-                              + ("; add a constraint that rules this out" if v.values else ""))
+        try:
+            yield from _answer_findings(concept, item, v, where, reported)
+        except Exception as e:  # noqa: BLE001 — a check must report, never crash the checker
+            yield _at(concept, "error", "variant", item.line, item.slug,
+                      f"variant {seed}: checking it failed ({type(e).__name__}: {e})")
+            return
+
+
+def _answer_findings(concept: ConceptSpec, item: ItemSpec, v, where: str, reported: set) -> Iterator[Finding]:
+    """The correct answer must grade correct and match no misconception."""
+    for typed in answer_as_input(v.key):
+        result = check_answer(v.key, typed)
+        if not result.correct and "answer" not in reported:
+            reported.add("answer")
+            shown = " | ".join(typed) if isinstance(typed, list) else typed
+            why = f": {result.message}" if result.message else ""
+            yield _at(concept, "error", "answer-fails", item.line_of("answer"), item.slug,
+                      f"its own answer {shown} is graded {result.outcome}{where}{why}")
+        for slug in matching_misconceptions(v.key, typed):
+            if slug not in reported:
+                reported.add(slug)
+                line = next((m.line for m in item.misconceptions + concept.misconceptions
+                             if m.slug == slug), item.line)
+                yield _at(concept, "error", "misconception-matches-answer", line, item.slug,
+                          f"misconception {slug} also matches the correct answer{where}"
+                          + ("; add a constraint that rules this out" if v.values else ""))
 
 
 def _values(values: dict) -> str:

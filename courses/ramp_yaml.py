@@ -61,7 +61,12 @@ def load_yaml(text: str, file: str, first_line: int = 1) -> YMap:
     """Parse a YAML document that must be a mapping. `first_line` is the file line of the
     text's first line (front matter starts on line 2 of a concept file)."""
     offset = first_line - 1
-    loader = _NoAliasLoader(text)
+    try:
+        loader = _NoAliasLoader(text)
+    except yaml.reader.ReaderError as e:  # a control character, checked before parsing starts
+        line = text[: e.position].count("\n") + first_line
+        code = e.character if isinstance(e.character, int) else ord(e.character)
+        raise RampFileError(file, line, f"contains the control character U+{code:04X}") from None
     try:
         node = loader.get_single_node()
         if node is None:
