@@ -1,0 +1,405 @@
+"""Classic knowledge-tracing baselines, fitted on training sequences.
+
+* :class:`SkillMean`   - per-skill success rate in the training log (smoothed).
+* :class:`BKT`         - Bayesian knowledge tracing (Corbett & Anderson 1995), one 2-state
+  HMM per skill fitted by EM (Baum-Welch); ``forgetting=True`` also learns P(forget)
+  (Khajah, Lindsey & Mozer 2016 style "BKT+forgets" per opportunity).
+* :class:`Elo`         - Elo / online IRT: global learner ability plus a per-concept offset
+  against skill (and item) difficulty (Pelanek 2016, "Applications of the Elo rating system
+  in adaptive educational systems").
+* :class:`PFA`         - performance factors analysis (Pavlik, Cen & Koedinger 2009):
+  logit p = beta_s + gamma_s * successes_s + rho_s * failures_s, logistic regression.
+
+Unseen skills (and items) fall back to population-average parameters.
+Plain Python + numpy/torch: no Django.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from .base import ConceptEstimate, Estimator, as_sequences, logit, sigmoid
+from .responses_csv import Response
+
+
+def _skill_index(seqs) -> dict[str, int]:
+    idx: dict[str, int] = {}
+    for seq in seqs:
+        for r in seq:
+            if r.skill_id not in idx:
+                idx[r.skill_id] = len(idx)
+    return idx
+
+
+# --------------------------------------------------------------------------------------
+class SkillMean(Estimator):
+    """P(correct) = smoothed success rate of the skill in training; no learner state."""
+
+    name = "skill_mean"
+
+    def __init__(self, prior_strength: float = 2.0):
+        self.prior_strength = prior_strength
+        self.rates: dict[str, float] = {}
+        self.global_rate = 0.5
+
+    def fit(self, sequences):
+        seqs = as_sequences(sequences)
+        n: dict[str, int] = {}
+        c: dict[str, int] = {}
+        tot = cor = 0
+        for seq in seqs:
+            for r in seq:
+                n[r.skill_id] = n.get(r.skill_id, 0) + 1
+                c[r.skill_id] = c.get(r.skill_id, 0) + r.correct
+                tot += 1
+                cor += r.correct
+        self.global_rate = (cor + 1) / (tot + 2)
+        a = self.prior_strength
+        self.rates = {s: (c[s] + a * self.global_rate) / (n[s] + a) for s in n}
+        return self
+
+    def predict(self, state, skill, item=None, t=None):
+        return self.rates.get(skill, self.global_rate)
+
+    def update(self, state, skill, correct, item=None, t=None, hints=0):
+        pass
+
+
+# --------------------------------------------------------------------------------------
+def fit_hmm_em(skill_of_seq: np.ndarray, obs_seqs: Sequence[np.ndarray], n_skills: int,
+               forgetting: bool, max_iter: int = 60, tol: float = 1e-6,
+               init=(0.4, 0.1, 0.05, 0.2, 0.1), max_guess_slip: float = 0.45):
+    """Baum-Welch for per-skill 2-state BKT HMMs, vectorised over all sequences.
+
+    ``obs_seqs[i]`` is the 0/1 outcome sequence of one (learner, skill) pair and
+    ``skill_of_seq[i]`` its skill index. Returns arrays (L0, T, F, G, S) of length
+    ``n_skills`` and the final log-likelihood. Sequences are packed time-major, longest
+    first, so the sequences active at step t are a prefix of those active at t-1.
+    """
+    lengths = np.array([len(o) for o in obs_seqs], dtype=np.int64)
+    order = np.argsort(-lengths, kind="stable")
+    lengths = lengths[order]
+    sk_sorted = np.asarray(skill_of_seq, dtype=np.int64)[order]
+    maxlen = int(lengths[0])
+    asc = lengths[::-1]
+    n_t = len(lengths) - np.searchsorted(asc, np.arange(maxlen), side="right")
+    off = np.concatenate(([0], np.cumsum(n_t)))
+    total = int(off[-1])
+    obs = np.empty(total, dtype=np.float64)
+    for rank, i in enumerate(order):
+        o = obs_seqs[i]
+        obs[off[: len(o)] + rank] = o
+    skill_flat = np.empty(total, dtype=np.int64)
+    for t in range(maxlen):
+        skill_flat[off[t]:off[t + 1]] = sk_sorted[: n_t[t]]
+
+    L0 = np.full(n_skills, init[0]); T = np.full(n_skills, init[1])
+    F = np.full(n_skills, init[2] if forgetting else 0.0)
+    G = np.full(n_skills, init[3]); S = np.full(n_skills, init[4])
+    alpha1 = np.empty(total); c = np.empty(total)
+    beta0 = np.empty(total); beta1 = np.empty(total)
+    prev_ll = -np.inf
+    ll = -np.inf
+    seqs_per_skill = np.bincount(sk_sorted, minlength=n_skills).astype(np.float64)
+    for _ in range(max_iter):
+        # E step: forward (normalised), emission probabilities
+        e1 = np.where(obs > 0.5, 1.0 - S[skill_flat], S[skill_flat])
+        e0 = np.where(obs > 0.5, G[skill_flat], 1.0 - G[skill_flat])
+        for t in range(maxlen):
+            a, b = off[t], off[t + 1]
+            sk = skill_flat[a:b]
+            if t == 0:
+                prior1 = L0[sk]
+            else:
+                p1 = alpha1[off[t - 1]: off[t - 1] + (b - a)]
+                prior1 = (1.0 - p1) * T[sk] + p1 * (1.0 - F[sk])
+            x1 = prior1 * e1[a:b]
+            x0 = (1.0 - prior1) * e0[a:b]
+            cc = x0 + x1
+            alpha1[a:b] = x1 / cc
+            c[a:b] = cc
+        ll = float(np.log(c).sum())
+        # backward (scaled by the forward normalisers) and transition counts
+        beta0.fill(1.0); beta1.fill(1.0)
+        xi01 = np.zeros(n_skills); xi10 = np.zeros(n_skills)
+        g0_next = np.zeros(n_skills); g1_next = np.zeros(n_skills)
+        for t in range(maxlen - 2, -1, -1):
+            a = off[t]
+            n1 = n_t[t + 1]
+            an, bn = off[t + 1], off[t + 1] + n1
+            sk = skill_flat[an:bn]
+            w0 = e0[an:bn] * beta0[an:bn] / c[an:bn]
+            w1 = e1[an:bn] * beta1[an:bn] / c[an:bn]
+            Tk, Fk = T[sk], F[sk]
+            beta0[a:a + n1] = (1.0 - Tk) * w0 + Tk * w1
+            beta1[a:a + n1] = Fk * w0 + (1.0 - Fk) * w1
+            p1 = alpha1[a:a + n1]
+            p0 = 1.0 - p1
+            x01 = p0 * Tk * w1
+            x10 = p1 * Fk * w0
+            x00 = p0 * (1.0 - Tk) * w0
+            x11 = p1 * (1.0 - Fk) * w1
+            xi01 += np.bincount(sk, x01, n_skills)
+            xi10 += np.bincount(sk, x10, n_skills)
+            g0_next += np.bincount(sk, x00 + x01, n_skills)
+            g1_next += np.bincount(sk, x10 + x11, n_skills)
+        g1 = alpha1 * beta1
+        g0 = (1.0 - alpha1) * beta0
+        z = g0 + g1
+        g1 = g1 / z
+        g0 = g0 / z
+        # M step (with one pseudo-observation at the initial value for stability)
+        L0 = (np.bincount(skill_flat[: n_t[0]], g1[: n_t[0]], n_skills) + 0.5) / (seqs_per_skill + 1.0)
+        T = (xi01 + 0.1) / (g0_next + 1.0)
+        if forgetting:
+            F = (xi10 + 0.05) / (g1_next + 1.0)
+        sg0 = np.bincount(skill_flat, g0, n_skills)
+        sg1 = np.bincount(skill_flat, g1, n_skills)
+        G = (np.bincount(skill_flat, g0 * obs, n_skills) + 0.2) / (sg0 + 1.0)
+        S = (np.bincount(skill_flat, g1 * (1.0 - obs), n_skills) + 0.1) / (sg1 + 1.0)
+        G = np.clip(G, 1e-3, max_guess_slip)
+        S = np.clip(S, 1e-3, max_guess_slip)
+        T = np.clip(T, 1e-4, 1.0 - 1e-4)
+        L0 = np.clip(L0, 1e-4, 1.0 - 1e-4)
+        if forgetting:
+            F = np.clip(F, 0.0, 0.5)
+        if abs(ll - prev_ll) < tol * max(1.0, abs(ll)):
+            break
+        prev_ll = ll
+    return L0, T, F, G, S, ll
+
+
+class BKT(Estimator):
+    """Bayesian knowledge tracing per skill, fitted by EM; optional forgetting.
+
+    State: ``{skill: P(known)}`` (prior of the next opportunity).
+    """
+
+    name = "bkt"
+
+    def __init__(self, forgetting: bool = False, max_iter: int = 60):
+        self.forgetting = forgetting
+        self.max_iter = max_iter
+        if forgetting:
+            self.name = "bkt_forget"
+        self.params: dict[str, tuple[float, float, float, float, float]] = {}
+        self.default = (0.4, 0.1, 0.0, 0.2, 0.1)
+
+    def fit(self, sequences):
+        seqs = as_sequences(sequences)
+        idx = _skill_index(seqs)
+        obs_seqs: list[np.ndarray] = []
+        skill_of: list[int] = []
+        for seq in seqs:
+            per: dict[str, list[int]] = {}
+            for r in seq:
+                per.setdefault(r.skill_id, []).append(r.correct)
+            for s, o in per.items():
+                obs_seqs.append(np.asarray(o, dtype=np.float64))
+                skill_of.append(idx[s])
+        L0, T, F, G, S, _ = fit_hmm_em(np.asarray(skill_of), obs_seqs, len(idx),
+                                       self.forgetting, self.max_iter)
+        names = list(idx)
+        self.params = {s: (float(L0[i]), float(T[i]), float(F[i]), float(G[i]), float(S[i]))
+                       for i, s in enumerate(names)}
+        w = np.bincount(np.asarray(skill_of), minlength=len(idx)).astype(float)
+        w /= w.sum()
+        self.default = tuple(float((arr * w).sum()) for arr in (L0, T, F, G, S))
+        return self
+
+    def _p(self, skill):
+        return self.params.get(skill, self.default)
+
+    def p_known(self, state, skill) -> float:
+        pk = state.get(skill)
+        return self._p(skill)[0] if pk is None else pk
+
+    def predict(self, state, skill, item=None, t=None):
+        _, _, _, g, s = self._p(skill)
+        pk = self.p_known(state, skill)
+        return pk * (1.0 - s) + (1.0 - pk) * g
+
+    def update(self, state, skill, correct, item=None, t=None, hints=0):
+        _, tr, f, g, s = self._p(skill)
+        pk = self.p_known(state, skill)
+        if correct:
+            post = pk * (1.0 - s) / (pk * (1.0 - s) + (1.0 - pk) * g)
+        else:
+            post = pk * s / (pk * s + (1.0 - pk) * (1.0 - g))
+        state[skill] = post * (1.0 - f) + (1.0 - post) * tr
+
+    def mastery(self, state, skill, t=None):
+        pk = self.p_known(state, skill)
+        return ConceptEstimate(skill, self.predict(state, skill), pk,
+                               math.sqrt(pk * (1.0 - pk)), float("nan"))
+
+
+# --------------------------------------------------------------------------------------
+class Elo(Estimator):
+    """Elo / online IRT with a global ability and a per-concept ability offset.
+
+    p = sigmoid(theta + theta_s - d_s - d_i); after each response both abilities move by
+    K(n) * (correct - p) with K(n) = a / (1 + b n). Difficulties d_s (and d_i when item ids
+    exist) are calibrated on the training log by running Elo over it, then frozen.
+    State: ``{"th": theta, "n": n, "s": {skill: [theta_s, n_s]}}``.
+    """
+
+    name = "elo"
+
+    def __init__(self, k_global: float | None = None, k_local: float | None = None,
+                 decay: float = 0.05):
+        self.k_global = k_global
+        self.k_local = k_local
+        self.decay = decay
+        self.d_skill: dict[str, float] = {}
+        self.d_item: dict[str, float] = {}
+
+    def _run(self, seqs, calibrate: bool, kg: float, kl: float, record=False):
+        ds, di = self.d_skill, self.d_item
+        ns: dict[str, int] = {}
+        ni: dict[str, int] = {}
+        ll = 0.0
+        for seq in seqs:
+            st = self.new_state()
+            for r in seq:
+                p = self._predict(st, r.skill_id, r.item_id)
+                if record:
+                    ll -= math.log(p if r.correct else 1.0 - p)
+                if calibrate:
+                    k = ns.get(r.skill_id, 0)
+                    ds[r.skill_id] = ds.get(r.skill_id, 0.0) - 1.0 / (1.0 + 0.05 * k) * (r.correct - p)
+                    ns[r.skill_id] = k + 1
+                    if r.item_id is not None:
+                        k = ni.get(r.item_id, 0)
+                        di[r.item_id] = di.get(r.item_id, 0.0) - 1.0 / (1.0 + 0.05 * k) * (r.correct - p)
+                        ni[r.item_id] = k + 1
+                self._update(st, r.skill_id, r.correct, p, kg, kl)
+        return ll
+
+    def fit(self, sequences):
+        seqs = as_sequences(sequences)
+        self.d_skill, self.d_item = {}, {}
+        # calibrate difficulties with moderate learner steps, twice over the data
+        for _ in range(2):
+            self._run(seqs, True, 0.8, 0.8)
+        if self.k_global is None or self.k_local is None:
+            rng = np.random.default_rng(0)
+            sub = [seqs[i] for i in rng.permutation(len(seqs))[:3000]]
+            best = None
+            for kg in (0.2, 0.5, 1.0):
+                for kl in (0.2, 0.5, 1.0, 2.0):
+                    ll = self._run(sub, False, kg, kl, record=True)
+                    if best is None or ll < best[0]:
+                        best = (ll, kg, kl)
+            self.k_global, self.k_local = best[1], best[2]
+        return self
+
+    def new_state(self):
+        return {"th": 0.0, "n": 0, "s": {}}
+
+    def _predict(self, state, skill, item):
+        loc = state["s"].get(skill)
+        x = state["th"] + (loc[0] if loc else 0.0) - self.d_skill.get(skill, 0.0)
+        if item is not None:
+            x -= self.d_item.get(item, 0.0)
+        return sigmoid(x)
+
+    def _update(self, state, skill, correct, p, kg, kl):
+        loc = state["s"].get(skill)
+        if loc is None:
+            loc = state["s"][skill] = [0.0, 0]
+        err = correct - p
+        state["th"] += kg / (1.0 + self.decay * state["n"]) * err
+        state["n"] += 1
+        loc[0] += kl / (1.0 + self.decay * loc[1]) * err
+        loc[1] += 1
+
+    def predict(self, state, skill, item=None, t=None):
+        return self._predict(state, skill, item)
+
+    def update(self, state, skill, correct, item=None, t=None, hints=0):
+        p = self._predict(state, skill, item)
+        self._update(state, skill, correct, p, self.k_global, self.k_local)
+
+
+# --------------------------------------------------------------------------------------
+def _torch_lbfgs(params, closure_loss, max_iter=200):
+    import torch
+
+    opt = torch.optim.LBFGS(params, lr=1.0, max_iter=max_iter, history_size=20,
+                            line_search_fn="strong_wolfe", tolerance_grad=1e-6,
+                            tolerance_change=1e-9)
+
+    def closure():
+        opt.zero_grad()
+        loss = closure_loss()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+
+
+class PFA(Estimator):
+    """Performance factors analysis with per-skill parameters (raw counts, as published).
+
+    State: ``{skill: [successes, failures]}``.
+    """
+
+    name = "pfa"
+
+    def __init__(self, l2: float = 1e-3):
+        self.l2 = l2
+        self.params: dict[str, tuple[float, float, float]] = {}
+        self.default = (0.0, 0.1, -0.1)
+
+    def fit(self, sequences):
+        import torch
+
+        seqs = as_sequences(sequences)
+        idx = _skill_index(seqs)
+        sk, su, fa, y = [], [], [], []
+        for seq in seqs:
+            cnt: dict[str, list[int]] = {}
+            for r in seq:
+                c = cnt.get(r.skill_id)
+                if c is None:
+                    c = cnt[r.skill_id] = [0, 0]
+                sk.append(idx[r.skill_id]); su.append(c[0]); fa.append(c[1]); y.append(r.correct)
+                c[0 if r.correct else 1] += 1
+        K = len(idx)
+        sk_t = torch.tensor(sk); su_t = torch.tensor(su, dtype=torch.float64)
+        fa_t = torch.tensor(fa, dtype=torch.float64); y_t = torch.tensor(y, dtype=torch.float64)
+        beta = torch.zeros(K, dtype=torch.float64, requires_grad=True)
+        gam = torch.full((K,), 0.1, dtype=torch.float64, requires_grad=True)
+        rho = torch.full((K,), -0.1, dtype=torch.float64, requires_grad=True)
+        n = float(len(y))
+
+        def loss():
+            z = beta[sk_t] + gam[sk_t] * su_t + rho[sk_t] * fa_t
+            nll = torch.nn.functional.binary_cross_entropy_with_logits(z, y_t, reduction="sum") / n
+            return nll + self.l2 * (gam.pow(2).sum() + rho.pow(2).sum()) / K
+
+        _torch_lbfgs([beta, gam, rho], loss)
+        names = list(idx)
+        b, g, r = beta.detach().numpy(), gam.detach().numpy(), rho.detach().numpy()
+        self.params = {s: (float(b[i]), float(g[i]), float(r[i])) for i, s in enumerate(names)}
+        w = np.bincount(sk_t.numpy(), minlength=K).astype(float)
+        w /= w.sum()
+        self.default = (float((b * w).sum()), float((g * w).sum()), float((r * w).sum()))
+        return self
+
+    def predict(self, state, skill, item=None, t=None):
+        b, g, r = self.params.get(skill, self.default)
+        c = state.get(skill)
+        if c is None:
+            return sigmoid(b)
+        return sigmoid(b + g * c[0] + r * c[1])
+
+    def update(self, state, skill, correct, item=None, t=None, hints=0):
+        c = state.get(skill)
+        if c is None:
+            c = state[skill] = [0, 0]
+        c[0 if correct else 1] += 1
