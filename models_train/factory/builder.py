@@ -1,0 +1,423 @@
+"""CourseSpecs → tutoring dialogues (the dialogue JSONL format of docs/models.md).
+
+Deterministic from `seed`: every dialogue's randomness comes from a hash of (seed, course,
+concept, item, kind, index), so adding a ramp or an item never changes the others'
+dialogues. See `KINDS` for the tasks and `build_dialogues` for the entry point.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from courses.specs import ConceptSpec, CourseSpec, ItemSpec
+from courses.variants import Variant, VariantError, draw_variant
+from models_train.dialogue import split_dialogues, validate
+from models_train.scoring import content_terms, reveals_answer
+
+from . import phrasing as P
+from .answers import (
+    answer_forms,
+    answer_text,
+    correct_answer,
+    misconception_answer,
+    one_line,
+    unmatched_answer,
+)
+from .structured import format_practice, item_ref, params_json, question_text
+
+# kind (what the factory makes) -> task (the dialogue format's task field)
+KINDS = {
+    "explain": "explain",                    # explain the concept at a level
+    "answer_question": "chat",               # a learner's question answered from the material
+    "next_hint": "hint",                     # stuck learner gets the next authored hint
+    "try_first": "hint",                     # "how do I solve this?" -> "how would you start?"
+    "probe_misconception": "respond_to_mistake",  # wrong answer matching a misconception -> its probe
+    "unmatched_mistake": "respond_to_mistake",    # wrong answer matching none -> explain your step / hint
+    "practice_question": "practice_question",     # a new question, structured (ITEM line) + answer
+}
+SOURCE = "ramp"
+MAX_EXCERPT = 700  # characters of material quoted in one reply
+_PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def _rng(*parts) -> random.Random:
+    digest = hashlib.sha256("\0".join(map(str, parts)).encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def _unit(*parts) -> float:
+    digest = hashlib.sha256("\0".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def difficulty_bucket(difficulty: float) -> str:
+    return "easy" if difficulty < -0.5 else "hard" if difficulty > 0.5 else "medium"
+
+
+def reveals_any(text: str, forms: Iterable[str]) -> bool:
+    """The evaluator's reveal test (scoring.reveals_answer) against every spelling."""
+    return any(reveals_answer(text, f) for f in forms if f)
+
+
+@dataclass
+class BuildReport:
+    counts: Counter = field(default_factory=Counter)  # (kind, split) -> n
+    skipped: Counter = field(default_factory=Counter)  # reason -> n
+    problems: list[str] = field(default_factory=list)  # items that couldn't be drawn
+    heldout_concepts: list[str] = field(default_factory=list)
+
+    def table(self) -> dict:
+        out: dict = {}
+        for (kind, split), n in sorted(self.counts.items()):
+            out.setdefault(kind, {})[split] = n
+        return out
+
+
+# --- text helpers -------------------------------------------------------------------------
+
+
+_BLOCK_LINE = re.compile(r"^\s*([-*+]\s|\d+[.)]\s|\||#|```|\$\$|>)|^ {4}")
+
+
+def _unwrap(para: str) -> str:
+    """Join a paragraph's soft line breaks (Markdown source wrapping); lists, tables,
+    headings, code and display math keep their lines."""
+    lines = para.split("\n")
+    if any(_BLOCK_LINE.match(line) for line in lines):
+        return para
+    return " ".join(line.strip() for line in lines)
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [_unwrap(p.strip()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def _balanced(text: str) -> bool:
+    return text.count("$") % 2 == 0
+
+
+def excerpt(text: str, limit: int = MAX_EXCERPT) -> str:
+    """Whole paragraphs (then whole sentences) up to `limit` characters, never cutting a
+    $…$ formula in two."""
+    out = ""
+    for para in _paragraphs(text):
+        candidate = (out + "\n\n" + para) if out else para
+        if len(candidate) <= limit:
+            out = candidate
+            if len(out) >= limit // 2:
+                break
+            continue
+        if out:
+            break
+        sentences = re.split(r"(?<=[.!?])\s+", para)
+        for s in sentences:
+            candidate = (out + " " + s) if out else s
+            if len(candidate) > limit:
+                break
+            out = candidate
+        while out and not _balanced(out):
+            cut = re.split(r"(?<=[.!?])\s+", out)
+            out = " ".join(cut[:-1])
+        if not out:
+            out = para[:limit].rsplit(" ", 1)[0] + " …"
+            if not _balanced(out):
+                out = out.replace("$", "")
+        break
+    return out
+
+
+def _lead(lead: str, text: str) -> str:
+    """A lead-in before quoted material; on its own line when the material opens with a block."""
+    if lead and _BLOCK_LINE.match(text):
+        return lead.rstrip() + "\n\n" + text
+    return lead + text
+
+
+def _term_regex(term: str) -> re.Pattern:
+    words = [re.escape(w) for w in term.split()]
+    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?:s|es)?(?!\w)", re.I)
+
+
+def _fill(template: str, **kw) -> str:
+    return template.format(**kw)
+
+
+# --- dialogue assembly --------------------------------------------------------------------
+
+
+def _system(course: CourseSpec, concept: ConceptSpec, problem: str | None = None) -> dict:
+    text = f"Course: {course.title}. Concept: {concept.title}."
+    if problem:
+        text += f"\nProblem: {problem}"
+    return {"role": "system", "content": text}
+
+
+def _dialogue(did, kind, course, concept, messages, **meta) -> dict:
+    meta = {"source": SOURCE, "kind": kind, "course": course.slug, "concept": concept.slug, **meta}
+    return {"id": did, "task": KINDS[kind], "course": course.slug, "concept": concept.slug, "split": "train",
+            "messages": messages, "meta": {k: v for k, v in meta.items() if v is not None}}
+
+
+def _problem(item: ItemSpec, v: Variant) -> str:
+    return question_text(item, v.prompt, v.choices if item.type != "ordering" else v.choices)
+
+
+def _say_wrong(item: ItemSpec, answer, rng) -> str:
+    if item.type == "multiple_choice":
+        return rng.choice(P.WRONG_SAY_CHOICE).format(a=answer)
+    if item.type == "ordering":
+        return rng.choice(P.WRONG_SAY_ORDER).format(a="\n".join(f"{i}. {s}" for i, s in enumerate(answer, 1)))
+    return rng.choice(P.WRONG_SAY).format(a=answer)
+
+
+# --- per concept --------------------------------------------------------------------------
+
+
+def _explain(course, concept, seed, per_item, report) -> list[dict]:
+    out = []
+    for level in concept.material:
+        text = excerpt(level.text)
+        if not text:
+            continue
+        for i in range(per_item):
+            rng = _rng(seed, course.slug, concept.slug, "explain", level.name, i)
+            how = rng.choice(P.LEVEL_WORDS[level.name])
+            ask = rng.choice(P.EXPLAIN_ASK).format(title=concept.title, title_lc=P.lower_title(concept.title),
+                                                   how=how, How_cap=how[:1].upper() + how[1:])
+            reply = _lead(rng.choice(P.EXPLAIN_LEAD), text) + "\n\n" + rng.choice(P.EXPLAIN_CLOSE)
+            out.append(_dialogue(f"ramp-{course.slug}-{concept.slug}-explain-{level.name}-{i}", "explain", course,
+                                 concept, [_system(course, concept), {"role": "learner", "content": ask},
+                                           {"role": "tutor", "content": reply}], level=level.name, seed=seed))
+    return out
+
+
+def _find_passage(concept: ConceptSpec, term: str) -> tuple[str, str] | None:
+    """(level, paragraph) defining `term`: a paragraph with it in bold first, else the first
+    paragraph mentioning it (intuition, formal, worked-example)."""
+    rx = _term_regex(term)
+    bold = re.compile(r"\*\*[^*]*" + rx.pattern[len("(?<!\\w)"):-len("(?!\\w)")] + r"[^*]*\*\*", re.I)
+    for pattern in (bold, rx):
+        for level in concept.material:
+            for para in _paragraphs(level.text):
+                if pattern.search(para):
+                    return level.name, para
+    return None
+
+
+def _answer_questions(course, concept, seed, per_item, report) -> list[dict]:
+    out = []
+    asks = [(t, _find_passage(concept, t)) for t in concept.introduces]
+    if not concept.introduces and concept.material:
+        first = _paragraphs(concept.material[0].text)
+        asks = [(None, (concept.material[0].name, first[0]))] if first else []
+    for term, found in asks:
+        if found is None:
+            report.skipped["answer_question: term not in material"] += 1
+            continue
+        level, para = found
+        text = excerpt(para)
+        if not text:
+            continue
+        seen = set()
+        for i in range(per_item):
+            rng = _rng(seed, course.slug, concept.slug, "question", term, i)
+            templates = P.QUESTION_ASK_TERM if term else P.QUESTION_ASK_TITLE
+            ask = rng.choice(templates).format(term=term, title_lc=P.lower_title(concept.title))
+            if ask in seen:
+                continue
+            seen.add(ask)
+            reply = _lead(rng.choice(P.QUESTION_LEAD), text) + "\n\n" + rng.choice(P.QUESTION_CLOSE)
+            slug = re.sub(r"[^a-z0-9]+", "-", (term or "about").lower()).strip("-")
+            out.append(_dialogue(f"ramp-{course.slug}-{concept.slug}-question-{slug}-{i}", "answer_question",
+                                 course, concept, [_system(course, concept), {"role": "learner", "content": ask},
+                                                   {"role": "tutor", "content": reply}],
+                                 level=level, term=term, seed=seed))
+    return out
+
+
+# --- per item variant ---------------------------------------------------------------------
+
+
+def _variant_seeds(seed: int, course, concept, item, n: int) -> list[int]:
+    return [int(_unit(seed, course.slug, concept.slug, item.slug, "variant", i) * 1_000_000) for i in range(n)]
+
+
+def _item_dialogues(course, concept, item, vseed, i, seed, others, report) -> list[dict]:
+    try:
+        v = draw_variant(item, vseed, concept_misconceptions=concept.misconceptions)
+    except VariantError as e:
+        report.problems.append(f"{course.slug}/{concept.slug}/{item.slug} variant {vseed}: {e}")
+        return []
+    key = v.key
+    forms = answer_forms(key)
+    correct = correct_answer(key)
+    ans = answer_text(correct)  # as typed (with the unit): the practice question's answer
+    problem = _problem(item, v)
+    system = _system(course, concept, problem)
+    base = dict(item=item.slug, variant=vseed, seed=seed, answer=forms[0], item_type=item.type)
+    if len(forms) > 1:
+        base["answer_forms"] = forms
+    stem = f"ramp-{course.slug}-{concept.slug}-{item.slug}"
+    safe = [h for h in v.hints]
+    hint_ok = [not reveals_any(h, forms) and not _PLACEHOLDER.search(h) for h in v.hints]
+    out = []
+
+    # next hint: the learner is stuck after k hints; the tutor gives hint k
+    n_safe = next((j for j, ok in enumerate(hint_ok) if not ok), len(hint_ok))
+    if n_safe:
+        rng = _rng(seed, stem, "next_hint", i)
+        k = i % n_safe if n_safe > 1 else 0
+        k = rng.choice([k, rng.randrange(n_safe)])
+        msgs = [system, {"role": "learner", "content": rng.choice(P.STUCK_FIRST)}]
+        for j in range(k + 1):
+            if j:
+                msgs.append({"role": "learner", "content": rng.choice(P.STUCK_AGAIN)})
+            msgs.append({"role": "tutor", "content": rng.choice(P.HINT_REPLY).format(hint=safe[j])})
+        out.append(_dialogue(f"{stem}-next_hint-{i}", "next_hint", course, concept, msgs, hint_index=k, **base))
+    elif v.hints:
+        report.skipped["next_hint: first hint would reveal the answer"] += 1
+
+    # try first: "how do I solve this?" -> "how would you start?" (+ the first hint)
+    rng = _rng(seed, stem, "try_first", i)
+    if v.hints and hint_ok[0]:
+        reply = rng.choice(P.TRY_FIRST_REPLY).format(hint=v.hints[0])
+    else:
+        reply = rng.choice(P.TRY_FIRST_NO_HINT)
+    out.append(_dialogue(f"{stem}-try_first-{i}", "try_first", course, concept,
+                         [system, {"role": "learner", "content": rng.choice(P.HOW_ASK)},
+                          {"role": "tutor", "content": reply}], **base))
+
+    # wrong answers that match a misconception -> the misconception's probe
+    rendered = {m.slug: m for m in v.misconceptions}
+    for mk in key.misconceptions:
+        m = rendered.get(mk.slug)
+        if m is None or not m.probe.strip() or _PLACEHOLDER.search(m.probe):
+            report.skipped["probe_misconception: no usable probe"] += 1
+            continue
+        if reveals_any(m.probe, forms):
+            report.skipped["probe_misconception: probe would reveal the answer"] += 1
+            continue
+        rng = _rng(seed, stem, "probe", mk.slug, i)
+        wrong = misconception_answer(key, mk.slug, rng)
+        if wrong is None:
+            report.skipped["probe_misconception: no answer matching it in this variant"] += 1
+            continue
+        reply = rng.choice(P.PROBE_OPEN) + m.probe
+        out.append(_dialogue(f"{stem}-probe-{mk.slug}-{i}", "probe_misconception", course, concept,
+                             [system, {"role": "learner", "content": _say_wrong(item, wrong, rng)},
+                              {"role": "tutor", "content": reply}],
+                             misconception=mk.slug, diagnosis=m.diagnosis, wrong_answer=answer_text(wrong),
+                             probe_terms=sorted(content_terms(m.probe)), **base))
+
+    # a wrong answer that matches no misconception -> explain your step, or the first hint
+    rng = _rng(seed, stem, "unmatched", i)
+    wrong = unmatched_answer(key, rng, [o for o in others if o not in forms],
+                             accept=lambda a: not reveals_any(answer_text(a), forms))
+    if wrong is None:
+        report.skipped["unmatched_mistake: no unmatched wrong answer"] += 1
+    else:
+        shown = wrong[0] if item.type == "ordering" else wrong
+        use_hint = v.hints and hint_ok[0] and rng.random() < 0.4
+        if use_hint:
+            reply = rng.choice(P.UNMATCHED_HINT).format(hint=v.hints[0])
+            terms = content_terms(v.hints[0]) | content_terms(answer_text(wrong))
+        else:
+            pool = {"multiple_choice": P.UNMATCHED_ASK_CHOICE, "ordering": P.UNMATCHED_ASK_ORDER}
+            reply = rng.choice(pool.get(item.type, P.UNMATCHED_ASK)).format(a=shown)
+            terms = content_terms(answer_text(wrong))
+        if reveals_any(reply, forms):
+            report.skipped["unmatched_mistake: reply would reveal the answer"] += 1
+        else:
+            out.append(_dialogue(f"{stem}-unmatched-{i}", "unmatched_mistake", course, concept,
+                                 [system, {"role": "learner", "content": _say_wrong(item, wrong, rng)},
+                                  {"role": "tutor", "content": reply}],
+                                 wrong_answer=answer_text(wrong), probe_terms=sorted(terms), **base))
+
+    # a new practice question of this item's difficulty, structured
+    if item.is_template and item.params:
+        rng = _rng(seed, stem, "practice", i)
+        diff = difficulty_bucket(item.difficulty)
+        ask = rng.choice(P.PRACTICE_ASK).format(diff=P.DIFFICULTY_WORDS[diff], diff_word=diff,
+                                                title_lc=P.lower_title(concept.title))
+        ref = item_ref(concept.slug, item.slug)
+        question = question_text(item, v.prompt, tuple(key.choices))
+        content = format_practice(ref, params_json(item, v.values), question, ans)
+        out.append(_dialogue(f"{stem}-practice-{i}", "practice_question", course, concept,
+                             [_system(course, concept), {"role": "learner", "content": ask},
+                              {"role": "tutor", "content": content}],
+                             item=ref, variant=vseed, seed=seed, difficulty=diff,
+                             item_type=item.type))
+    return out
+
+
+# --- entry points -------------------------------------------------------------------------
+
+
+def course_dialogues(course: CourseSpec, *, seed: int = 0, per_item: int = 2,
+                     kinds: Sequence[str] = tuple(KINDS), report: BuildReport | None = None) -> list[dict]:
+    """Every dialogue of one course (all split 'train'; `build_dialogues` assigns splits)."""
+    report = report if report is not None else BuildReport()
+    short_texts = sorted({a for c in course.concepts for it in c.items if it.type == "short_text"
+                          for a in it.answers if "{" not in a})
+    out: list[dict] = []
+    for concept in course.concepts:
+        if "explain" in kinds:
+            out += _explain(course, concept, seed, per_item, report)
+        if "answer_question" in kinds:
+            out += _answer_questions(course, concept, seed, per_item, report)
+        for item in concept.items:
+            for i, vseed in enumerate(_variant_seeds(seed, course, concept, item, per_item)):
+                out += [d for d in _item_dialogues(course, concept, item, vseed, i, seed, short_texts, report)
+                        if d["meta"]["kind"] in kinds]
+    for d in out:
+        validate(d)
+    return out
+
+
+def choose_heldout_concepts(courses: Sequence[CourseSpec], *, seed: int = 0, fraction: float = 0.15) -> list[str]:
+    """A deterministic `fraction` of each course's concepts (at least one when a course has 3
+    or more, never all), by hash of (seed, course, concept)."""
+    chosen = []
+    for course in courses:
+        slugs = sorted((c.slug for c in course.concepts), key=lambda s: _unit(seed, "heldout", course.slug, s))
+        n = round(fraction * len(slugs))
+        if fraction > 0 and len(slugs) >= 3:
+            n = max(1, n)
+        chosen += slugs[: min(n, len(slugs) - 1)]
+    return sorted(set(chosen))
+
+
+def build_dialogues(courses: Sequence[CourseSpec], *, seed: int = 0, per_item: int = 2,
+                    heldout_concepts: Iterable[str] | None = None, heldout_concept_fraction: float = 0.15,
+                    heldout_courses: Iterable[str] = (), heldout_fraction: float = 0.05,
+                    kinds: Sequence[str] = tuple(KINDS), report: BuildReport | None = None) -> list[dict]:
+    """Dialogues for every course, with `split` set by `models_train.dialogue.split_dialogues`:
+    every dialogue of a held-out concept (default: `choose_heldout_concepts`) or course is
+    held out, plus a hash-of-id `heldout_fraction` of the rest."""
+    report = report if report is not None else BuildReport()
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        raise ValueError(f"unknown kinds {sorted(unknown)}; known: {list(KINDS)}")
+    dialogues = []
+    for course in courses:
+        dialogues += course_dialogues(course, seed=seed, per_item=per_item, kinds=kinds, report=report)
+    ids = Counter(d["id"] for d in dialogues)
+    dup = [i for i, n in ids.items() if n > 1]
+    if dup:
+        raise ValueError(f"duplicate dialogue ids (two courses with one slug?): {dup[:3]}")
+    if heldout_concepts is None:
+        heldout_concepts = choose_heldout_concepts(courses, seed=seed, fraction=heldout_concept_fraction)
+    heldout_concepts = sorted(set(heldout_concepts))
+    report.heldout_concepts = heldout_concepts
+    train, held = split_dialogues(dialogues, heldout_concepts=heldout_concepts, heldout_courses=heldout_courses,
+                                  heldout_fraction=heldout_fraction, seed=seed)
+    held_ids = {d["id"] for d in held}
+    for d in dialogues:
+        d["split"] = "heldout" if d["id"] in held_ids else "train"
+        report.counts[(d["meta"]["kind"], d["split"])] += 1
+    return dialogues

@@ -1,0 +1,182 @@
+"""The machine-readable practice-question format, and rebuilding a variant from its params.
+
+A `practice_question` tutor turn is
+
+    ITEM: {"item": "<concept-slug>/<item-slug>", "params": {"a": 3, "b": 4}}
+    <|question|> What is $\\frac{3}{4} + …$? <|answer|> 5/4
+
+The ITEM line comes first (the model picks a template and its parameter values, then writes
+the question those values give, then the answer), on one line, as compact JSON with exactly
+the keys `item` and `params` (an optional `answer` key is accepted and must then agree with
+the stated answer). Range params are integers; choice params are the choice as authored (a
+string, or a number when the choice reads as one). `<|question|>`/`<|answer|>` are the
+tokenizer's special tokens, so `models_train.scoring.parse_practice_question` reads the
+question and the answer; `models_train.verify` recomputes the variant from `params` and
+checks the stated answer with the course's checker.
+
+Question text: the item's prompt with the values filled in; a multiple-choice item adds one
+line per choice (`A) …`); an ordering item adds one line per step (`- …`, in a fixed
+shuffled order), so the text is a function of the params alone.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from courses.checkers import AnswerKey
+from courses.expressions import format_value
+from courses.specs import DEFAULT_TOLERANCE, ItemSpec
+from courses.variants import VariantError, _answer, _complete, _fill, _shown, choice_value
+
+ITEM_PREFIX = "ITEM:"
+QUESTION, ANSWER = "<|question|>", "<|answer|>"
+_ITEM_LINE = re.compile(r"^[ \t]*ITEM:[ \t]*(\{.*\})[ \t]*$", re.M)
+
+
+class StructuredError(ValueError):
+    """An ITEM line or params that don't describe a valid variant."""
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    """A variant recomputed from explicit param values (no seed involved)."""
+
+    item: ItemSpec
+    values: dict  # name -> value as shown (params then derived)
+    question: str  # the question text (see module docstring)
+    key: AnswerKey
+
+
+def item_ref(concept_slug: str, item_slug: str) -> str:
+    return f"{concept_slug}/{item_slug}"
+
+
+def params_json(item: ItemSpec, shown: dict) -> dict:
+    """The params of a variant as they go into the ITEM line."""
+    out = {}
+    for p in item.params:
+        raw = shown[p.name]
+        if p.is_range:
+            out[p.name] = int(raw)
+        else:
+            value = choice_value(raw)
+            out[p.name] = int(value) if isinstance(value, int) else raw
+    return out
+
+
+def format_practice(ref: str, params: dict, question: str, answer: str) -> str:
+    line = json.dumps({"item": ref, "params": params}, ensure_ascii=False, separators=(", ", ": "))
+    return f"{ITEM_PREFIX} {line}\n{QUESTION} {question} {ANSWER} {answer}"
+
+
+def parse_item_line(text: str) -> tuple[str, dict, str | None]:
+    """(item ref, params, answer or None) from the ITEM line; StructuredError if absent/bad."""
+    m = _ITEM_LINE.search(text)
+    if not m:
+        raise StructuredError("no ITEM: line")
+    try:
+        data = json.loads(m.group(1))
+    except json.JSONDecodeError as e:
+        raise StructuredError(f"ITEM line is not JSON: {e}") from None
+    if not isinstance(data, dict) or not set(data) <= {"item", "params", "answer"}:
+        raise StructuredError("ITEM must be an object with keys item, params (answer optional)")
+    ref, params, answer = data.get("item"), data.get("params", {}), data.get("answer")
+    if not isinstance(ref, str) or ref.count("/") != 1:
+        raise StructuredError("item must be 'concept/item'")
+    if not isinstance(params, dict):
+        raise StructuredError("params must be an object")
+    if answer is not None and not isinstance(answer, str):
+        raise StructuredError("answer must be a string")
+    return ref, params, answer
+
+
+def _param_value(p, raw):
+    """(value, raw choice or None) for one param value from JSON; StructuredError if out of range."""
+    if isinstance(raw, bool):
+        raise StructuredError(f"{p.name}: not a number")
+    if p.is_range:
+        if isinstance(raw, str) and re.fullmatch(r"[-+]?\d+", raw.strip()):
+            raw = int(raw)
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)
+        if not isinstance(raw, int):
+            raise StructuredError(f"{p.name}: must be an integer")
+        if not p.lo <= raw <= p.hi or (raw - p.lo) % p.step:
+            raise StructuredError(f"{p.name}={raw} is outside range {p.lo}..{p.hi} step {p.step}")
+        return raw, None
+    for choice in p.choices:
+        if isinstance(raw, str) and raw.strip() == choice.strip():
+            return choice_value(choice), choice
+    if isinstance(raw, (int, float, str)):
+        try:
+            wanted = Fraction(str(raw).strip())
+        except (ValueError, ZeroDivisionError):
+            wanted = None
+        if wanted is not None:
+            for choice in p.choices:
+                v = choice_value(choice)
+                if not isinstance(v, str) and Fraction(v) == wanted:
+                    return v, choice
+    raise StructuredError(f"{p.name}={raw!r} is not one of {list(p.choices)}")
+
+
+def question_text(item: ItemSpec, prompt: str, choices: tuple[str, ...]) -> str:
+    if item.type == "multiple_choice":
+        return prompt + "\n" + "\n".join(f"{chr(65 + i)}) {c}" for i, c in enumerate(choices))
+    if item.type == "ordering":
+        shown = list(choices)
+        rng = random.Random("\n".join(choices))
+        while len(shown) > 1 and shown == list(choices):
+            rng.shuffle(shown)
+        return prompt + "\n" + "\n".join(f"- {c}" for c in shown)
+    return prompt
+
+
+def rebuild(item: ItemSpec, params: dict) -> Rebuilt:
+    """The variant of `item` with these param values: checks names, ranges/choices,
+    constraints and derived values exactly as a drawn variant would; StructuredError if not."""
+    names = [p.name for p in item.params]
+    if set(params) != set(names):
+        missing, extra = sorted(set(names) - set(params)), sorted(set(params) - set(names))
+        raise StructuredError(f"params: missing {missing}, unknown {extra}")
+    picked = [_param_value(p, params[p.name]) for p in item.params]
+    if item.is_template:
+        env, error = _complete(item, picked)
+        if env is None:
+            raise StructuredError("the params break a constraint" + (f" ({error})" if error else ""))
+        shown = _shown(item, picked, env)
+        render = lambda text: _fill(text, shown)  # noqa: E731
+    else:
+        env, shown, render = {}, {}, (lambda text: text)
+    try:
+        choices = tuple(render(c) for c in item.choices)
+        answer = _answer(item, env, render, choices)
+        prompt = render(item.prompt)
+    except VariantError as e:
+        raise StructuredError(str(e)) from None
+    key = AnswerKey(type=item.type, answer=answer, choices=choices,
+                    tolerance=Fraction(item.tolerance or DEFAULT_TOLERANCE), units=item.units,
+                    variables=item.variables or ("x",))
+    return Rebuilt(item=item, values=shown, question=question_text(item, prompt, choices), key=key)
+
+
+def same_text(a: str, b: str) -> bool:
+    """Equal up to whitespace (detokenised model output may space differently)."""
+    return "".join(a.split()) == "".join(b.split())
+
+
+def same_question(item: ItemSpec, written: str, expected: str) -> bool:
+    if item.type != "ordering":
+        return same_text(written, expected)
+    # ordering: the prompt must agree and the steps must be the same lines, in any order
+    w, e = written.strip().split("\n"), expected.strip().split("\n")
+    return len(w) == len(e) and sorted("".join(x.split()) for x in w) == sorted("".join(x.split()) for x in e)
+
+
+__all__ = ["ITEM_PREFIX", "QUESTION", "ANSWER", "StructuredError", "Rebuilt", "item_ref", "params_json",
+           "format_practice", "parse_item_line", "rebuild", "question_text", "same_question", "same_text",
+           "format_value"]

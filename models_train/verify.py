@@ -1,0 +1,106 @@
+"""The practice-question verifier: the `verify(task_metadata, generated_text) -> bool` hook of
+`models_train.evaluate`, built from the courses (the Django side: it imports `courses`).
+
+    from models_train.verify import make_verifier
+    verify = make_verifier([read_ramp("ramps/from-lookup-table-to-gpt")])
+    evaluate_model(model, tok, heldout, verify=verify)
+
+A generated practice question (format in `models_train.factory.structured`)
+
+    ITEM: {"item": "<concept>/<item>", "params": {...}}
+    <|question|> … <|answer|> …
+
+is accepted only when all of these hold:
+1. the ITEM line parses, and the question/answer markers are there (`scoring.parse_practice_question`);
+2. the item exists in the dialogue's course (`meta.course`; any given course when absent),
+   belongs to the requested concept (`meta.concept`, when present) and, when
+   `meta.difficulty` is given, has that difficulty (easy < -0.5 ≤ medium ≤ 0.5 < hard);
+3. the params name exactly the template's params, each within its range (and step) or
+   among its choices, and satisfy the constraints with computable derived values (the same
+   code `courses.variants` draws with);
+4. the question text is the one those params give (up to whitespace; `check_question=False`
+   skips this);
+5. the stated answer is correct for the recomputed variant by `courses.checkers.check_answer`
+   (and so is the ITEM line's `answer`, when present).
+Anything unparseable or invalid is False; `verify` never raises. `check_practice(...)`
+returns the reason as well, for reports and debugging.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from courses.checkers import check_answer
+from courses.specs import CourseSpec
+from models_train.factory.builder import difficulty_bucket
+from models_train.factory.structured import StructuredError, parse_item_line, rebuild, same_question
+from models_train.scoring import parse_practice_question
+
+Verify = Callable[[dict, str], bool]
+
+
+def _stated(item_type: str, answer: str):
+    if item_type == "ordering":
+        return [line.strip().lstrip("-").strip() for line in answer.strip().splitlines() if line.strip()]
+    return answer.strip()
+
+
+def check_practice(courses: dict[str, CourseSpec], meta: dict, text: str, *, check_question: bool = True,
+                   check_difficulty: bool = True) -> tuple[bool, str]:
+    """(accepted, reason) for one generated practice question."""
+    try:
+        ref, params, json_answer = parse_item_line(text)
+    except StructuredError as e:
+        return False, str(e)
+    qa = parse_practice_question(text)
+    if qa is None:
+        return False, "no <|question|> … <|answer|> … part"
+    question, answer = qa
+    course_slug = meta.get("course")
+    if course_slug is not None and course_slug not in courses:
+        return False, f"unknown course {course_slug!r}"
+    pool = [courses[course_slug]] if course_slug is not None else list(courses.values())
+    concept_slug, item_slug = ref.split("/")
+    if meta.get("concept") is not None and concept_slug != meta["concept"]:
+        return False, f"item of concept {concept_slug!r}, asked for {meta['concept']!r}"
+    item = None
+    for course in pool:
+        try:
+            item = course.concept(concept_slug).item(item_slug)
+            break
+        except KeyError:
+            continue
+    if item is None:
+        return False, f"no item {ref!r}"
+    if check_difficulty and meta.get("difficulty") and difficulty_bucket(item.difficulty) != meta["difficulty"]:
+        return False, f"item is {difficulty_bucket(item.difficulty)}, asked for {meta['difficulty']}"
+    try:
+        variant = rebuild(item, params)
+    except StructuredError as e:
+        return False, str(e)
+    if check_question and not same_question(item, question, variant.question):
+        return False, "the question text is not the one these params give"
+    for stated in ([answer] + ([json_answer] if json_answer is not None else [])):
+        result = check_answer(variant.key, _stated(item.type, stated))
+        if not result.correct:
+            why = result.message or ("matches misconception " + result.misconception if result.misconception else "")
+            return False, f"stated answer {stated!r} is {result.outcome}" + (f" ({why})" if why else "")
+    return True, "ok"
+
+
+def make_verifier(course_specs: Iterable[CourseSpec], *, check_question: bool = True,
+                  check_difficulty: bool = True) -> Verify:
+    """verify(task_metadata, generated_text) -> bool for models_train.evaluate."""
+    courses = {c.slug: c for c in course_specs}
+
+    def verify(task_metadata: dict, generated_text: str) -> bool:
+        try:
+            ok, _ = check_practice(courses, task_metadata or {}, generated_text, check_question=check_question,
+                                   check_difficulty=check_difficulty)
+            return ok
+        except Exception:  # noqa: BLE001 — a model's output must never crash an evaluation
+            return False
+
+    verify.check = lambda meta, text: check_practice(  # type: ignore[attr-defined]
+        courses, meta or {}, text, check_question=check_question, check_difficulty=check_difficulty)
+    return verify
