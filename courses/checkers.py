@@ -10,7 +10,6 @@ lets the tutor probe instead of correct.
 
 from __future__ import annotations
 
-import random
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -18,8 +17,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-import sympy
 
+from .equivalence import equivalent
 from .expressions import Value, format_value, to_sympy
 from .learner_math import MathInputError, parse_learner_math
 
@@ -238,56 +237,6 @@ _GRADERS = {
     "expression": _read_expression,
     "ordering": _read_ordering,
 }
-
-# --- symbolic equivalence -----------------------------------------------------------------
-
-_SAMPLES = 8
-
-
-def equivalent(a: sympy.Basic, b: sympy.Basic) -> bool:
-    """a ≡ b as functions of their variables: `2(x+1)` ≡ `2x+2`. Cheap symbolic tests first;
-    random numeric points decide when those are inconclusive (and reject fast when the two
-    differ); `simplify` only when too few points could be evaluated (domains)."""
-    a, b = to_sympy(a), to_sympy(b)
-    diff = a - b
-    if diff == 0:
-        return True
-    try:
-        if sympy.expand(diff) == 0:
-            return True
-    except (ArithmeticError, TypeError, ValueError, RecursionError):
-        pass
-    symbols = sorted(diff.free_symbols, key=lambda s: s.name)
-    rng = random.Random(20240611)  # fixed: grading must be reproducible
-    agreed = 0
-    for _ in range(_SAMPLES * 3):
-        # exact rational points: polynomials and rational functions evaluate exactly (fast,
-        # no rounding); anything else (sqrt, log, …) is then evaluated numerically
-        point = {s: sympy.Rational(rng.choice((-1, 1)) * rng.randint(2, 300), rng.randint(7, 97))
-                 for s in symbols}
-        try:
-            value = diff.xreplace(point)
-            if value.is_Rational:
-                if value != 0:
-                    return False
-                agreed += 1
-            else:
-                d = complex(value.evalf(30))
-                scale = 1 + abs(complex(a.xreplace(point).evalf(30)))
-                if d != d or scale != scale or abs(d) == float("inf"):
-                    continue  # outside the domain (log of a negative, division by zero, …)
-                if abs(d) > 1e-9 * scale:
-                    return False
-                agreed += 1
-        except (ArithmeticError, TypeError, ValueError):
-            continue
-        if agreed >= _SAMPLES:
-            return True
-    try:
-        return bool(sympy.simplify(diff) == 0)
-    except (ArithmeticError, TypeError, ValueError, RecursionError):
-        return False
-
 
 # --- misconceptions -----------------------------------------------------------------------
 

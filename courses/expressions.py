@@ -85,6 +85,12 @@ def _norm(v: Value) -> Value:
             raise _Fail("division by zero or an undefined value")
         if v.is_number and v.is_real is False:
             raise _Fail("the result is not a real number")
+        if v.free_symbols:
+            # sympy merges powers ((x^60)^60 is x^3600): cap the merged exponents too, so
+            # nothing downstream (equivalence checks, exact sampling) meets a huge degree
+            for power in v.atoms(sympy.Pow):
+                if power.exp.is_Number and abs(power.exp) > MAX_SYMBOLIC_EXPONENT:
+                    raise _Fail("a power in it is too large")
     return v
 
 

@@ -1,6 +1,8 @@
 import re
+import time
 from fractions import Fraction
 
+import pytest
 import sympy
 
 from courses.checkers import (
@@ -168,3 +170,28 @@ def test_pattern_matches_unreadable_input():
 
 def test_huge_answers_are_refused_quickly():
     assert check_answer(numeric(1), "9" * 10_000).outcome == "unreadable"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "(log(ln(y)sqrt(3.5))-99x)^60",  # sympy's expand and simplify take minutes on these
+        "((3.5*x)*((3.5099^60/y)^(99(y+x)/((x*1/2)/3.5))))",
+        "exp(exp((y^2+pi^(1/3)))^60)",
+        "(log(ln(pi)(0+2)sqrt((pi/1)))/(992(1^pi)pi-1/2^60))",
+        "((x^60)^60)^60",
+        "x" * 199,
+    ],
+)
+def test_adversarial_expressions_are_graded_quickly(typed):
+    key = AnswerKey(type="expression", answer=2 * x + 2, variables=("x", "y"))
+    started = time.perf_counter()
+    result = check_answer(key, typed)
+    assert not result.correct
+    assert time.perf_counter() - started < 3
+
+
+def test_equivalence_when_a_variable_cancels():
+    y = variable_symbols(["y"])["y"]
+    assert equivalent(x**2 + y, x**2 + y + 0 * x)
+    assert not equivalent(x**2 + y, x**2 + 2 * y)
