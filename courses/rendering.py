@@ -15,6 +15,7 @@ no event handlers, no `javascript:` URLs, links get rel="noopener nofollow".
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 
 import nh3
@@ -37,17 +38,24 @@ ALLOWED_ATTRIBUTES = {
 ALLOWED_CLASSES = {"span": {"math", "math-inline", "math-display"}, "div": {"math", "math-display"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 MAX_MATH = 2_000  # characters of TeX in one formula
+MAX_MATH_LINES = 100  # lines of one $$ … $$ block
+
+
+# a closing `$`: not after whitespace or a backslash, not before a digit
+_CLOSING_DOLLAR = re.compile(r"(?<![\s\\])\$(?!\d)")
 
 
 def _math_inline(state, silent: bool) -> bool:
     """`$…$` (inline) and `$$…$$` inside a paragraph (display). Like pandoc: the opening `$`
     is followed by a non-space, the closing one preceded by a non-space and not followed by a
-    digit, so "costs $5 and $10" stays text."""
+    digit, so "costs $5 and $10" stays text. The closing delimiter is looked for within
+    MAX_MATH characters only, so text full of `$` renders in linear time."""
     src, start = state.src, state.pos
     if src[start] != "$":
         return False
+    limit = min(state.posMax, start + MAX_MATH)
     if src.startswith("$$", start):
-        end = src.find("$$", start + 2)
+        end = src.find("$$", start + 2, limit)
         if end < 0 or end == start + 2:
             return False
         content, after = src[start + 2 : end], end + 2
@@ -55,19 +63,10 @@ def _math_inline(state, silent: bool) -> bool:
     else:
         if start + 1 >= state.posMax or src[start + 1].isspace():
             return False
-        end = start + 1
-        while True:
-            end = src.find("$", end)
-            if end < 0 or end >= state.posMax:
-                return False
-            if src[end - 1] == "\\":
-                end += 1
-                continue
-            if src[end - 1].isspace() or (end + 1 < len(src) and src[end + 1].isdigit()):
-                end += 1
-                continue
-            break
-        content, after = src[start + 1 : end], end + 1
+        m = _CLOSING_DOLLAR.search(src, start + 2, limit)
+        if m is None:
+            return False
+        content, after = src[start + 1 : m.start()], m.end()
         kind = "math_inline"
     if not content.strip() or after > state.posMax:
         return False
@@ -92,7 +91,7 @@ def _math_block(state, start_line: int, end_line: int, silent: bool) -> bool:
         content, last = rest.rstrip()[:-2], start_line
     else:
         lines, last = [rest], None
-        for line in range(start_line + 1, end_line):
+        for line in range(start_line + 1, min(end_line, start_line + MAX_MATH_LINES)):
             text = state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
             if text.rstrip().endswith("$$"):
                 lines.append(text.rstrip()[:-2])

@@ -108,3 +108,12 @@ def test_math_with_markup_stays_text_inside_its_span():
     html = render_markdown("$</span><script>alert(1)</script>$")
     assert html == ('<p><span class="math math-inline">\\(&lt;/span&gt;&lt;script&gt;alert(1)'
                     '&lt;/script&gt;\\)</span></p>\n')
+
+
+def test_text_full_of_dollars_renders_quickly():
+    import time
+
+    started = time.perf_counter()
+    for text in ["$a " * 5000, "$$\n" * 3000, "x$" * 5000]:
+        render_markdown(text)
+    assert time.perf_counter() - started < 5
