@@ -13,9 +13,8 @@ so the hot path never rebuilds it: keep one graph object per course version.
 
 from __future__ import annotations
 
-import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Iterable, Mapping
 
@@ -207,7 +206,7 @@ def random_ramp(n_concepts: int, *, seed: int, items_per_concept: int = 5, max_p
     concepts, mostly among the ``locality`` previous ones (so the DAG is deep like a real
     ramp, not a flat bag), with occasional long-range prerequisites; a few roots.
 
-    Items spread over difficulties -1.5..+1.5 logits (easiest first), some multiple choice
+    Items spread over difficulties -1.5..+2.5 logits (easiest first), some multiple choice
     (3-5 choices), some templates; each concept has about ``misconceptions_per_concept``
     misconceptions, each detectable by roughly half of its items (at least one).
     Deterministic in ``seed``.
@@ -235,7 +234,7 @@ def random_ramp(n_concepts: int, *, seed: int, items_per_concept: int = 5, max_p
         slugs = [f"{c}-m{j}" for j in range(n_mis)]
         out = []
         for j in range(items_per_concept):
-            base = -1.5 + 3.0 * j / max(1, items_per_concept - 1)
+            base = -1.5 + 4.0 * j / max(1, items_per_concept - 1)
             d = round(base + rng.gauss(0.0, 0.25), 3)
             mc = rng.random() < multiple_choice_share
             probes = frozenset(s for s in slugs if rng.random() < 0.5 or j == 0)

@@ -71,7 +71,7 @@ def _entropy(p: np.ndarray) -> np.ndarray:
 class Placement:
     def __init__(self, graph: CourseGraph, *, confidence: float = 0.9, max_questions: int = 12,
                  seed: int = 0, concepts: Iterable[str] | None = None,
-                 n_particles: int | None = None, slip: float = 0.1, guess: float = 0.05,
+                 n_particles: int | None = None, slip: float = 0.1, guess: float = 0.1,
                  dont_know_known: float = 0.02, dont_know_unknown: float = 0.35,
                  slope: float = 8.0, rejuvenate_sweeps: int = 2):
         self.graph = graph
@@ -146,7 +146,9 @@ class Placement:
     def _likelihood(self, it: ItemInfo) -> list[float]:
         slip = 1.0 / (1.0 + math.exp(-(math.log(self.slip / (1 - self.slip)) + 0.5 * it.difficulty)))
         slip = min(max(slip, 0.02), 0.4)
-        guess = max(it.guess_rate, self.guess)
+        # easy free-response items can be worked out without really knowing the concept
+        g = 1.0 / (1.0 + math.exp(-(math.log(self.guess / (1 - self.guess)) - 0.6 * it.difficulty)))
+        guess = max(it.guess_rate, min(max(g, 0.02), 0.35))
         dkk, dku = self.dk_known, self.dk_unknown
         unknown = [(1 - dku) * guess, (1 - dku) * (1 - guess), dku]
         known = [(1 - dkk) * (1 - slip), (1 - dkk) * slip, dkk]

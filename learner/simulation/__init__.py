@@ -1,0 +1,1 @@
+"""Simulated learners and the placement / policy benchmark (plain Python, no Django)."""

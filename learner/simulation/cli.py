@@ -1,0 +1,80 @@
+"""``simulate_learners``: the benchmark's command line (plain Python; the Django management
+command ``python manage.py simulate_learners`` is a thin wrapper that adds ``--ramp SLUG``).
+
+    python -m learner.simulation.cli --random 30            # a generated 30-concept ramp
+    python -m learner.simulation.cli --ramp-path ramps/fractions-to-linear-equations
+    python -m learner.simulation.cli --quick                # seconds: for the test suite
+
+Prints a human table, then one JSON summary line last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..course_graph import CourseGraph, graph_from_spec, random_ramp
+from .benchmark import default_learners, format_report, run_benchmark
+
+
+def add_arguments(p: argparse.ArgumentParser, *, with_slug: bool = False) -> None:
+    src = p.add_mutually_exclusive_group()
+    if with_slug:
+        src.add_argument("--ramp", metavar="SLUG", help="a course in the database")
+    src.add_argument("--ramp-path", metavar="PATH", help="a ramp folder (or .zip) read by courses.ramp_files")
+    src.add_argument("--random", metavar="N", type=int, help="a generated ramp of N concepts (30, 100, 300)")
+    p.add_argument("--learners", type=int, default=None, help="benchmark learners (default: 40 / 16 / 5 by size)")
+    p.add_argument("--train-learners", type=int, default=150, help="separate learners the estimator is fitted on")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quick", action="store_true", help="a tiny run that takes seconds (tests)")
+    p.add_argument("--mastery", choices=("tracker", "kt"), default="tracker",
+                   help="P(mastered) for gating: the per-concept tracker (default) or RampKT.mastery")
+    p.add_argument("--predict", choices=("kt", "tracker"), default="kt",
+                   help="predicted success per item: RampKT (default) or the tracker")
+    p.add_argument("--latency-history", type=int, default=10_000)
+
+
+def run(options: dict, graph: CourseGraph | None = None, source: str | None = None, out=None) -> dict:
+    out = out or sys.stdout
+
+    def log(msg):
+        print(msg, file=out, flush=True)
+
+    seed = options.get("seed") or 0
+    quick = options.get("quick")
+    if graph is None:
+        if options.get("ramp_path"):
+            from courses.ramp_files import read_ramp
+
+            graph = graph_from_spec(read_ramp(options["ramp_path"]))
+            source = f"path:{options['ramp_path']}"
+        else:
+            n = options.get("random") or (12 if quick else 30)
+            graph = random_ramp(n, seed=seed)
+            source = f"random:{n}"
+    n = len(graph.order)
+    learners = options.get("learners") or (3 if quick else default_learners(n))
+    if quick:
+        kw = dict(train_learners=min(options.get("train_learners") or 20, 20), latency_graph=graph,
+                  latency_history=500, latency_steps=50, fit_max_iter=30)
+    else:
+        kw = dict(train_learners=options.get("train_learners") or 150,
+                  latency_graph=graph if n >= 300 else random_ramp(300, seed=seed),
+                  latency_history=options.get("latency_history") or 10_000, latency_steps=400)
+    summary = run_benchmark(graph, source=source or "graph", learners=learners, seed=seed,
+                            mastery=options.get("mastery") or "tracker",
+                            predict=options.get("predict") or "kt", log=log, **kw)
+    summary["quick"] = bool(quick)
+    print(format_report(summary), file=out, flush=True)
+    return summary
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="simulate_learners", description=__doc__.split("\n\n")[0])
+    add_arguments(p)
+    run(vars(p.parse_args(argv)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

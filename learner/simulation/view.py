@@ -1,0 +1,153 @@
+"""The policy's view of a simulated learner, built the way the Django side builds its own:
+a fitted knowledge-tracing estimator (RampKT) and its per-learner state, prerequisite-graph
+evidence after each answer, one FSRS review card per concept, recent items and a pending
+misconception probe. Implements :class:`tutor.policy.LearnerView`.
+
+The hot path per answer (:meth:`SimView.record`) is O(1) in the length of the history:
+estimator update, the graph evidence of that concept (precomputed once per graph), a
+refresh of P(mastered) for the concepts it touched, and one FSRS card update.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import datetime, timezone
+
+from ..course_graph import CourseGraph, ItemInfo
+from ..kt.graph import propagate_evidence
+from ..review import recall_probability, review_card_new, review_card_update
+from .mastery import MasteryTracker
+
+# how strongly a finished placement's P(mastered) enters the estimator state, in
+# pseudo-answers (the same rule as the Django side: learner.knowledge.PLACEMENT_EVIDENCE)
+PLACEMENT_EVIDENCE = 3.5
+RECENT = 20
+
+_EVIDENCE_CACHE: dict[int, tuple[CourseGraph, dict]] = {}
+
+
+def graph_evidence(graph: CourseGraph, concept: str, correct: bool) -> dict[str, float]:
+    """``learner.kt.graph.propagate_evidence`` for this graph, computed once per
+    (concept, outcome) and cached on the graph object's identity."""
+    hit = _EVIDENCE_CACHE.get(id(graph))
+    if hit is None or hit[0] is not graph:
+        hit = _EVIDENCE_CACHE[id(graph)] = (graph, {})
+    table = hit[1]
+    key = (concept, bool(correct))
+    w = table.get(key)
+    if w is None:
+        w = table[key] = propagate_evidence(graph.prerequisites, concept, bool(correct))
+    return w
+
+
+def _dt(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, tz=timezone.utc)
+
+
+class SimView:
+    """``mastery``: "tracker" (default: :class:`~.mastery.MasteryTracker`, see there why)
+    or "kt" (``estimator.mastery().p_mastered``, refreshed for the concepts an answer
+    touches); ``predict``: "kt" (default: the estimator's prediction at the item's
+    calibrated difficulty) or "tracker"."""
+
+    def __init__(self, graph: CourseGraph, estimator, *, now: float, mastery: str = "tracker",
+                 predict: str = "kt", calibrated_items: bool = False):
+        if mastery not in ("tracker", "kt") or predict not in ("tracker", "kt"):
+            raise ValueError("mastery and predict are 'tracker' or 'kt'")
+        self.mastery_source = mastery
+        self.predict_source = predict
+        self.tracker = MasteryTracker()
+        self.graph = graph
+        self.est = estimator
+        self.state = estimator.new_state()
+        self.now = now
+        prior = {c: float(estimator.mastery(self.state, c, now).p_mastered) for c in graph.order}
+        self.p_m = prior
+        self.cards: dict[str, dict] = {}
+        self.due_at: dict[str, float] = {}
+        self.last_at: dict[str, float] = {}
+        self.n_att: dict[str, int] = {}
+        self.recent: deque[str] = deque(maxlen=RECENT)
+        self.probe: tuple[str, str] | None = None
+        # item difficulties: the authored ones (as the Django side does). RampKT's calibrated
+        # item difficulties are strongly shrunk and confounded with its learner features; on
+        # the simulated ramps they were further from the truth than the authored ones.
+        self._item_d = {} if not calibrated_items else getattr(estimator, "item_difficulty", {})
+
+    # ---- LearnerView ----------------------------------------------------------------------
+    def mastery(self, concept: str) -> float:
+        if self.mastery_source == "tracker":
+            return self.tracker.mastery(concept, self.now)
+        return self.p_m[concept]
+
+    def predict(self, item: ItemInfo) -> float:
+        d = self._item_d.get(item.id, item.difficulty)
+        if self.predict_source == "tracker":
+            return self.tracker.predict(item.concept, d, item.guess_rate, self.now)
+        return self.est.predict_at_difficulty(self.state, item.concept, d, self.now)
+
+    def review_due(self, concept: str) -> bool:
+        due = self.due_at.get(concept)
+        return due is not None and due <= self.now
+
+    def recall_probability(self, concept: str) -> float:
+        card = self.cards.get(concept)
+        return recall_probability(card, now=_dt(self.now)) if card else 0.0
+
+    def recent_items(self):
+        return self.recent
+
+    def pending_probe(self):
+        return self.probe
+
+    def attempts(self, concept: str) -> int:
+        return self.n_att.get(concept, 0)
+
+    def days_since(self, concept: str) -> float | None:
+        t = self.last_at.get(concept)
+        return None if t is None else (self.now - t) / 86400.0
+
+    # ---- updates ----------------------------------------------------------------------------
+    def _refresh(self, concepts) -> None:
+        est, st, t = self.est, self.state, self.now
+        for c in concepts:
+            self.p_m[c] = float(est.mastery(st, c, t).p_mastered)
+
+    def record(self, item: ItemInfo, correct: bool, *, hints: int = 0,
+               misconception: str | None = None, served_probe: bool = False,
+               study: bool = True) -> None:
+        """Absorb one graded answer at ``self.now`` (``study=False``: a placement answer,
+        which is evidence but doesn't make the concept "started")."""
+        c = item.concept
+        t = self.now
+        self.est.update(self.state, c, int(correct), item=item.id, t=t, hints=hints)
+        w = graph_evidence(self.graph, c, correct)
+        for k, v in w.items():
+            self.est.apply_evidence(self.state, k, v)
+        if self.mastery_source == "kt":
+            self._refresh((c, *w))
+        tr = self.tracker
+        tr.update(c, correct, difficulty=self._item_d.get(item.id, item.difficulty),
+                  guess=item.guess_rate, t=t)
+        for k, v in w.items():
+            tr.evidence(k, v, t)
+        if not study:
+            return
+        card = self.cards.get(c) or review_card_new()
+        card = self.cards[c] = review_card_update(card, correct=correct, hints=hints, when=_dt(self.now))
+        self.due_at[c] = datetime.fromisoformat(card["due"]).timestamp()
+        self.last_at[c] = self.now
+        self.n_att[c] = self.n_att.get(c, 0) + 1
+        self.recent.append(item.id)
+        if served_probe:
+            self.probe = None
+        if misconception is not None and not served_probe:
+            self.probe = (c, misconception)
+
+    def apply_placement(self, marginals: dict[str, float]) -> None:
+        """A finished placement's P(mastered) as soft evidence in the estimator state."""
+        for c, p in marginals.items():
+            self.est.apply_evidence(self.state, c, PLACEMENT_EVIDENCE * (2.0 * p - 1.0))
+            self.tracker.set_prior(c, p, self.now)
+        if self.mastery_source == "kt":
+            self._refresh(marginals)

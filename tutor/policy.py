@@ -1,0 +1,250 @@
+"""What to serve next: the tutoring policy (plain Python, no Django).
+
+:func:`decide_next` looks at a learner through a small read-only view
+(:class:`LearnerView`: P(mastered) per concept, predicted success per item, review state,
+recent items, a pending misconception probe) and picks one of
+
+* ``probe``    - the last answer matched a misconception and it hasn't been probed yet:
+  an item of that concept that can diagnose the misconception (its ``probes`` contain the
+  slug), else an easier item of the concept. "Probe, don't tell."
+* ``review``   - a mastered concept whose FSRS review is due (lowest recall probability
+  first). Reviews take at most half of the recent steps while there is new work, so a
+  backlog of reviews never stalls progress.
+* ``practice`` - a concept in progress: started, not mastered, every prerequisite
+  mastered, or - once started - still above ``mastery_threshold - 0.15`` (hysteresis: an
+  error on the new concept propagates a little negative evidence to its prerequisites,
+  and a prerequisite sitting right at the threshold must not bounce the learner back).
+  The one practised most recently first (continuity), else the one closest to mastery.
+* ``new``      - a concept on the fringe (every prerequisite mastered, itself not, not
+  started), first in ramp order.
+* ``done``     - everything mastered and nothing due.
+
+Mastery gates progress: a concept counts as mastered when P(mastered) >=
+``graph.mastery_threshold`` (0.95 by default); ``new`` never serves a concept with an
+unmastered prerequisite, and ``practice`` none with a prerequisite below the keep threshold. The item for ``new``/``practice``/``review`` is the one
+whose predicted success is closest to ``graph.target_success`` (0.85 by default), skipping
+fixed items served recently (templates yield fresh variants, so they may repeat).
+
+Every :class:`Decision` carries a one-sentence ``reason`` for the learner and educators,
+and ``details`` with the candidates considered and their scores.
+
+Cost: O(concepts) cheap view calls (mastery, review_due for mastered concepts) plus
+predictions for the items of one concept; everything structural is precomputed once per
+graph object (see :class:`learner.course_graph.CourseGraph`).
+
+Optional view methods, used when present: ``attempts(concept) -> int`` (responses on the
+concept; otherwise "started" means "among the recent items") and
+``days_since(concept) -> float | None`` (for the review sentence).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Protocol, Sequence
+
+from learner.course_graph import CourseGraph, ItemInfo
+
+KINDS = ("placement", "new", "practice", "review", "probe", "done")
+# recent steps looked at for the review share; recent fixed items not repeated
+REVIEW_WINDOW = 6
+MAX_REVIEW_SHARE = 0.5
+NO_REPEAT = 4
+# a started concept keeps going while its prerequisites stay above threshold - KEEP_MARGIN
+KEEP_MARGIN = 0.15
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str                 # one of KINDS
+    concept: str | None
+    item_id: str | None
+    predicted_success: float | None
+    reason: str               # one human sentence
+    details: dict = field(default_factory=dict)  # machine-readable: candidates and scores
+
+
+class LearnerView(Protocol):
+    def mastery(self, concept: str) -> float: ...
+    def predict(self, item: ItemInfo) -> float: ...
+    def review_due(self, concept: str) -> bool: ...
+    def recall_probability(self, concept: str) -> float: ...
+    def recent_items(self) -> Sequence[str]: ...
+    def pending_probe(self) -> tuple[str, str] | None: ...
+
+
+def keep_threshold(mastery_threshold: float) -> float:
+    """P(mastered) a prerequisite of a concept *already started* must keep (hysteresis):
+    starting a concept needs every prerequisite mastered, but a small dip afterwards (a
+    pseudo-failure propagated from an error on the new concept, a little forgetting) doesn't
+    bounce the learner back; a real drop (below this) does."""
+    return max(0.5, mastery_threshold - KEEP_MARGIN)
+
+
+def _title(titles: Mapping[str, str] | None, c: str) -> str:
+    return titles.get(c, c) if titles else c
+
+
+def choose_item(graph: CourseGraph, learner: LearnerView, concept: str, recent: Sequence[str],
+                *, target: float | None = None, max_difficulty: float | None = None,
+                want_probe: str | None = None) -> tuple[ItemInfo | None, float | None, list]:
+    """The item of ``concept`` whose predicted success is closest to ``target``.
+
+    Fixed items among the last ``NO_REPEAT`` recent ones are skipped (unless nothing else is
+    left: then the least recent). ``max_difficulty`` keeps only easier items when any
+    exists; ``want_probe`` keeps only items probing that misconception when any exists.
+    Returns (item, predicted success, [candidate rows for details])."""
+    target = graph.target_success if target is None else target
+    items = graph.items_by_difficulty.get(concept, ())
+    if not items:
+        return None, None, []
+    if want_probe is not None:
+        probing = [it for it in items if want_probe in it.probes]
+        if probing:
+            items = tuple(probing)
+    if max_difficulty is not None:
+        easier = [it for it in items if it.difficulty < max_difficulty]
+        if easier:
+            items = tuple(easier)
+    last_seen = {iid: k for k, iid in enumerate(recent[-NO_REPEAT:])}
+    fresh = [it for it in items if it.is_template or it.id not in last_seen]
+    pool = fresh or sorted(items, key=lambda it: last_seen.get(it.id, -1))[:1]
+    rows = []
+    best, best_p, best_score = None, None, None
+    for it in pool:
+        p = float(learner.predict(it))
+        score = abs(p - target)
+        rows.append({"item": it.id, "difficulty": round(it.difficulty, 3), "p": round(p, 3),
+                     "score": round(score, 3)})
+        if best_score is None or score < best_score - 1e-12:
+            best, best_p, best_score = it, p, score
+    return best, best_p, rows
+
+
+def decide_next(*, graph: CourseGraph, learner: LearnerView,
+                titles: Mapping[str, str] | None = None) -> Decision:
+    """The next step for ``learner`` on ``graph`` (see the module docstring).
+    ``titles`` (concept -> title) only makes the reason sentences friendlier."""
+    order = graph.order
+    pre = graph.prereq_idx
+    thr = graph.mastery_threshold
+    target = graph.target_success
+    recent = list(learner.recent_items())
+    attempts = getattr(learner, "attempts", None)
+
+    # 1. a misconception to probe
+    probe = learner.pending_probe()
+    if probe is not None and probe[0] in graph.index:
+        concept, slug = probe
+        last_diff = None
+        for iid in reversed(recent):
+            it = graph.item_by_id.get(iid)
+            if it is not None and it.concept == concept:
+                last_diff = it.difficulty
+                break
+        has_probe_item = any(slug in it.probes for it in graph.items.get(concept, ()))
+        item, p, rows = choose_item(graph, learner, concept, recent, target=target,
+                                    want_probe=slug if has_probe_item else None,
+                                    max_difficulty=None if has_probe_item else last_diff)
+        if item is not None:
+            how = ("a question that can tell whether it's that misconception" if has_probe_item
+                   else "an easier question on the same concept, to see where it goes wrong")
+            return Decision("probe", concept, item.id, p,
+                            f"Probe: your last answer on {_title(titles, concept)} looked like the "
+                            f"misconception \u201c{slug}\u201d, so here is {how}.",
+                            {"misconception": slug, "probing_item": has_probe_item, "items": rows})
+
+    m = [float(learner.mastery(c)) for c in order]
+    mastered = [x >= thr for x in m]
+    n_mastered = sum(mastered)
+
+    def started(i: int, recent_concepts: set) -> bool:
+        if attempts is not None:
+            return attempts(order[i]) > 0
+        return order[i] in recent_concepts
+
+    recent_concepts = [graph.item_by_id[i].concept for i in recent if i in graph.item_by_id]
+    recent_set = set(recent_concepts)
+    keep = keep_threshold(thr)
+    in_progress, fringe_new, blocked_no_items = [], [], []
+    for i, c in enumerate(order):
+        if mastered[i]:
+            continue
+        if not graph.items.get(c):
+            if all(mastered[p] for p in pre[i]):
+                blocked_no_items.append(c)
+        elif started(i, recent_set):
+            if all(m[p] >= keep for p in pre[i]):
+                in_progress.append(i)
+        elif all(mastered[p] for p in pre[i]):
+            fringe_new.append(i)
+    progress_possible = bool(in_progress or fringe_new)
+
+    # 2. reviews due (mastered concepts only), limited to a share of the recent steps
+    due = []
+    for i, c in enumerate(order):
+        if mastered[i] and learner.review_due(c):
+            due.append((float(learner.recall_probability(c)), i))
+    due.sort()
+    window = recent_concepts[-REVIEW_WINDOW:]
+    review_share = (sum(1 for c in window if mastered[graph.index[c]]) / len(window)) if window else 0.0
+    base_details = {"mastered": n_mastered, "concepts": len(order),
+                    "in_progress": [(order[i], round(m[i], 3)) for i in in_progress[:10]],
+                    "fringe": [order[i] for i in fringe_new[:10]],
+                    "due_reviews": [(order[i], round(r, 3)) for r, i in due[:10]],
+                    "review_share": round(review_share, 3)}
+    if due and (not progress_possible or review_share < MAX_REVIEW_SHARE):
+        r, i = due[0]
+        c = order[i]
+        item, p, rows = choose_item(graph, learner, c, recent, target=target)
+        if item is not None:
+            days = getattr(learner, "days_since", None)
+            d = days(c) if days is not None else None
+            when = f"you last practised {_title(titles, c)} {d:.0f} days ago" if d is not None and d >= 1 \
+                else f"{_title(titles, c)} is due for review"
+            return Decision("review", c, item.id, p,
+                            f"Review: {when}; recall probability {r:.2f}.",
+                            {**base_details, "recall": round(r, 3), "items": rows})
+
+    # 3. practice on a concept in progress: the most recent one, else the closest to mastery
+    if in_progress:
+        last_pos = {c: k for k, c in enumerate(recent_concepts)}
+        i = max(in_progress, key=lambda j: (last_pos.get(order[j], -1), m[j]))
+        c = order[i]
+        item, p, rows = choose_item(graph, learner, c, recent, target=target)
+        return Decision("practice", c, item.id, p,
+                        f"Practice: {_title(titles, c)} is in progress (P(mastered) {m[i]:.2f} of the "
+                        f"{thr:.2f} needed); this question's predicted success is {p:.2f}, "
+                        f"near the {target:.2f} target.",
+                        {**base_details, "items": rows})
+
+    # 4. a new concept on the fringe, first in ramp order
+    if fringe_new:
+        i = fringe_new[0]
+        c = order[i]
+        item, p, rows = choose_item(graph, learner, c, recent, target=target)
+        ps = [order[j] for j in pre[i]]
+        because = (f"you have mastered what it builds on ({', '.join(_title(titles, x) for x in ps)})"
+                   if ps else "it builds on nothing you haven't got")
+        return Decision("new", c, item.id, p,
+                        f"New: {_title(titles, c)} is next on the ramp because {because}; "
+                        f"predicted success {p:.2f}.",
+                        {**base_details, "items": rows})
+
+    # 5. only reviews left (the share limit doesn't apply), or nothing at all
+    if due:
+        r, i = due[0]
+        c = order[i]
+        item, p, rows = choose_item(graph, learner, c, recent, target=target)
+        if item is not None:
+            return Decision("review", c, item.id, p,
+                            f"Review: {_title(titles, c)} is due for review; recall probability {r:.2f}.",
+                            {**base_details, "recall": round(r, 3), "items": rows})
+    if n_mastered == len(order):
+        reason = "Done: every concept of the ramp is mastered and no review is due."
+    elif blocked_no_items:
+        reason = (f"Done for now: {_title(titles, blocked_no_items[0])} has no questions yet, "
+                  f"so what builds on it can't be reached.")
+    else:
+        reason = "Done for now: nothing is due and nothing new is open."
+    return Decision("done", None, None, None, reason,
+                    {**base_details, "no_items": blocked_no_items[:10]})
