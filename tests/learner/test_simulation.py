@@ -1,0 +1,47 @@
+"""The simulated-learner benchmark: quick mode runs and prints the JSON line last."""
+
+import io
+import json
+
+from learner.course_graph import random_ramp
+from learner.simulation import cli
+from learner.simulation.learners import MASTERED, SimLearner
+from learner.simulation.runners import true_difficulties
+
+KEYS = {"benchmark", "ramp", "seed", "learners", "estimator", "view", "placement", "practice_in_band",
+        "all_served_in_band", "decisions", "mastery", "latency", "targets", "elapsed_s", "quick"}
+
+
+def test_quick_benchmark_prints_the_json_summary_last():
+    out = io.StringIO()
+    summary = cli.run({"quick": True, "seed": 0}, out=out)
+    lines = out.getvalue().strip().splitlines()
+    last = json.loads(lines[-1])
+    assert last == json.loads(json.dumps(summary))
+    assert KEYS <= set(last)
+    assert set(last["placement"]["accuracy_at"]) == {"4", "8", "12", "16", "20"}
+    assert {"policy", "fixed_order_3_in_a_row", "random_order"} <= set(last["mastery"])
+    assert {"p50_ms", "p99_ms"} <= set(last["latency"])
+    assert last["estimator"]["kind"] == "RampKT" and last["estimator"]["fit_s"] >= 0
+    assert any("Placement accuracy" in line for line in lines)
+
+
+def test_simulated_learner_respects_prerequisites_and_learns():
+    g = random_ramp(20, seed=1)
+    td = true_difficulties(g, 0)
+    for seed in range(5):
+        s = SimLearner(g, seed)
+        s.true_item_difficulty = td
+        known = s.mastered()
+        for i in range(len(g.order)):
+            if known[i]:
+                assert all(known[p] for p in g.prereq_idx[i])
+    s = SimLearner(g, 99)
+    s.true_item_difficulty = td
+    root = g.order[0]
+    item = g.items_by_difficulty[root][0]
+    before = s.theta_now(0)
+    s.read_material(root)
+    for _ in range(30):
+        s.answer(item)
+    assert s.theta_now(0) > before and s.theta_now(0) >= MASTERED
