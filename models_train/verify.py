@@ -63,10 +63,11 @@ def check_practice(courses: dict[str, CourseSpec], meta: dict, text: str, *, che
     concept_slug, item_slug = ref.split("/")
     if meta.get("concept") is not None and concept_slug != meta["concept"]:
         return False, f"item of concept {concept_slug!r}, asked for {meta['concept']!r}"
-    item = None
+    item = concept = None
     for course in pool:
         try:
-            item = course.concept(concept_slug).item(item_slug)
+            concept = course.concept(concept_slug)
+            item = concept.item(item_slug)
             break
         except KeyError:
             continue
@@ -75,7 +76,7 @@ def check_practice(courses: dict[str, CourseSpec], meta: dict, text: str, *, che
     if check_difficulty and meta.get("difficulty") and difficulty_bucket(item.difficulty) != meta["difficulty"]:
         return False, f"item is {difficulty_bucket(item.difficulty)}, asked for {meta['difficulty']}"
     try:
-        variant = rebuild(item, params)
+        variant = rebuild(item, params, concept.misconceptions)
     except StructuredError as e:
         return False, str(e)
     if check_question and not same_question(item, question, variant.question):

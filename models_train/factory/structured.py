@@ -30,7 +30,15 @@ from fractions import Fraction
 from courses.checkers import AnswerKey
 from courses.expressions import format_value
 from courses.specs import DEFAULT_TOLERANCE, ItemSpec
-from courses.variants import VariantError, _answer, _complete, _fill, _shown, choice_value
+from courses.variants import (
+    VariantError,
+    _answer,
+    _complete,
+    _fill,
+    _misconception_key,
+    _shown,
+    choice_value,
+)
 
 ITEM_PREFIX = "ITEM:"
 QUESTION, ANSWER = "<|question|>", "<|answer|>"
@@ -136,9 +144,10 @@ def question_text(item: ItemSpec, prompt: str, choices: tuple[str, ...]) -> str:
     return prompt
 
 
-def rebuild(item: ItemSpec, params: dict) -> Rebuilt:
+def rebuild(item: ItemSpec, params: dict, concept_misconceptions=()) -> Rebuilt:
     """The variant of `item` with these param values: checks names, ranges/choices,
-    constraints and derived values exactly as a drawn variant would; StructuredError if not."""
+    constraints and derived values exactly as a drawn variant would; StructuredError if not.
+    The answer key recognises the item's (and the concept's) misconceptions, as a drawn one."""
     names = [p.name for p in item.params]
     if set(params) != set(names):
         missing, extra = sorted(set(names) - set(params)), sorted(set(params) - set(names))
@@ -158,9 +167,19 @@ def rebuild(item: ItemSpec, params: dict) -> Rebuilt:
         prompt = render(item.prompt)
     except VariantError as e:
         raise StructuredError(str(e)) from None
+    own = {m.slug for m in item.misconceptions}
+    keys = []
+    for m, lenient in [(m, False) for m in item.misconceptions] + [
+            (m, True) for m in concept_misconceptions if m.slug not in own]:
+        try:
+            k = _misconception_key(item, m, env, render, choices, lenient=lenient)
+        except VariantError:
+            k = None  # a misconception that can't be resolved only costs the diagnosis
+        if k is not None:
+            keys.append(k)
     key = AnswerKey(type=item.type, answer=answer, choices=choices,
                     tolerance=Fraction(item.tolerance or DEFAULT_TOLERANCE), units=item.units,
-                    variables=item.variables or ("x",))
+                    variables=item.variables or ("x",), misconceptions=tuple(keys))
     return Rebuilt(item=item, values=shown, question=question_text(item, prompt, choices), key=key)
 
 

@@ -1,0 +1,148 @@
+"""manage.py train_default_tutor: the default tutor from the seed ramps + the vendored real
+tutoring conversations, evaluated with the practice-question verifier.
+
+    python manage.py train_default_tutor                        # a few minutes on 2 CPU cores
+    python manage.py train_default_tutor --out /tmp/dt --quick  # well under a minute (tests)
+    python manage.py train_default_tutor --ramps ramps/from-lookup-table-to-gpt --overwrite
+
+Steps: ramps → dialogues (`models_train.factory`, <out>/data/ramps.jsonl) → `models_train.
+default_tutor` (tokenizer, pretraining, SFT, its own evaluation on the held-out dialogues of
+every source) → a second evaluation on a per-kind sample of the ramps' held-out dialogues
+with `verify` from `models_train.verify` (practice questions: parse and verified rates).
+Writes <out>/tutor/ (the checkpoint) and <out>/tutor/report.json (default_tutor's report
+plus a "ramps" section), and prints one JSON line last: checkpoint, report path, key
+metrics, wall and CPU seconds. A ramp that can't be read is reported and left out.
+"""
+
+import glob
+import json
+import random
+import shutil
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from models_train.dialogue import save_dialogues
+from models_train.factory import KINDS, BuildReport, build_dialogues, load_courses
+from models_train.management.commands.build_dialogues import print_counts
+from models_train.verify import make_verifier
+
+GENERATED_KINDS = ("next_hint", "try_first", "probe_misconception", "unmatched_mistake", "practice_question")
+OUTPUTS = ("data", "base", "sft", "tutor", "tokenizer.json")  # what a run writes under --out
+
+FULL = {"per_item": 2, "tutor": [], "eval_per_kind": 12, "new_tokens": 48, "practice_tokens": 160}
+QUICK = {"per_item": 1, "eval_per_kind": 2, "new_tokens": 8, "practice_tokens": 16,
+         "tutor": ["--vocab-size", "512", "--depth", "1", "--seq-len", "128", "--batch-size", "4",
+                   "--pretrain-steps", "3", "--sft-steps", "3", "--eval-dialogues", "4", "--max-new-tokens", "8"]}
+
+
+def sample_per_kind(dialogues, n: int, seed: int) -> list[dict]:
+    """Up to n held-out dialogues of each generated kind, a seeded sample."""
+    by_kind = defaultdict(list)
+    for d in dialogues:
+        if d["split"] == "heldout" and d["meta"].get("kind") in GENERATED_KINDS:
+            by_kind[d["meta"]["kind"]].append(d)
+    out = []
+    for kind in GENERATED_KINDS:
+        pool = sorted(by_kind[kind], key=lambda d: d["id"])
+        random.Random(f"{seed}:{kind}").shuffle(pool)
+        out += pool[:n]
+    return out
+
+
+class Command(BaseCommand):
+    help = "Train and evaluate the default tutor from the seed ramps and the vendored conversations."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--out", default=None, help="output folder (default: RAMP_MODEL_STORE/default)")
+        parser.add_argument("--ramps", nargs="*", default=None, help="ramp folders or course slugs (default: ramps/*)")
+        parser.add_argument("--quick", action="store_true",
+                            help="a tiny run (well under a minute; of the vendored conversations only bridge), for tests")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--per-item", type=int, default=None, help="variants per item (default 2; quick 1)")
+        parser.add_argument("--no-vendored", action="store_true", help="leave out the vendored real conversations")
+        parser.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out")
+        parser.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: its default)")
+
+    def handle(self, *args, out, ramps, quick, seed, per_item, no_vendored, overwrite, threads, **options):
+        t0, c0 = time.perf_counter(), time.process_time()
+        preset = QUICK if quick else FULL
+        out = Path(out) if out else Path(settings.RAMP_MODEL_STORE) / "default"
+        old = [name for name in OUTPUTS if (out / name).exists()]
+        if old and not overwrite:
+            raise CommandError(f"{out} already holds a run ({', '.join(old)}); pass --overwrite to replace it")
+        for name in old:
+            path = out / name
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+        refs = ramps if ramps is not None else sorted(glob.glob(str(Path(settings.BASE_DIR) / "ramps" / "*")))
+        courses, errors = load_courses(refs)
+        for e in errors:
+            self.stderr.write(f"error: {e.ref}: {e.message}\n(left out)")
+        if not courses:
+            raise CommandError("no ramp could be read" if refs else "no ramps given")
+        report = BuildReport()
+        dialogues = build_dialogues(courses, seed=seed, per_item=per_item or preset["per_item"], report=report)
+        ramp_file = out / "data" / "ramps.jsonl"
+        save_dialogues(dialogues, ramp_file)
+        self.stdout.write(f"ramps: {', '.join(c.slug for c in courses)} -> {ramp_file}")
+        print_counts(self.stdout.write, report, dialogues)
+
+        import torch  # only now: the factory above needs none of it
+
+        from models_train import default_tutor, evaluate
+        from models_train.checkpoint import load_tutor
+
+        files = [str(ramp_file)]
+        if quick and not no_vendored:  # quick: one small vendored source (enough text for pretraining's val split)
+            files += [str(p) for p in default_tutor.VENDORED if p.parent.name == "bridge"]
+        argv = ["--out", str(out), "--dialogues", *files, "--seed", str(seed), *preset["tutor"]]
+        if no_vendored or quick:
+            argv.append("--no-vendored")
+        if threads:
+            argv += ["--threads", str(threads)]
+        summary = default_tutor.main(argv)
+
+        tutor = Path(summary["default_tutor"])
+        model, tok, _ = load_tutor(tutor)
+        torch.manual_seed(seed)
+        verify = make_verifier(courses)
+        chosen = sample_per_kind(dialogues, preset["eval_per_kind"], seed)
+        practice = [d for d in chosen if d["task"] == "practice_question"]
+        replies = [d for d in chosen if d["task"] != "practice_question"]
+        ramp_report = {"n_sampled": len(chosen), "per_kind": preset["eval_per_kind"]}
+        for name, subset, tokens in (("replies", replies, preset["new_tokens"]),
+                                     ("practice", practice, preset["practice_tokens"])):
+            if subset:
+                r = evaluate.evaluate_model(model, tok, subset, verify=verify, max_new_tokens=tokens, seed=seed)
+                ramp_report[name] = {k: r[k] for k in ("generation", "examples", "settings", "seconds", "dialogue_loss")
+                                     if k in r}
+        by_kind = defaultdict(list)
+        for d in chosen:
+            by_kind[d["meta"]["kind"]].append(d["id"])
+        ramp_report["kinds"] = {k: len(v) for k, v in by_kind.items()}
+        report_path = tutor / "report.json"
+        full = json.loads(report_path.read_text())
+        full["ramps"] = {"courses": [c.slug for c in courses], "skipped_ramps": [e.ref for e in errors],
+                         "dialogues": report.table(), "heldout_concepts": report.heldout_concepts,
+                         "evaluation": ramp_report}
+        report_path.write_text(json.dumps(full, indent=1))
+
+        def rates(section, key="all"):
+            return ramp_report.get(section, {}).get("generation", {}).get(key, {})
+
+        line = {
+            "checkpoint": str(tutor), "report": str(report_path), "params": summary["params"],
+            "train_dialogues": full.get("train_dialogues"), "ramp_dialogues": len(dialogues),
+            "courses": [c.slug for c in courses], "skipped_ramps": [e.ref for e in errors],
+            "dialogue_loss": (summary.get("dialogue_loss") or {}).get("val_loss"),
+            "val_bpb": (summary.get("dialogue_loss") or {}).get("val_bpb"),
+            "all_sources": summary.get("generation"),
+            "ramp_replies": rates("replies"),
+            "ramp_practice": rates("practice"),
+            "wall_s": round(time.perf_counter() - t0, 1), "cpu_s": round(time.process_time() - c0, 1),
+        }
+        self.stdout.write(json.dumps(line))

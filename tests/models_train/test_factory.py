@@ -1,0 +1,294 @@
+"""The tutoring-dialogue factory (models_train.factory) and its two commands.
+
+Everything but the last test runs in seconds without a database or torch; the last one
+trains a tiny tutor (--quick)."""
+
+import json
+import os
+import shutil
+from collections import Counter
+from io import StringIO
+from pathlib import Path
+
+import pytest
+
+from courses.checkers import check_answer
+from courses.ramp_files import read_ramp
+from courses.variants import draw_variant
+from models_train.dialogue import TASKS, eval_turn, load_dialogues, validate
+from models_train.factory import phrasing as P
+from models_train.factory import KINDS, BuildReport, build_dialogues, choose_heldout_concepts, load_courses
+from models_train.factory.structured import parse_item_line
+from models_train.scoring import is_probing, parse_practice_question, reveals_answer
+from models_train.verify import make_verifier
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = ROOT / "tests" / "courses" / "fixtures" / "good-ramp"
+SEED_RAMPS = sorted(p for p in (ROOT / "ramps").iterdir() if p.is_dir())
+
+
+@pytest.fixture(scope="module")
+def course():
+    return read_ramp(FIXTURE)
+
+
+@pytest.fixture(scope="module")
+def built(course):
+    report = BuildReport()
+    return build_dialogues([course], seed=3, per_item=3, report=report), report
+
+
+@pytest.fixture(scope="module")
+def dialogues(built):
+    return built[0]
+
+
+def by_kind(dialogues, kind):
+    return [d for d in dialogues if d["meta"]["kind"] == kind]
+
+
+def test_every_kind_is_made_and_well_formed(dialogues):
+    kinds = Counter(d["meta"]["kind"] for d in dialogues)
+    assert set(kinds) == set(KINDS), kinds
+    assert len({d["id"] for d in dialogues}) == len(dialogues)
+    for d in dialogues:
+        validate(d)
+        assert d["task"] == KINDS[d["meta"]["kind"]] and d["task"] in TASKS
+        assert d["split"] in ("train", "heldout")
+        assert d["course"] == d["meta"]["course"] == "tiny-fractions"
+        assert d["concept"] == d["meta"]["concept"]
+        assert d["meta"]["source"] == "ramp"
+        assert d["messages"][0]["role"] == "system"
+        assert d["messages"][eval_turn(d)]["role"] == "tutor"
+        if d["meta"]["kind"] not in ("explain", "answer_question"):
+            assert "item" in d["meta"] and isinstance(d["meta"]["variant"], int)
+        for m in d["messages"]:
+            if m["role"] == "tutor":
+                assert m["content"].strip() and len(m["content"]) < 1200  # short replies
+
+
+def test_hint_and_mistake_replies_never_reveal_the_answer(dialogues):
+    checked = 0
+    for d in dialogues:
+        if d["task"] not in ("hint", "respond_to_mistake"):
+            continue
+        forms = [d["meta"]["answer"], *d["meta"].get("answer_forms", [])]
+        for m in d["messages"]:
+            if m["role"] == "tutor":
+                checked += 1
+                assert not any(reveals_answer(m["content"], f) for f in forms), (d["id"], m["content"], forms)
+    assert checked > 30
+
+
+def test_the_reveal_check_would_catch_a_reveal(dialogues):
+    d = by_kind(dialogues, "next_hint")[0]
+    assert reveals_answer("The answer is " + d["meta"]["answer"] + ".", d["meta"]["answer"])
+
+
+def _variant(course, d):
+    concept = course.concept(d["concept"])
+    return draw_variant(concept.item(d["meta"]["item"]), d["meta"]["variant"],
+                        concept_misconceptions=concept.misconceptions)
+
+
+def _learner_answer(d):
+    return d["meta"]["wrong_answer"].split("\n") if d["meta"]["item_type"] == "ordering" else d["meta"]["wrong_answer"]
+
+
+def test_misconception_answers_really_match_it(course, built):
+    dialogues, report = built
+    probes = by_kind(dialogues, "probe_misconception")
+    assert {d["meta"]["misconception"] for d in probes} >= {"add-across", "forgot-to-scale-numerator", "adds-first",
+                                                            "says-a-quarter", "only-first-term", "adds-denominators"}
+    # "Is one half more or less than one?" would say the answer (one half): left out, and counted
+    assert "says-one-two" not in {d["meta"]["misconception"] for d in probes}
+    assert report.skipped["probe_misconception: probe would reveal the answer"]
+    for d in probes:
+        v = _variant(course, d)
+        result = check_answer(v.key, _learner_answer(d))
+        assert not result.correct and result.misconception == d["meta"]["misconception"], d["id"]
+        probe = next(m.probe for m in v.misconceptions if m.slug == d["meta"]["misconception"])
+        reply = d["messages"][-1]["content"]
+        assert reply.endswith(probe) and "?" in reply
+        assert is_probing(reply, answer=d["meta"]["answer"], probe=" ".join(d["meta"]["probe_terms"]))
+
+
+def test_unmatched_mistakes_match_no_misconception(course, dialogues):
+    unmatched = by_kind(dialogues, "unmatched_mistake")
+    # (the fixture's one multiple-choice item has a misconception for its only wrong choice)
+    assert {d["meta"]["item_type"] for d in unmatched} >= {"numeric", "short_text", "expression", "ordering"}
+    for d in unmatched:
+        result = check_answer(_variant(course, d).key, _learner_answer(d))
+        assert result.readable and not result.correct and result.misconception is None, d["id"]
+        reply = d["messages"][-1]["content"]
+        assert "?" in reply
+        assert is_probing(reply, answer=d["meta"]["answer"], probe=" ".join(d["meta"]["probe_terms"]))
+
+
+def test_try_first_asks_how_the_learner_would_start(course, dialogues):
+    for d in by_kind(dialogues, "try_first"):
+        reply = d["messages"][-1]["content"]
+        assert "?" in reply and ("start" in reply or "first step" in reply or "begin" in reply)
+        hints = _variant(course, d).hints
+        if hints and not reveals_answer(hints[0], d["meta"]["answer"]):
+            assert hints[0] in reply
+
+
+def test_next_hint_gives_the_authored_hints_in_order(course, dialogues):
+    for d in by_kind(dialogues, "next_hint"):
+        hints = _variant(course, d).hints
+        tutor = [m["content"] for m in d["messages"] if m["role"] == "tutor"]
+        assert len(tutor) == d["meta"]["hint_index"] + 1
+        for h, reply in zip(hints, tutor):
+            assert reply.endswith(h)
+
+
+def test_explain_and_questions_quote_the_material(course, dialogues):
+    levels = {(d["concept"], d["meta"]["level"]) for d in by_kind(dialogues, "explain")}
+    assert levels == {(c.slug, lv.name) for c in course.concepts for lv in c.material}
+    leads = sorted({x.strip() for x in P.EXPLAIN_LEAD + P.QUESTION_LEAD if x.strip()}, key=len, reverse=True)
+    for d in by_kind(dialogues, "explain") + by_kind(dialogues, "answer_question"):
+        material = " ".join(" ".join(lv.text.split()) for lv in course.concept(d["concept"]).material)
+        reply = " ".join(d["messages"][-1]["content"].rsplit("\n\n", 1)[0].split())  # without the closing question
+        quoted = next((reply[len(x):].strip() for x in leads if reply.startswith(x)), reply)
+        assert quoted in material, (quoted, material)
+    terms = {d["meta"]["term"] for d in by_kind(dialogues, "answer_question")}
+    assert {"numerator", "denominator", "common denominator"} <= terms
+    assert any("$" in d["messages"][-1]["content"] for d in by_kind(dialogues, "explain"))  # math kept
+
+
+def test_practice_questions_pass_the_verifier_and_corruptions_fail(course, dialogues):
+    verify = make_verifier([course])
+    practice = by_kind(dialogues, "practice_question")
+    assert {d["meta"]["item_type"] for d in practice} >= {"numeric", "multiple_choice", "expression"}
+    for d in practice:
+        text = d["messages"][-1]["content"]
+        assert parse_practice_question(text) is not None
+        assert verify(d["meta"], text), verify.check(d["meta"], text)
+        ref, params, _ = parse_item_line(text)
+        q, a = parse_practice_question(text)
+        assert ref == d["meta"]["item"]
+        corruptions = [
+            text.replace("<|answer|> " + a, "<|answer|> " + a + "1"),  # another answer
+            text.replace("ITEM:", "ITEM"),  # no ITEM line
+            text.replace(json.dumps(params), json.dumps({**params, "zz": 1})),  # unknown param
+            text.replace(q, q + " Also add 1."),  # a different question
+        ]
+        first = next(iter(params))
+        p = next(p for p in course.concept(d["concept"]).item(ref.split("/")[1]).params if p.name == first)
+        if p.is_range:
+            corruptions.append(text.replace(json.dumps(params), json.dumps({**params, first: p.hi + p.step})))
+        for bad in corruptions:
+            assert bad != text and not verify(d["meta"], bad), bad
+
+
+def test_deterministic_from_seed(course):
+    a = build_dialogues([course], seed=5, per_item=2)
+    b = build_dialogues([course], seed=5, per_item=2)
+    c = build_dialogues([course], seed=6, per_item=2)
+    assert a == b
+    assert a != c
+    # order-independent: another course beside it doesn't change this course's dialogues
+    other = read_ramp(FIXTURE)
+    other = type(other)(**{**other.__dict__, "slug": "other-course", "lines": {}})
+    both = build_dialogues([other, course], seed=5, per_item=2, heldout_concepts=[])
+    alone = build_dialogues([course], seed=5, per_item=2, heldout_concepts=[])
+    assert [d for d in both if d["course"] == course.slug] == alone
+
+
+def test_no_heldout_concept_or_course_leaks_into_train(course, built):
+    dialogues, report = built
+    held = set(report.heldout_concepts)
+    assert held and held == set(choose_heldout_concepts([course], seed=3))
+    train_concepts = {d["concept"] for d in dialogues if d["split"] == "train"}
+    assert not held & train_concepts
+    assert all(d["split"] == "heldout" for d in dialogues if d["concept"] in held)
+    assert train_concepts  # something is left to train on
+    explicit = build_dialogues([course], seed=3, per_item=1, heldout_concepts=["fraction-words"],
+                               heldout_courses=[], heldout_fraction=0.0)
+    assert {d["concept"] for d in explicit if d["split"] == "heldout"} == {"fraction-words"}
+    whole = build_dialogues([course], seed=3, per_item=1, heldout_courses=["tiny-fractions"])
+    assert {d["split"] for d in whole} == {"heldout"}
+
+
+def test_unreadable_ramp_is_reported(tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(FIXTURE, broken)
+    (broken / "concepts" / "fraction-words.md").unlink()
+    courses, errors = load_courses([str(FIXTURE), str(broken), str(tmp_path / "missing")], allow_db=False)
+    assert [c.slug for c in courses] == ["tiny-fractions"]
+    assert "course.yaml" in errors[0].message and "fraction-words" in errors[0].message
+    assert "no such ramp" in errors[1].message
+
+
+@pytest.mark.parametrize("ramp", SEED_RAMPS, ids=lambda p: p.name)
+def test_seed_ramps(ramp):
+    """Each seed ramp that reads yields every kind, no reveals, verified practice questions."""
+    courses, errors = load_courses([str(ramp)], allow_db=False)
+    if errors:
+        pytest.skip(f"ramp not readable yet (another writer is finishing it): {errors[0].message[:300]}")
+    report = BuildReport()
+    dialogues = build_dialogues(courses, seed=0, per_item=1, report=report)
+    assert set(Counter(d["meta"]["kind"] for d in dialogues)) == set(KINDS)
+    assert not report.problems
+    verify = make_verifier(courses)
+    for d in dialogues:
+        if d["task"] == "practice_question":
+            assert verify(d["meta"], d["messages"][-1]["content"]), verify.check(d["meta"], d["messages"][-1]["content"])
+        if d["task"] in ("hint", "respond_to_mistake"):
+            forms = [d["meta"]["answer"], *d["meta"].get("answer_forms", [])]
+            assert not any(reveals_answer(m["content"], f) for m in d["messages"] if m["role"] == "tutor"
+                           for f in forms), d["id"]
+
+
+# --- commands (Django is set up, no database used) -----------------------------------------
+
+
+def _django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tutor.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    return call_command
+
+
+def test_build_dialogues_command(tmp_path):
+    call_command = _django()
+    from django.core.management.base import CommandError
+
+    broken = tmp_path / "broken"
+    shutil.copytree(FIXTURE, broken)
+    (broken / "course.yaml").write_text((broken / "course.yaml").read_text().replace("title:", "titel:", 1))
+    out, err = StringIO(), StringIO()
+    path = tmp_path / "d.jsonl"
+    call_command("build_dialogues", "--ramp", str(FIXTURE), str(broken), "--out", str(path), "--seed", "1",
+                 "--per-item", "1", stdout=out, stderr=err)
+    dialogues = load_dialogues([path])
+    summary = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert summary["dialogues"] == len(dialogues) > 20
+    assert summary["skipped_ramps"] == [str(broken)]
+    assert "probe_misconception" in out.getvalue() and "heldout" in out.getvalue()
+    assert "course.yaml" in err.getvalue() and str(broken) in err.getvalue()
+    with pytest.raises(CommandError):
+        call_command("build_dialogues", "--ramp", str(FIXTURE), str(broken), "--out", str(path), "--strict",
+                     stdout=StringIO(), stderr=StringIO())
+    with pytest.raises(CommandError):
+        call_command("build_dialogues", "--ramp", str(broken), "--out", str(path), stdout=StringIO(), stderr=StringIO())
+
+
+@pytest.mark.slow
+def test_train_default_tutor_quick(tmp_path):
+    call_command = _django()
+    out = StringIO()
+    call_command("train_default_tutor", "--quick", "--out", str(tmp_path / "dt"), "--ramps", str(FIXTURE),
+                 "--threads", "1", stdout=out, stderr=StringIO())
+    line = json.loads(out.getvalue().strip().splitlines()[-1])
+    report = json.loads(Path(line["report"]).read_text())
+    assert (Path(line["checkpoint"]) / "model.safetensors").exists()
+    assert (tmp_path / "dt" / "data" / "ramps.jsonl").exists()
+    assert report["ramps"]["courses"] == ["tiny-fractions"]
+    practice = report["ramps"]["evaluation"]["practice"]["generation"]["all"]
+    assert practice["reference"]["verified_rate"] == 1.0  # the factory's own questions verify
+    assert line["ramp_replies"]["reference"]["reveal_rate"] == 0.0
