@@ -53,6 +53,17 @@ def with_units(text: str, key: AnswerKey) -> str:
     return text + (f" {key.units[0]}" if key.units else "")
 
 
+def learner_expression(value) -> str:
+    """An expression as a learner types it: `5x - 10`, `x^2` (not `5*x`, `x**2`)."""
+    text = format_value(value).replace("**", "^")
+    return re.sub(r"(?<=[\d)])\*(?=[A-Za-z(])", "", text)
+
+
+def _expression_forms(value) -> list[str]:
+    forms = [learner_expression(value), format_value(value)]
+    return list(dict.fromkeys(forms))
+
+
 def answer_forms(key: AnswerKey) -> list[str]:
     """Every spelling of the correct answer a tutor reply must not contain ([0] is canonical)."""
     a = key.answer
@@ -72,7 +83,7 @@ def answer_forms(key: AnswerKey) -> list[str]:
     if key.type == "short_text":
         return list(a)
     if key.type == "expression":
-        return [format_value(a)]
+        return _expression_forms(a)
     return ["\n".join(a)]  # ordering: the steps in order
 
 
@@ -184,7 +195,7 @@ def misconception_candidates(key: AnswerKey, slug: str, rng: random.Random) -> l
     if m.kind == "choice":
         return [t]
     if m.kind == "expression":
-        return [format_value(t)]
+        return _expression_forms(t)
     if m.kind == "order":
         return [list(t)]
     # pattern: a negated correct answer first (the common "sign" slip), then examples
@@ -245,7 +256,7 @@ def unmatched_candidates(key: AnswerKey, rng: random.Random, others: list[str]) 
     if key.type == "expression":
         a = to_sympy(key.answer)
         var = sympy.Symbol((key.variables or ("x",))[0])
-        return [format_value(c) for c in (a + 1, a - var, 2 * a, a + var)]
+        return [f for c in (a + 1, a - var, 2 * a, a + var) for f in _expression_forms(c)]
     steps = list(key.answer)
     out = []
     for _ in range(12):

@@ -41,7 +41,7 @@ KINDS = {
     "practice_question": "practice_question",     # a new question, structured (ITEM line) + answer
 }
 SOURCE = "ramp"
-MAX_EXCERPT = 700  # characters of material quoted in one reply
+MAX_EXCERPT = 560  # characters of material quoted in one reply (fits a 256-token context)
 _PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
@@ -84,6 +84,9 @@ class BuildReport:
 _BLOCK_LINE = re.compile(r"^\s*([-*+]\s|\d+[.)]\s|\||#|```|\$\$|>)|^ {4}")
 
 
+_ITEM_START = re.compile(r"^\s{0,3}([-*+]\s|\d+[.)]\s|\|)")
+
+
 def _unwrap(para: str) -> str:
     """Join a paragraph's soft line breaks (Markdown source wrapping); lists, tables,
     headings, code and display math keep their lines."""
@@ -101,33 +104,54 @@ def _balanced(text: str) -> bool:
     return text.count("$") % 2 == 0
 
 
+def _partial(para: str, room: int) -> str:
+    """The longest head of a paragraph within `room` characters: whole lines of a block
+    (list, table), else whole sentences; never an unbalanced $…$."""
+    block = any(_BLOCK_LINE.match(line) for line in para.split("\n"))
+    if block:  # whole list items / table rows: a continuation line stays with its item
+        pieces: list[str] = []
+        for line in para.split("\n"):
+            if pieces and not _ITEM_START.match(line):
+                pieces[-1] += "\n" + line
+            else:
+                pieces.append(line)
+    else:
+        pieces = re.split(r"(?<=[.!?])\s+", para)
+    joiner = "\n" if block else " "
+    out = ""
+    for piece in pieces:
+        candidate = (out + joiner + piece) if out else piece
+        if len(candidate) > room:
+            break
+        out = candidate
+    while out and not _balanced(out):
+        out = joiner.join(out.split(joiner)[:-1])
+    return out
+
+
 def excerpt(text: str, limit: int = MAX_EXCERPT) -> str:
-    """Whole paragraphs (then whole sentences) up to `limit` characters, never cutting a
-    $…$ formula in two."""
+    """Whole paragraphs up to `limit` characters (stopping after half of it), then, when
+    little was taken or the last one introduces what follows (ends with ':'), the head of
+    the next one; never cutting a $…$ formula in two."""
     out = ""
     for para in _paragraphs(text):
         candidate = (out + "\n\n" + para) if out else para
         if len(candidate) <= limit:
             out = candidate
-            if len(out) >= limit // 2:
+            if len(out) >= limit // 2 and not out.endswith(":"):
                 break
             continue
-        if out:
-            break
-        sentences = re.split(r"(?<=[.!?])\s+", para)
-        for s in sentences:
-            candidate = (out + " " + s) if out else s
-            if len(candidate) > limit:
-                break
-            out = candidate
-        while out and not _balanced(out):
-            cut = re.split(r"(?<=[.!?])\s+", out)
-            out = " ".join(cut[:-1])
+        if not out or out.endswith(":") or len(out) < limit // 4:
+            head = _partial(para, limit - len(out) - 2)
+            if head:
+                out = (out + "\n\n" + head) if out else head
         if not out:
             out = para[:limit].rsplit(" ", 1)[0] + " …"
             if not _balanced(out):
                 out = out.replace("$", "")
         break
+    if out.endswith(":"):  # an introduction without what it introduces
+        out = "\n\n".join(out.split("\n\n")[:-1])
     return out
 
 
@@ -197,15 +221,16 @@ def _explain(course, concept, seed, per_item, report) -> list[dict]:
 
 
 def _find_passage(concept: ConceptSpec, term: str) -> tuple[str, str] | None:
-    """(level, paragraph) defining `term`: a paragraph with it in bold first, else the first
-    paragraph mentioning it (intuition, formal, worked-example)."""
+    """(level, text from the paragraph defining `term` on): a paragraph with it in bold
+    first, else the first paragraph mentioning it (intuition, formal, worked-example)."""
     rx = _term_regex(term)
     bold = re.compile(r"\*\*[^*]*" + rx.pattern[len("(?<!\\w)"):-len("(?!\\w)")] + r"[^*]*\*\*", re.I)
     for pattern in (bold, rx):
         for level in concept.material:
-            for para in _paragraphs(level.text):
+            paras = _paragraphs(level.text)
+            for i, para in enumerate(paras):
                 if pattern.search(para):
-                    return level.name, para
+                    return level.name, "\n\n".join(paras[i:])
     return None
 
 
