@@ -102,6 +102,9 @@ class SimLearner:
             if held:
                 self.misconceptions[i] = held
         self.true_item_difficulty: dict[str, float] = {}
+        # every concept truly mastered at least once (not necessarily all at the same time)
+        self.ever = self.mastered()
+        self.cover_at: int | None = 0 if self.ever.all() else None
 
     # ---- ground truth ---------------------------------------------------------------------
     def theta_now(self, i: int, t: float | None = None) -> float:
@@ -184,6 +187,10 @@ class SimLearner:
         self.theta[i] = min(5.0, th + gain)
         self.last_t[i] = self.t
         self.items_answered += 1
+        if not self.ever[i] and self.theta[i] >= MASTERED:
+            self.ever[i] = True
+            if self.cover_at is None and self.ever.all():
+                self.cover_at = self.items_answered
         self._spend(rng.lognormvariate(math.log(60.0), 0.35) * (1.0 if correct else 1.5))
         return correct, matched, p
 

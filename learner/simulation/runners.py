@@ -193,7 +193,8 @@ def run_policy(graph: CourseGraph, sim: SimLearner, est, *, placement_result, ca
         view.record(item, ok, misconception=matched, served_probe=d.kind == "probe")
         items += 1
     return {"items": items + n_placement, "placement_questions": n_placement,
-            "mastered": sim.all_mastered(), "study_hours": None,
+            "mastered": sim.all_mastered(),
+            "cover_items": None if sim.cover_at is None else sim.cover_at + n_placement,
             "days": (sim.t - t_start) / DAY, "kinds": kinds, "band": band}
 
 
@@ -222,8 +223,8 @@ def run_fixed_order(graph: CourseGraph, sim: SimLearner, *, cap_items: int, run_
                     break
             if items >= cap_items or sim.all_mastered():
                 break
-    return {"items": items, "mastered": sim.all_mastered(), "days": (sim.t - t_start) / DAY,
-            "band": {"all": band}}
+    return {"items": items, "mastered": sim.all_mastered(), "cover_items": sim.cover_at,
+            "days": (sim.t - t_start) / DAY, "band": {"all": band}}
 
 
 def run_random_order(graph: CourseGraph, sim: SimLearner, *, cap_items: int, seed: int) -> dict:
@@ -240,5 +241,5 @@ def run_random_order(graph: CourseGraph, sim: SimLearner, *, cap_items: int, see
         band[0] += BAND[0] <= p <= BAND[1]
         band[1] += 1
         items += 1
-    return {"items": items, "mastered": sim.all_mastered(), "days": (sim.t - t_start) / DAY,
-            "band": {"all": band}}
+    return {"items": items, "mastered": sim.all_mastered(), "cover_items": sim.cover_at,
+            "days": (sim.t - t_start) / DAY, "band": {"all": band}}
