@@ -17,6 +17,11 @@ from courses.specs import LEVELS, RampFileError
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
+def course_touch(course: Course) -> None:
+    """Mark the course's content as changed (the key of every cache built from it)."""
+    Course.objects.filter(pk=course.pk).update(updated_at=timezone.now())
+
+
 class CourseEditError(ValueError):
     def __init__(self, message: str, *, field: str | None = None):
         self.field = field
@@ -105,7 +110,9 @@ def concept_create(*, course: Course, slug: str, title: str) -> Concept:
     if not title.strip():
         raise CourseEditError("A concept needs a title.", field="title")
     position = course.concepts.count()
-    return Concept.objects.create(course=course, slug=slug, title=title.strip(), position=position)
+    concept = Concept.objects.create(course=course, slug=slug, title=title.strip(), position=position)
+    course_touch(course)
+    return concept
 
 
 def _ancestors(course: Course, start: Concept) -> set[int]:
@@ -165,6 +172,7 @@ def concept_update(
         for i, level in enumerate(LEVELS)
         if material.get(level, "").strip()
     )
+    course_touch(course)
     return concept
 
 
@@ -185,11 +193,14 @@ def item_save(*, concept: Concept, yaml_text: str, item: Item | None = None) -> 
                 f"An item's slug never changes (learners' answers point at it): keep {item.slug!r}.", field="yaml"
             )
         position = item.position
-    return item_store(concept=concept, spec=spec, position=position, item=item)
+    result = item_store(concept=concept, spec=spec, position=position, item=item)
+    course_touch(concept.course)
+    return result
 
 
 @transaction.atomic
 def item_retire(*, item: Item) -> Item:
     item.retired_at = timezone.now()
     item.save(update_fields=["retired_at"])
+    course_touch(item.concept.course)
     return item

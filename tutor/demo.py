@@ -40,3 +40,37 @@ def demo_accounts_ensure() -> dict[str, str]:
     path.write_text(json.dumps(known, indent=2))
     path.chmod(0o600)
     return {username: known[username] for username, _ in DEMO_ACCOUNTS}
+
+
+SEED_RAMPS = settings.BASE_DIR / "ramps"
+
+
+def demo_ramps_ensure(*, owner_username: str = "educator") -> list[str]:
+    """Import and publish each seed ramp under ramps/ whose course doesn't exist yet.
+
+    Existing courses are left alone, so edits made in the browser survive a restart.
+    Returns one line per ramp saying what happened.
+    """
+    from courses.models import Course
+    from courses.ramp_files import RampFileError, read_ramp
+    from courses.ramp_import import course_import
+    from courses.services import CourseEditError, course_publish
+
+    owner = User.objects.get(username=owner_username)
+    lines = []
+    for folder in sorted(p for p in SEED_RAMPS.iterdir() if (p / "course.yaml").is_file()):
+        try:
+            spec = read_ramp(folder)
+        except RampFileError as error:
+            lines.append(f"{folder.name}: not imported: {error}")
+            continue
+        if Course.objects.filter(slug=spec.slug).exists():
+            lines.append(f"{spec.slug}: already there")
+            continue
+        report = course_import(spec=spec, user=owner)
+        try:
+            course_publish(course=report.course)
+            lines.append(f"{spec.slug}: imported and published ({len(spec.concepts)} concepts)")
+        except CourseEditError as error:
+            lines.append(f"{spec.slug}: imported as a draft: {error}")
+    return lines

@@ -154,7 +154,12 @@ def command_run(args: argparse.Namespace) -> int:
         manage("migrate", "--noinput", env=env)
         manage("load_demo", env=env)
         celery = [PYTHON, "-m", "celery", "-A", "tutor", "worker", "--loglevel", "WARNING"]
-        services.start("worker (default)", celery + ["-Q", "default", "-c", "2", "-n", "default@%h"], env=env)
+        # The default worker also runs the scheduler (-B) for periodic calibration.
+        services.start(
+            "worker (default)",
+            celery + ["-Q", "default", "-c", "2", "-n", "default@%h", "-B"],
+            env=env,
+        )
         services.start("worker (gpu)", celery + ["-Q", "gpu", "-c", "1", "-n", "gpu@%h"], env=env)
         port = free_port(args.port)
         host = args.host

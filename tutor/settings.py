@@ -197,6 +197,14 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Refit the knowledge model of every published course from its response log.
+CELERY_BEAT_SCHEDULE = {
+    "calibrate-courses": {
+        "task": "learner.tasks.calibrate_all_courses",
+        "schedule": env_int("RAMP_CALIBRATION_SECONDS", 6 * 3600, minimum=60),
+    }
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Sessions in the database and a per-process cache: pages keep working when the broker
 # (Redis) goes away.

@@ -1,11 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from tutor import views
+from tutor import study_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("learn/", views.learner_dashboard, name="learner_dashboard"),
+    path("learn/<slug:slug>/", study_views.study, name="study"),
+    path("learn/<slug:slug>/answer/", study_views.answer, name="study_answer"),
+    path("learn/<slug:slug>/hint/", study_views.hint, name="study_hint"),
+    path("learn/<slug:slug>/solution/", study_views.solution, name="study_solution"),
+    path("", include("learner.urls")),
     path("teach/", views.educator_dashboard, name="educator_dashboard"),
     path("teach/", include("courses.urls")),
     path("system/", views.admin_dashboard, name="admin_dashboard"),

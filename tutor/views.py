@@ -8,7 +8,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from courses.forms import CourseCreateForm, RampUploadForm
-from courses.selectors import courses_editable_by
+from courses.selectors import courses_editable_by, courses_published
+from learner.models import Enrollment
 from tutor.accounts.models import Role
 from tutor.accounts.permissions import admin_required, educator_required
 from tutor.health import system_health
@@ -29,7 +30,12 @@ def home(request):
 @require_GET
 @login_required
 def learner_dashboard(request):
-    return render(request, "tutor/learner_dashboard.html")
+    enrollments = {e.course_id: e for e in Enrollment.objects.filter(user=request.user)}
+    courses = [
+        {"course": course, "enrollment": enrollments.get(course.pk)}
+        for course in courses_published().prefetch_related("concepts")
+    ]
+    return render(request, "tutor/learner_dashboard.html", {"courses": courses})
 
 
 @require_GET

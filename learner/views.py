@@ -1,0 +1,76 @@
+"""The learner's knowledge map and "I already know this". Only the learner sees their own."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from django.db import transaction
+from kombu.exceptions import OperationalError
+
+from courses.selectors import course_for_editor, courses_published
+from learner.calibration import MIN_RESPONSES
+from learner.insights import course_insights
+from learner.models import Enrollment
+from learner.selectors import knowledge_map
+from learner.study import placement_start_for_concept
+from learner.tasks import calibrate_course
+from tutor.accounts.permissions import educator_required
+
+
+def _enrollment(request, slug) -> Enrollment:
+    # Scoped to the signed-in learner: another learner's map does not exist for them.
+    enrollment = (
+        Enrollment.objects.select_related("course")
+        .filter(user=request.user, course__slug=slug, course__in=courses_published())
+        .first()
+    )
+    if enrollment is None:
+        raise Http404("You have not started this course yet.")
+    return enrollment
+
+
+@require_GET
+@login_required
+def map_view(request, slug):
+    enrollment = _enrollment(request, slug)
+    context = {"course": enrollment.course, "enrollment": enrollment, **knowledge_map(enrollment=enrollment)}
+    return render(request, "learner/knowledge_map.html", context)
+
+
+@require_POST
+@login_required
+def already_know(request, slug, concept):
+    enrollment = _enrollment(request, slug)
+    target = enrollment.course.concepts.filter(slug=concept, retired_at__isnull=True).first()
+    if target is None:
+        raise Http404("No such concept.")
+    placement_start_for_concept(user=request.user, course=enrollment.course, concept=target)
+    messages.info(request, f"A few quick questions on “{target.title}” and what it builds on will update your map.")
+    return redirect("study", slug=slug)
+
+
+@require_GET
+@educator_required
+def insights_view(request, slug):
+    course = course_for_editor(user=request.user, slug=slug)
+    fit = course.estimator_fits.first()
+    context = {"course": course, "fit": fit, "min_responses": MIN_RESPONSES, **course_insights(course=course)}
+    return render(request, "learner/insights.html", context)
+
+
+@require_POST
+@educator_required
+def recalibrate(request, slug):
+    course = course_for_editor(user=request.user, slug=slug)
+    transaction.on_commit(lambda: _enqueue_calibration(request, course))
+    return redirect("course_insights", slug=course.slug)
+
+
+def _enqueue_calibration(request, course) -> None:
+    try:
+        calibrate_course.delay(course.pk)
+        messages.success(request, "Recalibration started: the new estimates appear here when the worker has finished.")
+    except OperationalError:
+        messages.error(request, "The task queue can't be reached right now, so recalibration could not start. Try again later.")

@@ -1,0 +1,147 @@
+"""The study loop as a service: placement first, then policy steps; answers graded, logged
+and absorbed in one transaction; refused when they don't belong to the current step."""
+
+import pytest
+
+from courses.variants import draw_variant
+from learner.models import ConceptState, Enrollment, Response, Step
+from learner.study import StepMismatch, answer_submit, current_step, enrollment_for, hint_reveal, step_next, variant_for
+
+pytestmark = pytest.mark.django_db
+
+
+def right_answer(step: Step) -> str:
+    from courses.checkers import answer_as_input
+
+    shown = answer_as_input(variant_for(step).key)[0]
+    return "\n".join(shown) if isinstance(shown, list) else shown
+
+
+def wrong_answer(step: Step) -> str:
+    variant = variant_for(step)
+    if step.item.type == "multiple_choice":
+        return next(c for c in variant.choices if c != variant.key.answer)
+    if step.item.type == "ordering":
+        return "\n".join(reversed(list(variant.key.answer)))
+    if step.item.type == "expression":
+        return "x + 12345"
+    return "98765" if step.item.type == "numeric" else "certainly not this"
+
+
+def test_first_visit_starts_with_placement(learner, published_course):
+    enrollment = enrollment_for(user=learner, course=published_course)
+    step = step_next(enrollment=enrollment)
+    assert step.kind == Step.Kind.PLACEMENT
+    assert "Placement question 1" in step.reason
+
+
+def test_placement_then_policy_steps_with_reasons(learner, published_course):
+    enrollment = enrollment_for(user=learner, course=published_course)
+    step = step_next(enrollment=enrollment)
+    kinds = []
+    for _ in range(30):
+        if step is None:
+            break
+        kinds.append(step.kind)
+        assert step.reason
+        outcome = answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step))
+        assert outcome.response is not None and outcome.response.correct, (step.item.slug, right_answer(step))
+        step = outcome.next_step
+    enrollment.refresh_from_db()
+    assert kinds[0] == Step.Kind.PLACEMENT
+    assert enrollment.placement_finished_at is not None
+    assert any(k != Step.Kind.PLACEMENT for k in kinds) or step is None
+    assert Response.objects.filter(enrollment=enrollment).count() == len(kinds)
+
+
+def test_answer_for_another_step_is_refused_and_changes_nothing(learner, published_course):
+    enrollment = enrollment_for(user=learner, course=published_course)
+    step = step_next(enrollment=enrollment)
+    before = (Response.objects.count(), Enrollment.objects.get(pk=enrollment.pk).kt_state)
+    with pytest.raises(StepMismatch):
+        answer_submit(user=learner, course=published_course, step_id=step.pk + 999, answer="1")
+    answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step))
+    with pytest.raises(StepMismatch):  # the same step twice
+        answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step))
+    assert Response.objects.count() == before[0] + 1
+
+
+def test_unreadable_answer_records_nothing_and_keeps_the_step(learner, published_course):
+    enrollment = enrollment_for(user=learner, course=published_course)
+    step = step_next(enrollment=enrollment)
+    while step.item.type != "numeric":
+        step = answer_submit(user=learner, course=published_course, step_id=step.pk, dont_know=True).next_step
+    count = Response.objects.count()
+    outcome = answer_submit(user=learner, course=published_course, step_id=step.pk, answer="3//4 apples???")
+    assert outcome.response is None and outcome.check.readable is False
+    assert Response.objects.count() == count
+    assert current_step(enrollment=enrollment).pk == step.pk
+
+
+def _finish_placement(learner, course):
+    enrollment = enrollment_for(user=learner, course=course)
+    step = step_next(enrollment=enrollment)
+    while step is not None and step.kind == Step.Kind.PLACEMENT:
+        step = answer_submit(user=learner, course=course, step_id=step.pk, dont_know=True).next_step
+    return enrollment, step
+
+
+def test_dont_know_in_placement_is_evidence_of_not_knowing(learner, published_course):
+    enrollment, step = _finish_placement(learner, published_course)
+    states = ConceptState.objects.filter(enrollment=enrollment)
+    assert states.exists() and all(s.p_mastery < 0.5 for s in states)
+    assert all(s.source == ConceptState.Source.PLACEMENT for s in states)
+    # Knowing nothing, the learner starts at the beginning of the ramp.
+    assert step.kind == Step.Kind.NEW and step.concept.slug == "what-a-fraction-is"
+
+
+def test_practice_answer_updates_state_and_review_card(learner, published_course):
+    enrollment, step = _finish_placement(learner, published_course)
+    concept = step.concept
+    before = ConceptState.objects.get(enrollment=enrollment, concept=concept).p_correct
+    answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step))
+    state = ConceptState.objects.get(enrollment=enrollment, concept=concept)
+    assert state.n_responses == 1 and state.n_correct == 1
+    assert state.p_correct > before
+    assert state.review_card and state.review_due_at is not None
+    assert state.source == ConceptState.Source.PRACTICE
+
+
+def test_misconception_answer_triggers_a_probe(learner, published_course):
+    enrollment, step = _finish_placement(learner, published_course)
+    # Walk until an item with a misconception we can trigger.
+    for _ in range(40):
+        variant = variant_for(step)
+        keys = [k for k in variant.key.misconceptions if k.kind == "value"]
+        if keys:
+            from courses.expressions import format_value
+
+            outcome = answer_submit(user=learner, course=published_course, step_id=step.pk, answer=format_value(keys[0].target))
+            assert outcome.response.misconception == keys[0].slug
+            assert outcome.misconception is not None and outcome.misconception.probe
+            enrollment.refresh_from_db()
+            assert outcome.next_step.kind == Step.Kind.PROBE
+            assert enrollment.pending_probe["misconception"] == keys[0].slug
+            return
+        step = answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step)).next_step
+    pytest.fail("no item with a value misconception was served")
+
+
+def test_hints_are_counted_on_the_response(learner, published_course):
+    enrollment, step = _finish_placement(learner, published_course)
+    while not variant_for(step).hints:
+        step = answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step)).next_step
+    hint_reveal(user=learner, course=published_course, step_id=step.pk)
+    outcome = answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step))
+    assert outcome.response.hints_used == 1
+
+
+def test_the_response_log_is_append_only(learner, published_course):
+    enrollment = enrollment_for(user=learner, course=published_course)
+    step = step_next(enrollment=enrollment)
+    response = answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step)).response
+    response.answer = "edited"
+    with pytest.raises(ValueError):
+        response.save()
+    with pytest.raises(ValueError):
+        response.delete()

@@ -1,0 +1,118 @@
+"""The learner's study loop pages. Thin: learner.study does the work."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from courses.html import markdown_html
+from courses.models import Course
+from courses.selectors import courses_published
+from learner.models import Step
+from learner.study import (
+    StepMismatch,
+    answer_submit,
+    enrollment_for,
+    hint_reveal,
+    step_next,
+    variant_for,
+)
+
+
+def _course(slug: str) -> Course:
+    course = courses_published().filter(slug=slug).first()
+    if course is None:
+        raise Http404("No such course.")
+    return course
+
+
+def step_context(step: Step | None) -> dict:
+    if step is None:
+        return {"step": None}
+    variant = variant_for(step)
+    material = []
+    if step.kind == Step.Kind.NEW:
+        material = [(m.level, markdown_html(m.text)) for m in step.concept.material.all()]
+    return {
+        "step": step,
+        "prompt_html": markdown_html(variant.prompt),
+        "choices": [(choice, markdown_html(choice)) for choice in variant.choices],
+        "hints_html": [markdown_html(h) for h in variant.hints[: step.hints_shown]],
+        "more_hints": step.hints_shown < len(variant.hints),
+        "material": material,
+        "item_type": step.item.type,
+    }
+
+
+@require_GET
+@login_required
+def study(request, slug):
+    course = _course(slug)
+    enrollment = enrollment_for(user=request.user, course=course)
+    step = step_next(enrollment=enrollment)
+    context = {"course": course, "enrollment": enrollment, **step_context(step)}
+    return render(request, "tutor/study.html", context)
+
+
+@require_POST
+@login_required
+def answer(request, slug):
+    course = _course(slug)
+    try:
+        step_id = int(request.POST.get("step", ""))
+        time_taken = int(request.POST["time_taken_ms"]) if request.POST.get("time_taken_ms", "").isdigit() else None
+    except ValueError:
+        return render(request, "tutor/study.html#refused", {"message": "The answer form was incomplete."}, status=400)
+    try:
+        outcome = answer_submit(
+            user=request.user,
+            course=course,
+            step_id=step_id,
+            answer=request.POST.get("answer", ""),
+            dont_know="dont_know" in request.POST,
+            time_taken_ms=time_taken,
+        )
+    except StepMismatch as error:
+        if request.htmx:
+            return render(request, "tutor/study.html#refused", {"message": str(error), "course": course}, status=409)
+        messages.error(request, str(error))
+        return redirect("study", slug=course.slug)
+    context = {
+        "course": course,
+        "outcome": outcome,
+        "answered_step": outcome.response.step if outcome.response else None,
+        "solution_html": markdown_html(outcome.variant.solution) if outcome.response and outcome.response.correct else None,
+        **step_context(outcome.next_step),
+    }
+    if request.htmx:
+        return render(request, "tutor/study.html#exchange", context)
+    return render(request, "tutor/study.html", context)
+
+
+@require_POST
+@login_required
+def hint(request, slug):
+    course = _course(slug)
+    try:
+        step = hint_reveal(user=request.user, course=course, step_id=int(request.POST.get("step", "0") or 0))
+    except StepMismatch as error:
+        return render(request, "tutor/study.html#refused", {"message": str(error), "course": course}, status=409)
+    context = {"course": course, **step_context(step)}
+    if request.htmx:
+        return render(request, "tutor/study.html#hints", context)
+    return redirect("study", slug=course.slug)
+
+
+@require_POST
+@login_required
+def solution(request, slug):
+    """The worked solution of a step the learner has already answered (never before)."""
+    course = _course(slug)
+    step = get_object_or_404(
+        Step, pk=int(request.POST.get("step", "0") or 0), enrollment__user=request.user, enrollment__course=course
+    )
+    if step.answered_at is None:
+        return render(request, "tutor/study.html#refused", {"message": "Have a go first: the worked solution comes after your answer."}, status=409)
+    Step.objects.filter(pk=step.pk).update(solution_shown=True)
+    return render(request, "tutor/study.html#solution", {"solution_html": markdown_html(variant_for(step).solution), "answered_step": step})
