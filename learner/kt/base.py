@@ -80,6 +80,11 @@ class Estimator:
                t: float | None = None, hints: int = 0) -> None:
         raise NotImplementedError
 
+    def apply_evidence(self, state: dict, skill: str, weight: float) -> None:
+        """Soft evidence on ``skill`` (prerequisite graph, placement): ``weight`` > 0 counts
+        as that many (fractional) successes, < 0 as failures."""
+        raise NotImplementedError(f"{type(self).__name__} does not take soft evidence")
+
     # --- conveniences built on the above -------------------------------------------------
     def observe(self, state: dict, response: Response) -> float:
         """Predict ``response`` before seeing it, then absorb it; returns the prediction."""

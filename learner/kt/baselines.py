@@ -11,7 +11,7 @@
   logit p = beta_s + gamma_s * successes_s + rho_s * failures_s, logistic regression.
 
 Unseen skills (and items) fall back to population-average parameters.
-Plain Python + numpy/torch: no Django.
+Plain Python + numpy: no Django.
 """
 
 from __future__ import annotations
@@ -231,6 +231,16 @@ class BKT(Estimator):
             post = pk * s / (pk * s + (1.0 - pk) * (1.0 - g))
         state[skill] = post * (1.0 - f) + (1.0 - post) * tr
 
+    def apply_evidence(self, state, skill, weight):
+        """Soft evidence: ``weight`` pseudo-observations (negative = failures), as a
+        likelihood-ratio update of P(known) with no learning transition."""
+        if not weight:
+            return
+        _, _, _, g, s = self._p(skill)
+        pk = self.p_known(state, skill)
+        lr = ((1.0 - s) / g) ** weight if weight > 0 else (s / (1.0 - g)) ** (-weight)
+        state[skill] = pk * lr / (pk * lr + 1.0 - pk)
+
     def mastery(self, state, skill, t=None):
         pk = self.p_known(state, skill)
         return ConceptEstimate(skill, self.predict(state, skill), pk,
@@ -326,22 +336,6 @@ class Elo(Estimator):
 
 
 # --------------------------------------------------------------------------------------
-def _torch_lbfgs(params, closure_loss, max_iter=200):
-    import torch
-
-    opt = torch.optim.LBFGS(params, lr=1.0, max_iter=max_iter, history_size=20,
-                            line_search_fn="strong_wolfe", tolerance_grad=1e-6,
-                            tolerance_change=1e-9)
-
-    def closure():
-        opt.zero_grad()
-        loss = closure_loss()
-        loss.backward()
-        return loss
-
-    opt.step(closure)
-
-
 class PFA(Estimator):
     """Performance factors analysis with per-skill parameters (raw counts, as published).
 
@@ -356,7 +350,7 @@ class PFA(Estimator):
         self.default = (0.0, 0.1, -0.1)
 
     def fit(self, sequences):
-        import torch
+        from .ramp import lbfgs
 
         seqs = as_sequences(sequences)
         idx = _skill_index(seqs)
@@ -370,23 +364,29 @@ class PFA(Estimator):
                 sk.append(idx[r.skill_id]); su.append(c[0]); fa.append(c[1]); y.append(r.correct)
                 c[0 if r.correct else 1] += 1
         K = len(idx)
-        sk_t = torch.tensor(sk); su_t = torch.tensor(su, dtype=torch.float64)
-        fa_t = torch.tensor(fa, dtype=torch.float64); y_t = torch.tensor(y, dtype=torch.float64)
-        beta = torch.zeros(K, dtype=torch.float64, requires_grad=True)
-        gam = torch.full((K,), 0.1, dtype=torch.float64, requires_grad=True)
-        rho = torch.full((K,), -0.1, dtype=torch.float64, requires_grad=True)
+        sk_a = np.asarray(sk, dtype=np.int64)
+        su_a = np.asarray(su, dtype=np.float64)
+        fa_a = np.asarray(fa, dtype=np.float64)
+        y_a = np.asarray(y, dtype=np.float64)
         n = float(len(y))
+        l2 = self.l2 / K
 
-        def loss():
-            z = beta[sk_t] + gam[sk_t] * su_t + rho[sk_t] * fa_t
-            nll = torch.nn.functional.binary_cross_entropy_with_logits(z, y_t, reduction="sum") / n
-            return nll + self.l2 * (gam.pow(2).sum() + rho.pow(2).sum()) / K
+        def fun(theta):
+            beta, gam, rho = theta[:K], theta[K:2 * K], theta[2 * K:]
+            z = beta[sk_a] + gam[sk_a] * su_a + rho[sk_a] * fa_a
+            nll = (np.logaddexp(0.0, z) - y_a * z).sum() / n
+            g = (1.0 / (1.0 + np.exp(-z)) - y_a) / n
+            grad = np.concatenate([np.bincount(sk_a, g, K), np.bincount(sk_a, g * su_a, K),
+                                   np.bincount(sk_a, g * fa_a, K)])
+            reg = np.concatenate([np.zeros(K), theta[K:]])
+            return nll + l2 * (reg * reg).sum(), grad + 2.0 * l2 * reg
 
-        _torch_lbfgs([beta, gam, rho], loss)
+        x0 = np.concatenate([np.zeros(K), np.full(K, 0.1), np.full(K, -0.1)])
+        theta = lbfgs(fun, x0, 300)
+        b, g, r = theta[:K], theta[K:2 * K], theta[2 * K:]
         names = list(idx)
-        b, g, r = beta.detach().numpy(), gam.detach().numpy(), rho.detach().numpy()
         self.params = {s: (float(b[i]), float(g[i]), float(r[i])) for i, s in enumerate(names)}
-        w = np.bincount(sk_t.numpy(), minlength=K).astype(float)
+        w = np.bincount(sk_a, minlength=K).astype(float)
         w /= w.sum()
         self.default = (float((b * w).sum()), float((g * w).sum()), float((r * w).sum()))
         return self

@@ -23,11 +23,11 @@ where ``x`` are features of the learner's history that are updated in O(1) per r
 priors shrink rare ones; unseen skills and items get the average / zero), ``w`` are
 shared weights and ``u_skill`` per-skill deviations (shrunk to zero; zero for unseen
 skills, so a new concept is predicted with the shared weights and its own authored or
-calibrated difficulty). Everything is fitted jointly by L-BFGS (torch) on the features
+calibrated difficulty). Everything is fitted jointly by L-BFGS (numpy) on the features
 computed from the training sequences with exactly the code the online path uses.
 
 The per-learner state is a small JSON-serialisable dict; see :meth:`RampKT.new_state`.
-Plain Python + numpy/torch: no Django.
+Plain Python + numpy: no Django.
 """
 
 from __future__ import annotations
@@ -36,6 +36,50 @@ import math
 from typing import Iterable
 
 import numpy as np
+
+
+def lbfgs(fun, x0: np.ndarray, max_iter: int = 300, m: int = 12, tol: float = 1e-7):
+    """Minimise ``fun(x) -> (value, gradient)`` with L-BFGS and a backtracking (Armijo)
+    line search. Small and dependency-free; good enough for smooth convex objectives."""
+    x = x0.astype(np.float64).copy()
+    f, g = fun(x)
+    s_hist: list[np.ndarray] = []
+    y_hist: list[np.ndarray] = []
+    for _ in range(max_iter):
+        q = g.copy()
+        alphas = []
+        for s_, y_ in zip(reversed(s_hist), reversed(y_hist)):
+            a = (s_ @ q) / (y_ @ s_)
+            alphas.append(a)
+            q -= a * y_
+        if s_hist:
+            q *= (s_hist[-1] @ y_hist[-1]) / (y_hist[-1] @ y_hist[-1])
+        for (s_, y_), a in zip(zip(s_hist, y_hist), reversed(alphas)):
+            b = (y_ @ q) / (y_ @ s_)
+            q += (a - b) * s_
+        d = -q
+        gd = g @ d
+        if gd >= 0:  # not a descent direction: restart from the gradient
+            s_hist.clear(); y_hist.clear()
+            d = -g
+            gd = g @ d
+        step = 1.0 if s_hist else min(1.0, 1.0 / max(np.abs(g).sum(), 1e-12))
+        while True:
+            x_new = x + step * d
+            f_new, g_new = fun(x_new)
+            if f_new <= f + 1e-4 * step * gd or step < 1e-10:
+                break
+            step *= 0.5
+        s_, y_ = x_new - x, g_new - g
+        if s_ @ y_ > 1e-12:
+            s_hist.append(s_); y_hist.append(y_)
+            if len(s_hist) > m:
+                s_hist.pop(0); y_hist.pop(0)
+        done = abs(f - f_new) <= tol * max(1.0, abs(f))
+        x, f, g = x_new, f_new, g_new
+        if done or np.abs(g).max() < 1e-9:
+            break
+    return x
 
 from .base import ConceptEstimate, Estimator, as_sequences, logit, sigmoid
 
@@ -71,13 +115,16 @@ class RampKT(Estimator):
     name = "ramp"
 
     def __init__(self, l2_skill_dev: float = 1.0 / 0.3 ** 2, l2_item: float = 1.0,
-                 l2_skill: float = 0.1, l2_weights: float = 1e-2, max_iter: int = 300,
+                 l2_skill: float = 0.1, l2_weights: float = 1e-2, max_iter: int = 200,
                  mastery_threshold: float = 0.8, prior_sd: float = 1.5,
-                 transfer: bool = True, l2_transfer: float = 1.0 / 0.3 ** 2):
-        self.transfer = transfer
+                 transfer: bool = False, l2_transfer: float = 1.0 / 0.3 ** 2,
+                 min_pair_count: int = 30):
+        self.use_transfer = transfer
         self.l2_transfer = l2_transfer
-        self.transfer_index: dict[str, int] = {}
-        self.transfer_a = self.transfer_b = None
+        self.min_pair_count = min_pair_count
+        # target skill -> {practised skill: [w_successes, w_failures]} on log1p counts
+        self.transfer: dict[str, dict[str, list[float]]] = {}
+        self.fit_info: dict = {}
         self.l2_skill_dev = l2_skill_dev   # precision of per-skill weight deviations
         self.l2_item = l2_item             # precision of item difficulties
         self.l2_skill = l2_skill           # precision of skill intercepts
@@ -115,7 +162,7 @@ class RampKT(Estimator):
             x[2] = g[_G_RF] / (g[_G_RFN] + 1.0)
             x[3] = g[_G_RS] / (g[_G_RSN] + 1.0)
         if s is not None:
-            x[4] = 1.0
+            x[4] = 1.0 if s[_S_N] else 0.0
             x[5] = math.log1p(s[_S_N])
             x[6] = math.log1p(s[_S_W])
             x[7] = math.log((s[_S_DW] + 1.0) / (s[_S_DN] - s[_S_DW] + 1.0))
@@ -187,15 +234,13 @@ class RampKT(Estimator):
         z = self.skill_bias.get(skill, self.default_bias)
         for wj, xj in zip(w, x):
             z += wj * xj
-        if self.transfer_a is not None:
-            i = self.transfer_index.get(skill)
-            if i is not None:
-                ra, rb = self.transfer_a[i], self.transfer_b[i]
-                idx = self.transfer_index
+        if self.transfer:
+            row = self.transfer.get(skill)
+            if row:
                 for k, v in state["s"].items():
-                    j = idx.get(k)
-                    if j is not None and k != skill and v[_S_N]:
-                        z += ra[j] * math.log1p(v[_S_W]) + rb[j] * math.log1p(v[_S_N] - v[_S_W])
+                    ab = row.get(k)
+                    if ab is not None and v[_S_N]:
+                        z += ab[0] * math.log1p(v[_S_W]) + ab[1] * math.log1p(v[_S_N] - v[_S_W])
         return z
 
     def predict(self, state, skill, item=None, t=None):
@@ -226,23 +271,30 @@ class RampKT(Estimator):
 
     # ---- fitting -------------------------------------------------------------------------
     def _design(self, seqs):
-        """Features of every training response computed with the online code path."""
+        """Features of every training response computed with the online code path, plus
+        the (learner has practised k) -> (response on s) transfer entries."""
         skills: dict[str, int] = {}
         items: dict[str, int] = {}
         X = []
         sk = []
         it = []
         y = []
-        tr_row, tr_k, tr_a, tr_b = [], [], [], []
+        tr_row, tr_pair, tr_a, tr_b = [], [], [], []
+        pairs: dict[tuple[str, str], int] = {}
+        use_transfer = self.use_transfer
         for seq in seqs:
             st = self.new_state()
             for r in seq:
-                if self.transfer:
+                if use_transfer:
                     row = len(y)
                     for k, v in st["s"].items():
                         if k != r.skill_id and v[_S_N]:
+                            key = (r.skill_id, k)
+                            j = pairs.get(key)
+                            if j is None:
+                                j = pairs[key] = len(pairs)
                             tr_row.append(row)
-                            tr_k.append(skills[k])
+                            tr_pair.append(j)
                             tr_a.append(math.log1p(v[_S_W]))
                             tr_b.append(math.log1p(v[_S_N] - v[_S_W]))
                 X.append(self.features(st, r.skill_id, r.timestamp))
@@ -250,14 +302,12 @@ class RampKT(Estimator):
                 it.append(-1 if r.item_id is None else items.setdefault(r.item_id, len(items)))
                 y.append(r.correct)
                 self.update(st, r.skill_id, r.correct, r.item_id, r.timestamp, r.hints)
-        self._tr = (np.asarray(tr_row, dtype=np.int64), np.asarray(tr_k, dtype=np.int64),
-                    np.asarray(tr_a), np.asarray(tr_b))
-        return (np.asarray(X, dtype=np.float64), np.asarray(sk), np.asarray(it),
-                np.asarray(y, dtype=np.float64), skills, items)
+        tr = (np.asarray(tr_row, dtype=np.int64), np.asarray(tr_pair, dtype=np.int64),
+              np.asarray(tr_a), np.asarray(tr_b), list(pairs))
+        return (np.asarray(X, dtype=np.float64), np.asarray(sk, dtype=np.int64),
+                np.asarray(it, dtype=np.int64), np.asarray(y, dtype=np.float64), skills, items, tr)
 
     def fit(self, sequences):
-        import torch
-
         seqs = as_sequences(sequences)
         # stage 1: smoothed base rates per skill (used by the residual ability features)
         n: dict[str, int] = {}
@@ -269,67 +319,84 @@ class RampKT(Estimator):
         tot = sum(n.values())
         self.global_rate = (sum(c.values()) + 1.0) / (tot + 2.0)
         self.base_rate = {s: (c[s] + 5.0 * self.global_rate) / (n[s] + 5.0) for s in n}
-        # stage 2: joint logistic fit
-        X, sk, it, y, skills, items = self._design(seqs)
+        # stage 2: joint L2-regularised logistic regression over dense features and
+        # sparse (skill, skill x feature, item, skill pair) columns
+        X, sk, it, y, skills, items, (tr_row, tr_pair, tr_a, tr_b, pair_keys) = self._design(seqs)
         X = X * np.asarray(self.feature_mask)
         N, D = X.shape
-        K, I = len(skills), len(items)
+        K, I, P = len(skills), len(items), len(pair_keys)
+        if P:  # keep only skill pairs seen often enough to estimate
+            cnt = np.bincount(tr_pair, minlength=P)
+            keep_pair = cnt >= self.min_pair_count
+            new_idx = np.cumsum(keep_pair) - 1
+            m = keep_pair[tr_pair]
+            tr_row, tr_pair, tr_a, tr_b = tr_row[m], new_idx[tr_pair[m]], tr_a[m], tr_b[m]
+            pair_keys = [k for k, keep in zip(pair_keys, keep_pair) if keep]
+            P = len(pair_keys)
         mu = X.mean(0)
         sdv = X.std(0)
         sdv[sdv < 1e-8] = 1.0
-        Xt = torch.tensor((X - mu) / sdv)
-        yt = torch.tensor(y)
-        skt = torch.tensor(sk)
-        has_item = torch.tensor(it >= 0)
-        itt = torch.tensor(np.where(it >= 0, it, 0))
-        spec = torch.zeros(D, dtype=torch.float64)
-        spec[list(_SKILL_SPECIFIC_IDX)] = 1.0
-        bias = torch.zeros(K, dtype=torch.float64, requires_grad=True)
-        w = torch.zeros(D, dtype=torch.float64, requires_grad=True)
-        u = torch.zeros((K, D), dtype=torch.float64, requires_grad=True)
-        bi = torch.zeros(max(I, 1), dtype=torch.float64, requires_grad=True)
-        fn = torch.nn.functional.binary_cross_entropy_with_logits
-        tr_row, tr_k, tr_a, tr_b = (torch.tensor(a) for a in self._tr)
-        tr_s = skt[tr_row] if len(tr_row) else tr_row
-        A = torch.zeros((K, K), dtype=torch.float64, requires_grad=True)
-        B = torch.zeros((K, K), dtype=torch.float64, requires_grad=True)
-        params = [bias, w, u, bi] + ([A, B] if self.transfer else [])
+        Xs = (X - mu) / sdv
+        spec = list(_SKILL_SPECIFIC_IDX)
+        Ds = len(spec)
+        off_b = D
+        off_d = off_b + K
+        off_i = off_d + K * Ds
+        off_t = off_i + I
+        ncol = off_t + 2 * P
+        rows = [np.arange(N)]
+        cols = [off_b + sk]
+        vals = [np.ones(N)]
+        for jj, j in enumerate(spec):
+            rows.append(np.arange(N)); cols.append(off_d + sk * Ds + jj); vals.append(Xs[:, j])
+        has = it >= 0
+        if I:
+            rows.append(np.flatnonzero(has)); cols.append(off_i + it[has]); vals.append(-np.ones(int(has.sum())))
+        if P:
+            rows += [tr_row, tr_row]
+            cols += [off_t + tr_pair, off_t + P + tr_pair]
+            vals += [tr_a, tr_b]
+        rows = np.concatenate(rows); cols = np.concatenate(cols); vals = np.concatenate(vals)
+        prec = np.empty(ncol)
+        prec[:D] = self.l2_weights
+        prec[off_b:off_d] = self.l2_skill
+        prec[off_d:off_i] = self.l2_skill_dev
+        prec[off_i:off_t] = self.l2_item
+        prec[off_t:] = self.l2_transfer
 
-        def loss():
-            z = bias[skt] + Xt @ w + (Xt * (u[skt] * spec)).sum(1)
-            if self.transfer:
-                contrib = A[tr_s, tr_k] * tr_a + B[tr_s, tr_k] * tr_b
-                z = z + torch.zeros(N, dtype=torch.float64).index_add(0, tr_row, contrib)
-            if I:
-                z = z - torch.where(has_item, bi[itt], torch.zeros((), dtype=torch.float64))
-            nll = fn(z, yt, reduction="sum")
-            reg = 0.5 * (self.l2_skill * bias.pow(2).sum() + self.l2_weights * w.pow(2).sum()
-                         + self.l2_skill_dev * (u * spec).pow(2).sum()
-                         + self.l2_item * bi.pow(2).sum()
-                         + self.l2_transfer * (A.pow(2).sum() + B.pow(2).sum()))
-            return (nll + reg) / N
+        def loss_grad(theta):
+            z = Xs @ theta[:D] + np.bincount(rows, vals * theta[cols], N)
+            nll = np.logaddexp(0.0, z).sum() - (y * z).sum()
+            g = 1.0 / (1.0 + np.exp(-z)) - y
+            grad = np.empty(ncol)
+            grad[:D] = Xs.T @ g
+            grad[D:] = np.bincount(cols, vals * g[rows], ncol)[D:]
+            grad += prec * theta
+            return (nll + 0.5 * (prec * theta * theta).sum()) / N, grad / N
 
-        from .baselines import _torch_lbfgs
-
-        _torch_lbfgs(params, loss, self.max_iter)
-        self.transfer_index = {s: i for i, s in enumerate(skills)}
-        self.transfer_a = A.detach().numpy().tolist() if self.transfer else None
-        self.transfer_b = B.detach().numpy().tolist() if self.transfer else None
+        theta = lbfgs(loss_grad, np.zeros(ncol), self.max_iter)
+        w_std = theta[:D]
+        b = theta[off_b:off_d]
+        u_std = np.zeros((K, D))
+        u_std[:, spec] = theta[off_d:off_i].reshape(K, Ds)
         # fold the standardisation into the weights: w.(x-mu)/sd = (w/sd).x - w.mu/sd
-        w_np = w.detach().numpy() / sdv
-        u_np = (u.detach().numpy() * spec.numpy()) / sdv
-        b_np = bias.detach().numpy() - (mu * w_np).sum() - (u_np * mu).sum(1)
         mask = np.asarray(self.feature_mask)
-        w_np = w_np * mask
-        u_np = u_np * mask
+        w_np = w_std / sdv * mask
+        u_np = u_std / sdv * mask
+        b_np = b - (mu * w_np).sum() - (u_np * mu).sum(1)
         names = list(skills)
         self.weights = [float(v) for v in w_np]
         self.skill_bias = {s: float(b_np[i]) for i, s in enumerate(names)}
         self.skill_weights = {s: [float(v) for v in (w_np + u_np[i])] for i, s in enumerate(names)}
-        cnt = np.bincount(sk, minlength=K).astype(float)
-        self.default_bias = float((b_np * cnt).sum() / cnt.sum())
-        bi_np = bi.detach().numpy()
-        self.item_difficulty = {s: float(bi_np[i]) for i, s in enumerate(items)}
+        cnt_k = np.bincount(sk, minlength=K).astype(float)
+        self.default_bias = float((b_np * cnt_k).sum() / cnt_k.sum())
+        bi = theta[off_i:off_t]
+        self.item_difficulty = {s: float(bi[i]) for i, s in enumerate(items)}
+        ta, tb = theta[off_t:off_t + P], theta[off_t + P:]
+        self.transfer = {}
+        for j, (target, source) in enumerate(pair_keys):
+            self.transfer.setdefault(target, {})[source] = [float(ta[j]), float(tb[j])]
+        self.fit_info = {"n": N, "columns": ncol, "skill_pairs": P, "loss": float(loss_grad(theta)[0])}
         return self
 
     # ---- persistence ---------------------------------------------------------------------
@@ -338,7 +405,7 @@ class RampKT(Estimator):
                 "base_rate": self.base_rate, "global_rate": self.global_rate,
                 "skill_bias": self.skill_bias, "default_bias": self.default_bias,
                 "item_difficulty": self.item_difficulty, "weights": self.weights,
-                "skill_weights": self.skill_weights,
+                "skill_weights": self.skill_weights, "transfer": self.transfer,
                 "mastery_threshold": self.mastery_threshold, "prior_sd": self.prior_sd}
 
     @classmethod
@@ -350,4 +417,6 @@ class RampKT(Estimator):
         m.skill_bias = dict(d["skill_bias"]); m.default_bias = d["default_bias"]
         m.item_difficulty = dict(d["item_difficulty"]); m.weights = list(d["weights"])
         m.skill_weights = {k: list(v) for k, v in d["skill_weights"].items()}
+        m.transfer = {k: {j: list(ab) for j, ab in row.items()}
+                      for k, row in d.get("transfer", {}).items()}
         return m
