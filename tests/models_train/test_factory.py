@@ -6,6 +6,7 @@ trains a tiny tutor (--quick)."""
 import json
 import os
 import shutil
+import sys
 from collections import Counter
 from io import StringIO
 from pathlib import Path
@@ -276,6 +277,29 @@ def test_build_dialogues_command(tmp_path):
                      stdout=StringIO(), stderr=StringIO())
     with pytest.raises(CommandError):
         call_command("build_dialogues", "--ramp", str(broken), "--out", str(path), stdout=StringIO(), stderr=StringIO())
+
+
+# the file also runs with -p no:django, where the django_db mark is unknown (--strict-markers)
+_with_db = pytest.mark.django_db if "pytest_django.plugin" in sys.modules else pytest.mark.skip("needs pytest-django")
+
+
+@_with_db
+def test_build_dialogues_from_a_course_in_the_database(tmp_path, request):
+    educator = request.getfixturevalue("educator")
+    from django.core.management import call_command
+
+    from courses.ramp_import import course_import
+
+    course_import(spec=read_ramp(FIXTURE), user=educator)
+    path = tmp_path / "db.jsonl"
+    out = StringIO()
+    call_command("build_dialogues", "--ramp", "tiny-fractions", "--out", str(path), "--per-item", "1", stdout=out,
+                 stderr=StringIO())
+    from_db = load_dialogues([path])
+    from_files = build_dialogues([read_ramp(FIXTURE)], seed=0, per_item=1)
+    assert from_db == json.loads(json.dumps(from_files))
+    courses, errors = load_courses(["no-such-course"])
+    assert not courses and "no course with this slug" in errors[0].message
 
 
 @pytest.mark.slow
