@@ -62,22 +62,30 @@ class Engine:
         if seed is not None and temperature > 0:
             g = torch.Generator(device=self.device)
             g.manual_seed(seed)
-        stop_t = torch.tensor(sorted(set(stop)), dtype=torch.long, device=self.device)
+        stop = set(stop)
+        stop_t = torch.tensor(sorted(stop), dtype=torch.long, device=self.device)
         with torch.inference_mode(), self._ctx():
             cache = KVCache(cfg, 1, capacity, self.device, self.cache_dtype)
             ids = torch.tensor([prompt], dtype=torch.long, device=self.device)
-            logits = self.model(ids, cache=cache)[:, -1]
+            logits = self.model(ids, cache=cache, last_only=True)[:, -1]
             if num_samples > 1:
                 cache = cache.expand(num_samples)
                 logits = logits.expand(num_samples, -1)
             done = torch.zeros(num_samples, dtype=torch.bool, device=self.device)
+            # The per-token loop: one decode step, one sampling call, and for a single row
+            # a plain-int stop check (.item() is a memory read on CPU; on CUDA it is the one
+            # sync per token that streaming needs anyway).
             for i in range(max_tokens):
                 nxt = sample_next(logits, temperature, top_k, top_p, g)
                 yield nxt
-                if stop_t.numel():
-                    done |= torch.isin(nxt, stop_t)
-                    if bool(done.all()):
-                        return
+                if stop:
+                    if num_samples == 1:
+                        if nxt.item() in stop:
+                            return
+                    else:
+                        done |= torch.isin(nxt, stop_t)
+                        if bool(done.all()):
+                            return
                 if i == max_tokens - 1:
                     return
                 logits = self.model(nxt.unsqueeze(1), cache=cache)[:, -1]
@@ -112,7 +120,9 @@ def generate_uncached(model: GPT, prompt: list[int], max_tokens: int) -> list[in
     ids = torch.tensor([prompt], dtype=torch.long, device=next(model.parameters()).device)
     out = []
     for _ in range(max_tokens):
-        nxt = model(ids)[:, -1].argmax(-1, keepdim=True)
+        # The honest full recompute: every position of the context goes through every
+        # layer again; only the last position's logits are computed, as sampling needs.
+        nxt = model(ids, last_only=True)[:, -1].argmax(-1, keepdim=True)
         out.append(int(nxt))
         ids = torch.cat([ids, nxt], dim=1)
     return out

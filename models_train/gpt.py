@@ -107,13 +107,14 @@ class KVCache:
         self.v = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
         self.capacity = capacity
         self.pos = 0
+        self.plan = None  # GPT._decode_one's per-generation views, made on first use
 
     def expand(self, batch_size: int) -> "KVCache":
         """A batch-sized copy of a batch-1 cache: many samples from one prefill."""
         new = object.__new__(KVCache)
         new.k = [t.expand(batch_size, -1, -1, -1).contiguous() for t in self.k]
         new.v = [t.expand(batch_size, -1, -1, -1).contiguous() for t in self.v]
-        new.capacity, new.pos = self.capacity, self.pos
+        new.capacity, new.pos, new.plan = self.capacity, self.pos, None
         return new
 
 
@@ -237,13 +238,16 @@ class GPT(nn.Module):
         attn = 12 * c.n_layer * c.n_embd * seq_len / 2  # causal: half of the T x T scores
         return 6 * n + attn
 
-    def forward(self, idx, targets=None, cache: KVCache | None = None, reduction: str = "mean"):
+    def forward(self, idx, targets=None, cache: KVCache | None = None, reduction: str = "mean",
+                last_only: bool = False):
         """idx (B, T) -> logits (B, T, vocab), or the loss if targets are given.
 
-        Target positions of -1 are ignored (how SFT masks non-tutor tokens).
+        Target positions of -1 are ignored (how SFT masks non-tutor tokens). last_only
+        returns only the last position's logits (B, 1, vocab), which is all sampling needs:
+        a prefill of T tokens then skips T - 1 rows of the vocabulary-wide output matmul.
         """
         T = idx.size(1)
-        if cache is not None and T == 1 and not torch.is_grad_enabled():
+        if cache is not None and T == 1 and not torch.is_grad_enabled() and not torch.is_autocast_enabled(idx.device.type):
             return self._decode_one(idx, cache)
         pos = cache.pos if cache is not None else 0
         cos, sin = self.cos[pos : pos + T], self.sin[pos : pos + T]
@@ -254,41 +258,84 @@ class GPT(nn.Module):
         if cache is not None:
             cache.pos += T
         if targets is None:
-            return self._logits(x)
+            return self._logits(x[:, -1:] if last_only else x)
         logits = self._logits(x).float()
         return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1,
                                reduction=reduction)
 
-    def _decode_one(self, idx, cache: KVCache):
-        """The forward pass for one new token per row, written flat.
+    def _decode_plan(self, cache: KVCache) -> tuple:
+        """Views the decode step reuses, made once per cache (one generation).
 
-        Same math as forward(): the blocks are inlined and weights used directly so
-        that a decoding step is a straight run of ~25 kernels per layer with no
-        module-call machinery in between; at batch 1 on a CPU the Python between
-        kernels costs as much as the small matmuls themselves. The KV-cache test
-        checks it against the full forward.
+        Per layer: the four weight matrices transposed (views, no copies) and the cache's
+        keys/values as (B * Hkv, capacity, head_dim); plus the rotary permutation P
+        (roll(x, hd/2) = x @ P). Building them every token would cost a dozen dispatches
+        per layer; a cache lives for one generation, during which the weights are fixed.
+        """
+        B, Hkv, cap, hd = cache.k[0].shape
+        layers = [(b.attn.c_qkv.weight.t(), b.attn.c_proj.weight.t(), b.mlp.c_fc.weight.t(),
+                   b.mlp.c_proj.weight.t(), k.view(B * Hkv, cap, hd), v.view(B * Hkv, cap, hd))
+                  for b, k, v in zip(self.blocks, cache.k, cache.v)]
+        P = torch.eye(hd, device=self.cos.device, dtype=self.cos.dtype).roll(hd // 2, dims=1)
+        return layers, self.lm_head.weight.t(), P
+
+    def _decode_one(self, idx, cache: KVCache):
+        """The forward pass for one new token per row, written flat for batch-1 CPU decoding.
+
+        Same math as forward() (the KV-cache tests check it against the full forward),
+        arranged so a step is a short run of kernels with no module machinery between them:
+        at batch 1 a step mostly reads weights, and each extra kernel dispatch (a few us)
+        adds up over ~20 per layer. Tricks, none of which changes the result beyond float
+        rounding:
+
+        - RMSNorm before a matmul is x / |x| (two kernels); the missing sqrt(C) factor of
+          rms_norm (|x| = sqrt(C) * rms(x)) is folded in where it is free: q and k are
+          normalised again anyway, v gets it while being written into the cache, the MLP's
+          relu(u)^2 is homogeneous of degree 2 so addmm's alpha=C restores it, and the logits
+          get it in the soft-cap's first multiply. rms_norm adds eps = 1.2e-7 to the mean
+          square and this does not: a relative difference of ~1e-7, below fp32 rounding (an
+          exactly zero activation vector would give NaN instead of 0; it does not occur).
+        - rotary is one small matmul with the (hd, hd) matrix R = diag(cos) + P diag(sin),
+          built once per token and shared by every layer, instead of mul + roll + addcmul.
+        - QK-norm leaves unit vectors q/|q|, k/|k|; k is stored at rms scale (k/|k| *
+          sqrt(hd), as forward() stores it) and q_unit . k_rms = q_rms . k_rms / sqrt(hd) is
+          SDPA's scaled score, so no scale multiply is needed.
+        - attention over the cache is bmm, softmax, bmm: one query needs no mask, and
+          grouped-query heads are a reshape (query head h uses kv head h // (H / Hkv), as
+          SDPA's enable_gqa does). At T=1 this is cheaper than SDPA's CPU kernel.
+        - residual adds are fused into the output matmuls with addmm.
         """
         c = self.config
         B = idx.size(0)
-        H, Hkv, hd = c.n_head, c.n_kv_head, c.n_embd // c.n_head
+        C, H, Hkv = c.n_embd, c.n_head, c.n_kv_head
+        hd = C // H
+        Hqk = H + Hkv
         pos = cache.pos
-        cos, sin = self.cos[pos : pos + 1], self.sin[pos : pos + 1]
-        gqa = Hkv != H
-        x = norm(self.wte(idx))
-        for i, block in enumerate(self.blocks):
-            a = block.attn
-            qkv = F.linear(norm(x), a.c_qkv.weight).view(B, 1, H + 2 * Hkv, hd)
-            qk = apply_rotary(norm(qkv[:, :, : H + Hkv]), cos, sin).transpose(1, 2)
-            ck, cv = cache.k[i], cache.v[i]
-            ck.narrow(2, pos, 1).copy_(qk[:, H:])
-            cv.narrow(2, pos, 1).copy_(qkv[:, :, H + Hkv :].transpose(1, 2))
-            y = F.scaled_dot_product_attention(qk[:, :H].to(ck.dtype), ck.narrow(2, 0, pos + 1), cv.narrow(2, 0, pos + 1),
-                                               enable_gqa=gqa)
-            x = x + F.linear(y.view(B, 1, c.n_embd), a.c_proj.weight)
-            m = block.mlp
-            x = x + F.linear(F.relu(F.linear(norm(x), m.c_fc.weight)).square_(), m.c_proj.weight)
+        L = pos + 1
+        if cache.plan is None:
+            cache.plan = self._decode_plan(cache)
+        layers, head_t, P = cache.plan
+        R = torch.addcmul(torch.diag(self.cos[pos, 0]), P, self.sin[pos, 0])  # x @ R = apply_rotary(x)
+        vnorm = torch.linalg.vector_norm
+        e = F.embedding(idx.view(B), self.wte.weight)  # (B, C)
+        x = e / (vnorm(e, dim=-1, keepdim=True) * C**-0.5)  # the residual stream: a true rms_norm
+        for (wqkv, wo, wfc, wproj, ck, cv), kc, vc in zip(layers, cache.k, cache.v):
+            qkv = torch.mm(x / vnorm(x, dim=-1, keepdim=True), wqkv)  # true q, k, v / sqrt(C)
+            qk, v = qkv.view(B, Hqk + Hkv, hd).split((Hqk, Hkv), dim=1)
+            qk = torch.mm(qk.reshape(B * Hqk, hd), R).view(B, Hqk, hd) / vnorm(qk, dim=-1, keepdim=True)
+            q, k = qk.split((H, Hkv), dim=1)  # unit vectors, rotated
+            torch.mul(k, hd**0.5, out=kc.select(2, pos))  # k at rms scale, as forward() stores it
+            torch.mul(v, C**0.5, out=vc.select(2, pos))  # true v
+            s = torch.bmm(q.reshape(B * Hkv, H // Hkv, hd), ck[:, :L].transpose(1, 2)).softmax(-1)
+            x = torch.addmm(x, torch.bmm(s, cv[:, :L]).view(B, C), wo)
+            u = torch.mm(x / vnorm(x, dim=-1, keepdim=True), wfc).relu_().square_()  # relu(true u)^2 / C
+            x = torch.addmm(x, u, wproj, alpha=C)
         cache.pos += 1
-        return self._logits(norm(x))
+        logits = torch.mm(x / vnorm(x, dim=-1, keepdim=True), head_t)[:, : c.vocab_size]  # true logits / sqrt(C)
+        if c.softcap:
+            logits = torch.tanh(logits * (C**0.5 / c.softcap)).mul_(c.softcap)
+        else:
+            logits = logits * C**0.5
+        return logits.unsqueeze(1)
 
     def _logits(self, x):
         logits = self.lm_head(x)[..., : self.config.vocab_size]
