@@ -299,6 +299,12 @@ def _misconception_key(item, m: MisconceptionSpec, env, render, choices, *, leni
 
 
 def _display_order(item: ItemSpec, choices: tuple[str, ...], seed: int) -> tuple[str, ...]:
+    if item.type == "multiple_choice" and item.is_template and len(choices) > 1:
+        # A template is served again and again with fresh numbers: without shuffling, the
+        # right answer would always sit in the same place. Fixed items keep the author's order.
+        shown = list(choices)
+        random.Random(_seed(item.slug + "/choices", seed)).shuffle(shown)
+        return tuple(shown)
     if item.type != "ordering" or len(choices) < 2:
         return choices
     rng = random.Random(_seed(item.slug + "/order", seed))

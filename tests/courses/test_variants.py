@@ -103,3 +103,19 @@ def test_fixture_templates_verify_across_many_variants():
                 v = draw_variant(item, seed, concept_misconceptions=concept.misconceptions)
                 for typed in answer_as_input(v.key):
                     assert check_answer(v.key, typed).correct, (item.slug, seed, typed)
+
+
+def test_multiple_choice_templates_shuffle_their_choices_by_seed():
+    from courses.ramp_files import read_ramp
+    from pathlib import Path
+
+    spec = read_ramp(Path(__file__).resolve().parents[2] / "ramps" / "fractions-to-linear-equations")
+    template = next(i for c in spec.concepts for i in c.items if i.type == "multiple_choice" and i.is_template)
+    positions = set()
+    for seed in range(30):
+        variant = draw_variant(template, seed)
+        assert sorted(variant.choices) == sorted(variant.key.choices)
+        positions.add(variant.choices.index(variant.key.answer))
+    assert len(positions) > 1
+    fixed = next(i for c in spec.concepts for i in c.items if i.type == "multiple_choice" and not i.is_template)
+    assert draw_variant(fixed, 0).choices == tuple(fixed.choices)
