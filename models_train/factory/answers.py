@@ -105,10 +105,6 @@ def answer_text(answer: Answer) -> str:
     return "\n".join(answer) if isinstance(answer, list) else answer
 
 
-def grade(key: AnswerKey, answer: Answer):
-    return check_answer(key, answer)
-
-
 # --- wrong answers that match a misconception ---------------------------------------------
 
 
@@ -277,9 +273,3 @@ def unmatched_answer(key: AnswerKey, rng: random.Random, others: list[str] = (),
             return cand
     return None
 
-
-_WS = re.compile(r"\s+")
-
-
-def one_line(text: str) -> str:
-    return _WS.sub(" ", text).strip()

@@ -25,7 +25,6 @@ from .answers import (
     answer_text,
     correct_answer,
     misconception_answer,
-    one_line,
     unmatched_answer,
 )
 from .structured import format_practice, item_ref, params_json, question_text
@@ -167,10 +166,6 @@ def _term_regex(term: str) -> re.Pattern:
     return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?:s|es)?(?!\w)", re.I)
 
 
-def _fill(template: str, **kw) -> str:
-    return template.format(**kw)
-
-
 # --- dialogue assembly --------------------------------------------------------------------
 
 
@@ -188,7 +183,10 @@ def _dialogue(did, kind, course, concept, messages, **meta) -> dict:
 
 
 def _problem(item: ItemSpec, v: Variant) -> str:
-    return question_text(item, v.prompt, v.choices if item.type != "ordering" else v.choices)
+    """The variant as the learner sees it (an ordering's steps in the variant's shuffled order)."""
+    if item.type == "ordering":
+        return v.prompt + "\n" + "\n".join(f"- {c}" for c in v.choices)
+    return question_text(item, v.prompt, v.choices)
 
 
 def _say_wrong(item: ItemSpec, answer, rng) -> str:
@@ -288,7 +286,6 @@ def _item_dialogues(course, concept, item, vseed, i, seed, others, report) -> li
     if len(forms) > 1:
         base["answer_forms"] = forms
     stem = f"ramp-{course.slug}-{concept.slug}-{item.slug}"
-    safe = [h for h in v.hints]
     hint_ok = [not reveals_any(h, forms) and not _PLACEHOLDER.search(h) for h in v.hints]
     out = []
 
@@ -302,7 +299,7 @@ def _item_dialogues(course, concept, item, vseed, i, seed, others, report) -> li
         for j in range(k + 1):
             if j:
                 msgs.append({"role": "learner", "content": rng.choice(P.STUCK_AGAIN)})
-            msgs.append({"role": "tutor", "content": rng.choice(P.HINT_REPLY).format(hint=safe[j])})
+            msgs.append({"role": "tutor", "content": rng.choice(P.HINT_REPLY).format(hint=v.hints[j])})
         out.append(_dialogue(f"{stem}-next_hint-{i}", "next_hint", course, concept, msgs, hint_index=k, **base))
     elif v.hints:
         report.skipped["next_hint: first hint would reveal the answer"] += 1

@@ -316,3 +316,12 @@ def test_train_default_tutor_quick(tmp_path):
     practice = report["ramps"]["evaluation"]["practice"]["generation"]["all"]
     assert practice["reference"]["verified_rate"] == 1.0  # the factory's own questions verify
     assert line["ramp_replies"]["reference"]["reveal_rate"] == 0.0
+
+
+def test_orderings_are_never_shown_solved(course, dialogues):
+    steps = list(course.concept("adding-fractions").item("steps-to-add").choices)
+    shown = [d for d in dialogues if d["meta"].get("item") == "steps-to-add"]
+    assert shown
+    for d in shown:
+        lines = [x[2:] for x in d["messages"][0]["content"].splitlines() if x.startswith("- ")]
+        assert sorted(lines) == sorted(steps) and lines != steps

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from models_train.dialogue import save_dialogues
-from models_train.factory import KINDS, BuildReport, build_dialogues, load_courses
+from models_train.factory import BuildReport, build_dialogues, load_courses
 from models_train.management.commands.build_dialogues import print_counts
 from models_train.verify import make_verifier
 
