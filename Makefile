@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test setup worker bench-infer bench-train kt-benchmark simulate clean
 
 run: setup  ## set up and run Ramp with demo data at http://127.0.0.1:8000/
-	$(PY) -m tutor.launch run
+	$(PY) -m tutor.launch run $(ARGS)
 
 test: setup  ## set up and run the whole test suite
 	$(PY) -m tutor.launch test

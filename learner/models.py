@@ -17,6 +17,7 @@ class Enrollment(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     kt_state = models.JSONField(default=dict, blank=True, help_text="The estimator's per-learner state.")
+    mastery_state = models.JSONField(default=dict, blank=True, help_text="The mastery tracker's per-concept beliefs.")
     placement = models.JSONField(null=True, blank=True, help_text="A placement in progress (serialised).")
     placement_finished_at = models.DateTimeField(null=True, blank=True)
     pending_probe = models.JSONField(null=True, blank=True, help_text="(concept, misconception) to probe next.")

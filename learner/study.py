@@ -19,7 +19,14 @@ from courses.spec_json import item_from_json, misconception_from_json
 from courses.variants import Variant, draw_variant
 from learner.course_graph import CourseGraph, ItemInfo
 from learner.graph_from_db import course_graph_for
-from learner.knowledge import estimator_for, knowledge_apply_placement, knowledge_record_answer, recall, shifted
+from learner.knowledge import (
+    estimator_for,
+    knowledge_apply_placement,
+    knowledge_record_answer,
+    recall,
+    shifted,
+    tracker_for,
+)
 from learner.models import ConceptState, Enrollment, Response, Step
 from learner.placement import Placement
 from tutor.policy import Decision, decide_next
@@ -67,6 +74,7 @@ class _DbLearnerView:
         self.enrollment = enrollment
         self.estimator = estimator_for(enrollment.course)
         self.state = enrollment.kt_state or self.estimator.new_state()
+        self.tracker = tracker_for(enrollment)
         self.t = now.timestamp()
         self.now = now
         self.rows = {r.concept.slug: r for r in ConceptState.objects.filter(enrollment=enrollment).select_related("concept")}
@@ -75,10 +83,8 @@ class _DbLearnerView:
         ][::-1]
 
     def mastery(self, concept: str) -> float:
-        row = self.rows.get(concept)
-        if row is not None and row.source != ConceptState.Source.NONE:
-            return row.p_mastery
-        return self.estimator.mastery(self.state, concept, self.t).p_mastered
+        # Fresh from the tracker (O(1)), so forgetting since the last answer counts.
+        return self.tracker.mastery(concept, self.t)
 
     def predict(self, item: ItemInfo) -> float:
         p = self.estimator.predict_at_difficulty(self.state, item.concept, item.difficulty, self.t)
@@ -141,7 +147,7 @@ def _placement_step(enrollment: Enrollment, graph: CourseGraph, when: datetime) 
         knowledge_apply_placement(enrollment=enrollment, marginals=placement.marginals(), when=when)
         enrollment.placement = None
         enrollment.placement_finished_at = when
-        enrollment.save(update_fields=["placement", "placement_finished_at", "kt_state", "updated_at"])
+        enrollment.save(update_fields=["placement", "placement_finished_at", "kt_state", "mastery_state", "updated_at"])
         return None
     concept, item_id = question
     asked = placement.n_asked

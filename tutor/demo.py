@@ -74,3 +74,17 @@ def demo_ramps_ensure(*, owner_username: str = "educator") -> list[str]:
         except CourseEditError as error:
             lines.append(f"{spec.slug}: imported as a draft: {error}")
     return lines
+
+
+def demo_model_ensure() -> str:
+    """Queue the default tutor's training on the gpu worker when there is no model yet."""
+    from models_train.models import ModelVersion
+    from models_train.training import training_run_active, training_run_request
+
+    active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+    if active is not None:
+        return f"{active.name} is active"
+    if training_run_active() is not None:
+        return "the default tutor's training is already queued or running (see /system/models/)"
+    training_run_request(user=User.objects.filter(username="admin").first())
+    return "the default tutor is being trained on the gpu worker, a few minutes on CPU (see /system/models/)"

@@ -152,7 +152,7 @@ def command_run(args: argparse.Namespace) -> int:
         say("database: " + (env.get("DATABASE_URL") or "SQLite file var/ramp.sqlite3"))
         manage("check", "--fail-level", "ERROR", env=env)
         manage("migrate", "--noinput", env=env)
-        manage("load_demo", env=env)
+        manage("load_demo", *(["--no-model"] if args.no_model else []), env=env)
         celery = [PYTHON, "-m", "celery", "-A", "tutor", "worker", "--loglevel", "WARNING"]
         # The default worker also runs the scheduler (-B) for periodic calibration.
         services.start(
@@ -217,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="set up and run Ramp with demo data")
     run.add_argument("--host", default=os.environ.get("RAMP_HOST", "127.0.0.1"))
     run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--no-model", action="store_true", help="don't train the default tutor model in the background")
     test = sub.add_parser("test", help="run the test suite against real services")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)

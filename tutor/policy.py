@@ -214,7 +214,8 @@ def decide_next(*, graph: CourseGraph, learner: LearnerView,
         return Decision("practice", c, item.id, p,
                         f"Practice: {_title(titles, c)} is in progress (P(mastered) {m[i]:.2f} of the "
                         f"{thr:.2f} needed); this question's predicted success is {p:.2f}, "
-                        f"near the {target:.2f} target.",
+                        + (f"near the {target:.2f} target." if abs(p - target) <= 0.1
+                           else f"the closest of its questions to the {target:.2f} target."),
                         {**base_details, "items": rows})
 
     # 4. a new concept on the fringe, first in ramp order

@@ -11,6 +11,7 @@ urlpatterns = [
     path("learn/<slug:slug>/hint/", study_views.hint, name="study_hint"),
     path("learn/<slug:slug>/solution/", study_views.solution, name="study_solution"),
     path("", include("learner.urls")),
+    path("", include("models_train.urls")),
     path("teach/", views.educator_dashboard, name="educator_dashboard"),
     path("teach/", include("courses.urls")),
     path("system/", views.admin_dashboard, name="admin_dashboard"),

@@ -117,3 +117,15 @@ def test_pages_have_landmarks_and_csp(client, learner):
 def test_404_page_is_friendly(client):
     response = client.get("/no/such/page/")
     assert response.status_code == 404
+
+
+def test_admin_changes_a_role_in_the_admin_site(client, admin_user, learner):
+    client.force_login(admin_user)
+    url = reverse("admin:accounts_user_change", args=[learner.pk])
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k not in ("password", "groups", "user_permissions", "last_login", "date_joined")}
+    data.update(role="educator", username=learner.username, date_joined_0="2026-01-01", date_joined_1="00:00:00")
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    learner.refresh_from_db()
+    assert learner.role == Role.EDUCATOR and learner.is_educator and not learner.is_staff

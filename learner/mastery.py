@@ -6,8 +6,9 @@ P(mastered) >= 0.95 needs a predicted typical success of about 0.975 - out of re
 learner who slips 3% of the time - and it moves with momentary learner-level features
 (whether the previous answer was on the same concept, the current streak), so a concept
 drops out of "mastered" as soon as the learner switches to the next one. In the benchmark
-the policy then practises mastered concepts for dozens of items. (Reported to the lead; the
-fix belongs in ``learner/kt``.)
+the policy then practised mastered concepts for dozens of items. So the study loop gates
+with this tracker and predicts the next answer with the estimator: each does what it is
+measured to do well.
 
 This tracker keeps, per concept, a normal belief N(mu, var) over the learner's proficiency
 theta (logits; P(right on an item of relative difficulty d) = guess + (1 - guess) *
@@ -49,11 +50,13 @@ def _sig(x: float) -> float:
 
 
 class MasteryTracker:
-    def __init__(self, target: float = 0.8, learn: float | None = None, q: float | None = None):
+    def __init__(self, target: float = 0.8, learn: float | None = None, q: float | None = None,
+                 state: dict | None = None):
         self.theta_m = math.log(target / (1.0 - target))
         self.learn = LEARN if learn is None else learn
         self.q = Q if q is None else q
-        self.s: dict[str, list] = {}
+        # ``state`` is kept by reference: updates land in the caller's JSON dict.
+        self.s: dict[str, list] = state if state is not None else {}
 
     def _get(self, c: str) -> list:
         v = self.s.get(c)

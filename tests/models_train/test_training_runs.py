@@ -1,0 +1,66 @@
+"""Training runs through a real gpu-queue worker, versions, promotion and roll back."""
+
+import pytest
+from django.urls import reverse
+
+from models_train.models import ModelVersion, TrainingRun
+from models_train.versions import VersionError, model_version_promote, model_version_register, model_version_rollback
+from tests.conftest import wait_for
+
+
+def version(name):
+    return model_version_register(name=name, checkpoint_path=f"/store/{name}")
+
+
+@pytest.mark.django_db
+def test_promote_is_one_switch_and_rollback_restores_the_previous():
+    a, b = version("a"), version("b")
+    model_version_promote(version=a)
+    model_version_promote(version=b)
+    assert list(ModelVersion.objects.filter(status="active")) == [b]
+    restored = model_version_rollback()
+    assert restored == a and ModelVersion.objects.get(status="active") == a
+    assert ModelVersion.objects.get(name="b").status == "candidate"
+
+
+@pytest.mark.django_db
+def test_rollback_without_history_is_refused():
+    with pytest.raises(VersionError):
+        model_version_rollback()
+
+
+@pytest.mark.django_db
+def test_model_pages_are_for_admins_only(client, learner, educator, admin_user):
+    v = version("a")
+    for user in (learner, educator):
+        client.force_login(user)
+        assert client.get(reverse("models_page")).status_code == 403
+        assert client.post(reverse("version_promote", args=[v.pk])).status_code == 403
+        assert client.post(reverse("training_start")).status_code == 403
+        assert client.post(reverse("version_rollback")).status_code == 403
+    assert ModelVersion.objects.get(pk=v.pk).status == "candidate"
+    assert TrainingRun.objects.count() == 0
+    client.force_login(admin_user)
+    assert client.get(reverse("models_page")).status_code == 200
+
+
+@pytest.mark.slow
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_quick_training_run_on_the_gpu_queue_registers_a_version(client, admin_user, celery_worker_process, settings, tmp_path):
+    client.force_login(admin_user)
+    response = client.post(reverse("training_start"), {"preset": "quick"})
+    assert response.status_code == 302
+    run = TrainingRun.objects.get()
+
+    def finished():
+        run.refresh_from_db()
+        return run.status in (TrainingRun.Status.SUCCEEDED, TrainingRun.Status.FAILED)
+
+    assert wait_for(finished, timeout=300, interval=1), run.status
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error
+    assert run.worker.startswith("test-")
+    assert run.version is not None and run.version.status == "candidate"  # smoke runs are never promoted
+    assert (tmp_path.parent / "x").parent.exists()
+    html = client.get(reverse("models_page")).content.decode()
+    assert run.version.name in html
