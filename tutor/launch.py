@@ -140,7 +140,9 @@ def command_run(args: argparse.Namespace) -> int:
     def shutdown(signum, frame):
         raise KeyboardInterrupt
 
+    # Both explicitly: a shell that starts us in the background sets SIGINT to "ignore".
     signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
     try:
         redis_url = ensure_redis(services, database=0)
         if redis_url:
@@ -149,7 +151,8 @@ def command_run(args: argparse.Namespace) -> int:
         else:
             say("broker: Redis is not available and could not be installed; using the embedded "
                 "filesystem broker under var/broker (fine for one machine, not for several)")
-        say("database: " + (env.get("DATABASE_URL") or "SQLite file var/ramp.sqlite3"))
+        var_dir = Path(env.get("RAMP_VAR_DIR") or ROOT / "var")
+        say("database: " + (env.get("DATABASE_URL") or f"SQLite file {var_dir / 'ramp.sqlite3'}"))
         manage("check", "--fail-level", "ERROR", env=env)
         manage("migrate", "--noinput", env=env)
         manage("load_demo", *(["--no-model"] if args.no_model else []), env=env)
