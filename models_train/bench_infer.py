@@ -1,26 +1,46 @@
 """Inference benchmark: batch-1 decoding speed on CPU, ours vs Hugging Face transformers.
 
-    python -m models_train.bench_infer              # both shapes, one CPU thread (~1-2 min)
+    python -m models_train.bench_infer              # both shapes, one CPU thread (~5-10 min loaded)
     python -m models_train.bench_infer --smoke      # tiny shape, seconds (used by the tests)
-    python -m models_train.bench_infer --threads 2 --new-tokens 256
+    python -m models_train.bench_infer --threads 2 --new-tokens 128 --reps 3 --shapes 6L-384d
 
-For each shape (6 layers x 384 wide, vocab 8192; 12 x 768, vocab 32768) it times,
-from random weights: our Engine (KV cache, greedy), our model without the cache
-(full recompute per token), and transformers' GPT-2 of the same shape with
-`generate` (skipped with a message when transformers is not installed). The
-last line printed is one JSON summary.
+For each shape (6 layers x 384 wide, vocab 8192; 12 x 768, vocab 32768), from random
+weights, greedy, a 64-token prompt and 256 new tokens (contexts 64 .. 320):
+
+- ours: Engine.stream with the KV cache (eager, the default);
+- compiled: the same with Engine(compile=True) (decode step under torch.compile; its
+  one-off compile time is reported as compile_s, not counted in tokens/s);
+- hf: transformers' GPT2LMHeadModel.generate of the same shape (skipped with a message
+  when transformers is not installed), timed per token through a streamer;
+- uncached: the full recompute (generate_uncached's step: the whole context through
+  every layer, last position's logits, argmax) at `--uncached-samples` context lengths
+  evenly spread over the same contexts the cached run decodes (midpoint rule: their mean
+  is the mean per-token cost of the whole uncached generation, which at 12 layers would
+  take minutes to run in full); each sampled step's argmax is checked against the token
+  the cached engine produced there;
+- floor: the output matmuls alone (every weight matrix times one vector, once): the
+  memory-bound floor of any fp32 decoder that reads each weight once per token.
+
+The machine may be shared, so the contenders are interleaved: each repetition runs one
+of each (the order rotating), and per-token times are the medians over repetitions;
+the ratios are medians of the per-repetition ratios, so a load change hits both sides
+of a ratio. Decode tokens/s exclude the first token (the prefill, reported as ttft).
+The last line printed is one JSON summary.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import os
+import statistics
 import sys
 import time
 
 import torch
 
-from .engine import Engine, generate_uncached
+from .engine import Engine
 from .gpt import GPT, GPTConfig
 
 SHAPES = {"6L-384d": (6, 384, 8192), "12L-768d": (12, 768, 32768)}
@@ -41,28 +61,68 @@ def random_model(depth: int, width: int, vocab: int, seq: int, seed: int = 0) ->
     return model.eval()
 
 
-def time_ours(model: GPT, prompt: list[int], n: int, reps: int) -> dict:
-    engine = Engine(model)
-    best = None
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        it = engine.stream(prompt, max_tokens=n, temperature=0.0)
-        next(it)
-        t1 = time.perf_counter()
-        k = 1 + sum(1 for _ in it)
-        t2 = time.perf_counter()
-        r = {"ttft_ms": (t1 - t0) * 1e3, "tok_s": (k - 1) / (t2 - t1), "tokens": k}
-        best = r if best is None or r["tok_s"] > best["tok_s"] else best
-    return best
-
-
-def time_uncached(model: GPT, prompt: list[int], n: int) -> dict:
+def time_ours(engine: Engine, prompt: list[int], n: int) -> dict:
+    """One greedy generation of n tokens: ttft and the per-token time of tokens 2..n."""
+    gc.collect()
     t0 = time.perf_counter()
-    generate_uncached(model, prompt, n)
-    return {"tok_s": n / (time.perf_counter() - t0), "tokens": n}
+    it = engine.stream(prompt, max_tokens=n, temperature=0.0)
+    first = next(it)
+    t1 = time.perf_counter()
+    tokens = [first, *it]
+    t2 = time.perf_counter()
+    return {"ttft": t1 - t0, "tok": (t2 - t1) / (len(tokens) - 1), "tokens": tokens}
 
 
-def time_hf(depth: int, width: int, vocab: int, seq: int, prompt: list[int], n: int, reps: int) -> dict | None:
+def time_uncached(model: GPT, seq: list[int], prompt_len: int, n: int, samples: int) -> dict:
+    """Mean per-token time of full-recompute decoding over contexts prompt_len+1 .. prompt_len+n-1.
+
+    Token i (0-based) of an uncached generation costs one forward over prompt_len + i
+    tokens; `samples` midpoints of that range are timed. seq = prompt + the tokens the
+    cached engine generated, so each sampled step can be checked against it.
+    """
+    gc.collect()
+    agree, dt = 0, 0.0
+    with torch.inference_mode():
+        for j in range(samples):
+            i = 1 + int((j + 0.5) * (n - 1) / samples)  # token index in 1 .. n-1
+            ids = torch.tensor([seq[: prompt_len + i]])
+            t0 = time.perf_counter()
+            nxt = int(model(ids, last_only=True)[:, -1].argmax(-1))
+            dt += time.perf_counter() - t0
+            agree += nxt == seq[prompt_len + i]
+    return {"tok": dt / samples, "agree": agree}
+
+
+def weight_floor(model: GPT):
+    """The output matmuls of one decode step and nothing else (x @ W.T for every matrix)."""
+    mats = [p.detach() for name, p in model.named_parameters() if p.dim() == 2 and not name.startswith("wte")]
+    xs = {w.shape[1]: torch.randn(1, w.shape[1]) for w in mats}
+
+    def run(n: int) -> dict:
+        with torch.inference_mode():
+            t0 = time.perf_counter()
+            for _ in range(n):
+                for w in mats:
+                    torch.mm(xs[w.shape[1]], w.t())
+            return {"tok": (time.perf_counter() - t0) / n}
+
+    return run
+
+
+class _Clock:
+    """A transformers streamer that only records when each put() arrives (the prompt first)."""
+
+    def __init__(self):
+        self.times = []
+
+    def put(self, value):
+        self.times.append(time.perf_counter())
+
+    def end(self):
+        pass
+
+
+def hf_runner(depth: int, width: int, vocab: int, seq: int, prompt: list[int]):
     try:
         import transformers
         from transformers import GPT2Config, GPT2LMHeadModel
@@ -75,20 +135,18 @@ def time_hf(depth: int, width: int, vocab: int, seq: int, prompt: list[int], n: 
     model = GPT2LMHeadModel(cfg).eval()
     ids = torch.tensor([prompt])
     kw = dict(do_sample=False, pad_token_id=0, eos_token_id=None, attention_mask=torch.ones_like(ids))
-    best = None
-    with torch.inference_mode():
-        model.generate(ids, max_new_tokens=2, min_new_tokens=2, **kw)  # warm up
-        for _ in range(reps):
+
+    def run(n: int) -> dict:
+        gc.collect()
+        clock = _Clock()
+        with torch.inference_mode():
             t0 = time.perf_counter()
-            model.generate(ids, max_new_tokens=1, min_new_tokens=1, **kw)
-            t1 = time.perf_counter()
-            model.generate(ids, max_new_tokens=n, min_new_tokens=n, **kw)
-            t2 = time.perf_counter()
-            ttft = t1 - t0
-            r = {"ttft_ms": ttft * 1e3, "tok_s": (n - 1) / ((t2 - t1) - ttft), "tokens": n,
-                 "version": transformers.__version__}
-            best = r if best is None or r["tok_s"] > best["tok_s"] else best
-    return best
+            model.generate(ids, max_new_tokens=n, min_new_tokens=n, streamer=clock, **kw)
+        t = clock.times  # t[0]: the prompt, t[1]: first new token, t[-1]: last
+        return {"ttft": t[1] - t0, "tok": (t[-1] - t[1]) / (len(t) - 2)}
+
+    run.params = sum(p.numel() for p in model.parameters())
+    return run
 
 
 def main(argv=None) -> dict:
@@ -96,37 +154,82 @@ def main(argv=None) -> dict:
     g = ap.add_argument_group("run")
     g.add_argument("--smoke", action="store_true", help="tiny shape, few tokens (for tests)")
     g.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    g.add_argument("--shapes", nargs="*", default=list(SHAPES), help=f"any of {list(SHAPES)}")
     g.add_argument("--prompt-len", type=int, default=64)
-    g.add_argument("--new-tokens", type=int, default=128)
-    g.add_argument("--uncached-tokens", type=int, default=32, help="tokens for the full-recompute reference")
-    g.add_argument("--reps", type=int, default=3, help="repetitions; the best is reported")
+    g.add_argument("--new-tokens", type=int, default=256)
+    g.add_argument("--uncached-samples", type=int, default=8, help="context lengths the full recompute is timed at")
+    g.add_argument("--reps", type=int, default=5, help="interleaved repetitions; medians are reported")
     g.add_argument("--no-hf", action="store_true", help="skip the transformers baseline")
+    g.add_argument("--no-compile", action="store_true", help="skip Engine(compile=True)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    shapes = SMOKE_SHAPES if args.smoke else SHAPES
+    shapes = SMOKE_SHAPES if args.smoke else {k: SHAPES[k] for k in args.shapes}
     if args.smoke:
-        args.prompt_len, args.new_tokens, args.uncached_tokens, args.reps = 8, 8, 4, 1
+        args.prompt_len, args.new_tokens, args.uncached_samples, args.reps = 8, 8, 2, 1
+        args.no_compile = True  # compiling takes seconds; tests cover Engine(compile=True) directly
+    n, P = args.new_tokens, args.prompt_len
+    load_before = os.getloadavg()
     results = {}
     for name, (depth, width, vocab) in shapes.items():
-        seq = args.prompt_len + args.new_tokens
+        seq = P + n
         model = random_model(depth, width, vocab, seq)
-        g = torch.Generator().manual_seed(0)
-        prompt = torch.randint(0, vocab, (args.prompt_len,), generator=g).tolist()
-        time_ours(model, prompt, 4, 1)  # warm up allocator and kernels
-        ours = time_ours(model, prompt, args.new_tokens, args.reps)
-        unc = time_uncached(model, prompt, args.uncached_tokens)
-        hf = None if args.no_hf else time_hf(depth, width, vocab, seq, prompt, args.new_tokens, args.reps)
-        r = {"params": model.num_params(), "ours_tok_s": round(ours["tok_s"], 1),
-             "ours_ttft_ms": round(ours["ttft_ms"], 2), "uncached_tok_s": round(unc["tok_s"], 1),
-             "cache_speedup": round(ours["tok_s"] / unc["tok_s"], 2)}
+        engine = Engine(model)
+        prompt = torch.randint(0, vocab, (P,), generator=torch.Generator().manual_seed(0)).tolist()
+        hf = None if args.no_hf else hf_runner(depth, width, vocab, seq, prompt)
+        floor = weight_floor(model)
+        # Warm up every contender (allocator, MKL's first calls); the first greedy run
+        # also gives the sequence the uncached steps are timed (and checked) on.
+        gen = prompt + time_ours(engine, prompt, n)["tokens"]
+        time_uncached(model, gen, P, n, 1)
+        floor(4)
         if hf:
-            r.update(hf_tok_s=round(hf["tok_s"], 1), hf_ttft_ms=round(hf["ttft_ms"], 2),
-                     speedup_vs_hf=round(ours["tok_s"] / hf["tok_s"], 2))
-        results[name] = r
-        print(name, json.dumps(r), flush=True)
-        del model
-    summary = {"bench": "infer", "device": "cpu", "threads": args.threads, "prompt_len": args.prompt_len,
-               "new_tokens": args.new_tokens, "torch": torch.__version__, "shapes": results}
+            hf(4)
+        compiled, compile_s = None, None
+        if not args.no_compile:
+            compiled = Engine(model, compile=True)
+            t0 = time.perf_counter()
+            time_ours(compiled, prompt, 4)
+            compile_s = time.perf_counter() - t0
+        runs = {"ours": lambda: time_ours(engine, prompt, n),
+                "uncached": lambda: time_uncached(model, gen, P, n, args.uncached_samples),
+                "floor": lambda: floor(32)}
+        if hf:
+            runs["hf"] = lambda: hf(n)
+        if compiled:
+            runs["compiled"] = lambda: time_ours(compiled, prompt, n)
+        order = list(runs)
+        reps = {k: [] for k in order}
+        for r in range(args.reps):
+            for k in order[r % len(order):] + order[: r % len(order)]:  # rotate who goes first
+                reps[k].append(runs[k]())
+        med = {k: statistics.median(x["tok"] for x in v) for k, v in reps.items()}
+
+        def ratio(a, b):  # median over repetitions of time(a) / time(b)
+            return round(statistics.median(x["tok"] / y["tok"] for x, y in zip(reps[a], reps[b])), 2)
+
+        res = {"params": model.num_params(),
+               "ours_tok_s": round(1 / med["ours"], 1),
+               "ours_ttft_ms": round(1e3 * statistics.median(x["ttft"] for x in reps["ours"]), 2),
+               "uncached_tok_s": round(1 / med["uncached"], 2),
+               "cache_speedup": ratio("uncached", "ours"),
+               "uncached_agree": f"{sum(x['agree'] for x in reps['uncached'])}/{args.reps * args.uncached_samples}",
+               "floor_tok_s": round(1 / med["floor"], 1),
+               "ours_vs_floor": ratio("ours", "floor")}
+        if hf:
+            res.update(hf_tok_s=round(1 / med["hf"], 1),
+                       hf_ttft_ms=round(1e3 * statistics.median(x["ttft"] for x in reps["hf"]), 2),
+                       speedup_vs_hf=ratio("hf", "ours"))
+        if compiled:
+            res.update(compiled_tok_s=round(1 / med["compiled"], 1), compile_s=round(compile_s, 1),
+                       compiled_vs_floor=ratio("compiled", "floor"))
+            if hf:
+                res["compiled_speedup_vs_hf"] = ratio("hf", "compiled")
+        results[name] = res
+        print(name, json.dumps(res), flush=True)
+        del model, engine, hf, compiled
+    summary = {"bench": "infer", "device": "cpu", "threads": args.threads, "prompt_len": P, "new_tokens": n,
+               "reps": args.reps, "uncached_samples": args.uncached_samples, "torch": torch.__version__,
+               "load_avg": [round(x, 1) for x in (*load_before, *os.getloadavg())], "shapes": results}
     try:
         import transformers
         summary["transformers"] = transformers.__version__
