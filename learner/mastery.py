@@ -36,7 +36,7 @@ import math
 
 MU0, VAR0 = -1.0, 2.0 ** 2          # a concept never seen
 KNOWN_MU, KNOWN_VAR = 3.0, 0.8 ** 2  # what placement's "known" means
-LEARN = 0.35                          # expected gain per attempt (logits)
+LEARN = 0.25                          # expected gain per attempt (logits)
 Q = 0.10                              # process noise per attempt
 FORGET_VAR = 0.05                     # per day
 FORGET_MU = 0.1                       # per log(1 + days)
@@ -125,6 +125,10 @@ class MasteryTracker:
             days = (t - v[2]) / 86400.0
             var += FORGET_VAR * days
             mu -= FORGET_MU * math.log1p(days)
+        if v is not None:
+            # the next response comes after one more attempt's expected gain (as in update)
+            mu += self.learn
+            var += self.q
         # expected success under the belief (probit approximation of the logistic-normal)
         s = _sig(mu / math.sqrt(1.0 + math.pi * var / 8.0) - difficulty / math.sqrt(1.0 + math.pi * var / 8.0))
         return guess + (1.0 - guess) * s

@@ -39,6 +39,7 @@ concept; otherwise "started" means "among the recent items") and
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Mapping, Protocol, Sequence
 
@@ -51,6 +52,27 @@ MAX_REVIEW_SHARE = 0.5
 NO_REPEAT = 4
 # a started concept keeps going while its prerequisites stay above threshold - KEEP_MARGIN
 KEEP_MARGIN = 0.15
+# the band of true success practice should land in (desirable difficulty), and how uncertain
+# (sd, logits) a predicted success is: items are chosen by P(true success in the band)
+PRACTICE_BAND = (0.6, 0.9)
+PREDICT_SD = 0.8
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1.0 - p))
+
+
+def _phi(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+def p_in_band(p: float, band: tuple[float, float] = PRACTICE_BAND, sd: float = PREDICT_SD) -> float:
+    """P(the true success lies in ``band``) when the predicted success is ``p`` and the
+    truth is off by a normal error of ``sd`` logits: highest at the band's middle in
+    logits (about 0.79 for 0.6-0.9), not at its edge."""
+    z = _logit(p)
+    return _phi((_logit(band[1]) - z) / sd) - _phi((_logit(band[0]) - z) / sd)
 
 
 @dataclass(frozen=True)
@@ -112,10 +134,11 @@ def choose_item(graph: CourseGraph, learner: LearnerView, concept: str, recent: 
     best, best_p, best_score = None, None, None
     for it in pool:
         p = float(learner.predict(it))
-        score = abs(p - target)
+        # lower is better: P(outside the band), then the distance to the target
+        score = (round(1.0 - p_in_band(p), 6), abs(p - target))
         rows.append({"item": it.id, "difficulty": round(it.difficulty, 3), "p": round(p, 3),
-                     "score": round(score, 3)})
-        if best_score is None or score < best_score - 1e-12:
+                     "score": round(score[0], 3)})
+        if best_score is None or score < best_score:
             best, best_p, best_score = it, p, score
     return best, best_p, rows
 

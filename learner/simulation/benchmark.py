@@ -35,7 +35,7 @@ def _pct(xs, q):
 
 
 def measure_latency(graph: CourseGraph, est, *, history: int = 10_000, steps: int = 400,
-                    seed: int = 0, mastery: str = "tracker", predict: str = "kt") -> dict:
+                    seed: int = 0, mastery: str = "tracker", predict: str = "tracker") -> dict:
     """p50/p99 of one step of the hot path - grade (the simulated answer), estimator
     update + graph evidence + P(mastered) refresh + FSRS card (``SimView.record``), then
     ``decide_next`` - for a learner who already has ``history`` responses on ``graph``."""
@@ -84,7 +84,7 @@ def measure_latency(graph: CourseGraph, est, *, history: int = 10_000, steps: in
 def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int = 0,
                   train_learners: int = 150, cap_factor: int = 40, latency_graph: CourseGraph | None = None,
                   latency_history: int = 10_000, latency_steps: int = 400, mastery: str = "tracker",
-                  predict: str = "kt", fit_max_iter: int = 100, log=None) -> dict:
+                  predict: str = "tracker", fit_max_iter: int = 100, log=None) -> dict:
     """Everything the report needs, as one JSON-serialisable dict."""
     import torch
 
@@ -133,11 +133,14 @@ def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int =
     def summ(rs):
         items = [x["items"] for x in rs]
         cover = [x["cover_items"] if x["cover_items"] is not None else cap for x in rs]
+        pc = [v for x in rs for v in x["per_concept"][0]]
         return {"items_mean": round(statistics.fmean(items), 1), "items_median": float(statistics.median(items)),
                 "reached": round(sum(x["mastered"] for x in rs) / len(rs), 3),
                 "days_mean": round(statistics.fmean(x["days"] for x in rs), 1),
                 "each_once_items_mean": round(statistics.fmean(cover), 1),
-                "each_once_reached": round(sum(x["cover_items"] is not None for x in rs) / len(rs), 3)}
+                "each_once_reached": round(sum(x["cover_items"] is not None for x in rs) / len(rs), 3),
+                "per_concept_items_mean": round(statistics.fmean(pc), 2) if pc else None,
+                "per_concept_reached": round(1.0 - sum(x["per_concept"][1] for x in rs) / len(pc), 3) if pc else None}
 
     mres = {"policy": summ(pol), "fixed_order_3_in_a_row": summ(fix), "random_order": summ(rnd),
                "cap_items": cap}
@@ -146,6 +149,8 @@ def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int =
     mres["fewer_items_than_random"] = round(1.0 - mres["policy"]["items_mean"] / mres["random_order"]["items_mean"], 3)
     mres["each_once_fewer_items_than_fixed"] = round(
         1.0 - mres["policy"]["each_once_items_mean"] / mres["fixed_order_3_in_a_row"]["each_once_items_mean"], 3)
+    pp, pf = mres["policy"]["per_concept_items_mean"], mres["fixed_order_3_in_a_row"]["per_concept_items_mean"]
+    mres["per_concept_fewer_items_than_fixed"] = round(1.0 - pp / pf, 3) if pp and pf else None
     log("measuring latency ...")
     if latency_graph is None:
         latency_graph, lat_est = graph, est
@@ -227,6 +232,14 @@ def format_report(s: dict) -> str:
         v = m[k]
         lines.append(f"  {k:<26}{v['each_once_items_mean']:>9.1f}   reached {v['each_once_reached']:.2f}")
     lines.append(f"  policy vs fixed order: {100 * m['each_once_fewer_items_than_fixed']:.1f}% fewer items")
+    lines.append("Items per concept until it was first truly mastered (concepts unknown at the start; "
+                 "never-mastered ones count their attempts, a lower bound):")
+    for k in ("policy", "fixed_order_3_in_a_row", "random_order"):
+        v = m[k]
+        pcm = v["per_concept_items_mean"]
+        lines.append(f"  {k:<26}{'n/a' if pcm is None else f'{pcm:9.2f}'}   mastered {v['per_concept_reached']}")
+    if m.get("per_concept_fewer_items_than_fixed") is not None:
+        lines.append(f"  policy vs fixed order: {100 * m['per_concept_fewer_items_than_fixed']:.1f}% fewer items per concept")
     lt = s["latency"]
     lines.append("")
     lines.append(f"Latency of update + decide ({lt['concepts']} concepts, {lt['history']} prior responses, "

@@ -29,8 +29,8 @@ def add_arguments(p: argparse.ArgumentParser, *, with_slug: bool = False) -> Non
     p.add_argument("--quick", action="store_true", help="a tiny run that takes seconds (tests)")
     p.add_argument("--mastery", choices=("tracker", "kt"), default="tracker",
                    help="P(mastered) for gating: the per-concept tracker (default) or RampKT.mastery")
-    p.add_argument("--predict", choices=("kt", "tracker"), default="kt",
-                   help="predicted success per item: RampKT (default) or the tracker")
+    p.add_argument("--predict", choices=("tracker", "kt", "blend"), default="tracker",
+                   help="predicted success per item: the tracker (default), RampKT, or their logit average")
     p.add_argument("--latency-history", type=int, default=10_000)
 
 
@@ -63,7 +63,7 @@ def run(options: dict, graph: CourseGraph | None = None, source: str | None = No
                   latency_history=options.get("latency_history") or 10_000, latency_steps=400)
     summary = run_benchmark(graph, source=source or "graph", learners=learners, seed=seed,
                             mastery=options.get("mastery") or "tracker",
-                            predict=options.get("predict") or "kt", log=log, **kw)
+                            predict=options.get("predict") or "tracker", log=log, **kw)
     summary["quick"] = bool(quick)
     print(format_report(summary), file=out, flush=True)
     return summary

@@ -105,6 +105,26 @@ class SimLearner:
         # every concept truly mastered at least once (not necessarily all at the same time)
         self.ever = self.mastered()
         self.cover_at: int | None = 0 if self.ever.all() else None
+        # attempts per concept, and the attempts it took to first truly master each concept
+        # that wasn't mastered at the start
+        self.attempts = np.zeros(n, dtype=int)
+        self.unknown0 = ~self.ever.copy()
+        self.attempts_to_master: dict[int, int] = {}
+
+    def per_concept_items(self) -> tuple[list[int], int]:
+        """Attempts to first true mastery for each concept not mastered at the start (a
+        concept never mastered counts its attempts so far: a lower bound), and how many of
+        them were never mastered."""
+        out, missed = [], 0
+        for i in range(self.n):
+            if not self.unknown0[i]:
+                continue
+            if i in self.attempts_to_master:
+                out.append(self.attempts_to_master[i])
+            else:
+                out.append(int(self.attempts[i]))
+                missed += 1
+        return out, missed
 
     # ---- ground truth ---------------------------------------------------------------------
     def theta_now(self, i: int, t: float | None = None) -> float:
@@ -187,8 +207,10 @@ class SimLearner:
         self.theta[i] = min(5.0, th + gain)
         self.last_t[i] = self.t
         self.items_answered += 1
+        self.attempts[i] += 1
         if not self.ever[i] and self.theta[i] >= MASTERED:
             self.ever[i] = True
+            self.attempts_to_master[i] = int(self.attempts[i])
             if self.cover_at is None and self.ever.all():
                 self.cover_at = self.items_answered
         self._spend(rng.lognormvariate(math.log(60.0), 0.35) * (1.0 if correct else 1.5))

@@ -149,7 +149,7 @@ def _confident(p: Placement, conf: float) -> bool:
 # ---- study loops -----------------------------------------------------------------------------
 
 def run_policy(graph: CourseGraph, sim: SimLearner, est, *, placement_result, cap_items: int,
-               latencies: list | None = None, mastery: str = "tracker", predict: str = "kt") -> dict:
+               latencies: list | None = None, mastery: str = "tracker", predict: str = "tracker") -> dict:
     """Placement result -> estimator state -> decide_next / answer / record until the
     learner truly masters every concept (or ``cap_items``)."""
     marginals, n_placement, _acc, obs = placement_result
@@ -195,6 +195,7 @@ def run_policy(graph: CourseGraph, sim: SimLearner, est, *, placement_result, ca
     return {"items": items + n_placement, "placement_questions": n_placement,
             "mastered": sim.all_mastered(),
             "cover_items": None if sim.cover_at is None else sim.cover_at + n_placement,
+            "per_concept": sim.per_concept_items(),
             "days": (sim.t - t_start) / DAY, "kinds": kinds, "band": band}
 
 
@@ -224,6 +225,7 @@ def run_fixed_order(graph: CourseGraph, sim: SimLearner, *, cap_items: int, run_
             if items >= cap_items or sim.all_mastered():
                 break
     return {"items": items, "mastered": sim.all_mastered(), "cover_items": sim.cover_at,
+            "per_concept": sim.per_concept_items(),
             "days": (sim.t - t_start) / DAY, "band": {"all": band}}
 
 
@@ -242,4 +244,5 @@ def run_random_order(graph: CourseGraph, sim: SimLearner, *, cap_items: int, see
         band[1] += 1
         items += 1
     return {"items": items, "mastered": sim.all_mastered(), "cover_items": sim.cover_at,
+            "per_concept": sim.per_concept_items(),
             "days": (sim.t - t_start) / DAY, "band": {"all": band}}

@@ -10,6 +10,7 @@ refresh of P(mastered) for the concepts it touched, and one FSRS card update.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from datetime import datetime, timezone
 
@@ -40,6 +41,14 @@ def graph_evidence(graph: CourseGraph, concept: str, correct: bool) -> dict[str,
     return w
 
 
+def blend(p_kt: float, p_tracker: float, w: float = 0.5) -> float:
+    """The average in logits of the estimator's and the tracker's predicted success."""
+    lo, hi = 1e-4, 1 - 1e-4
+    a, b = min(max(p_kt, lo), hi), min(max(p_tracker, lo), hi)
+    z = (1 - w) * math.log(a / (1 - a)) + w * math.log(b / (1 - b))
+    return 1.0 / (1.0 + math.exp(-z))
+
+
 def _dt(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, tz=timezone.utc)
 
@@ -47,13 +56,14 @@ def _dt(ts: float) -> datetime:
 class SimView:
     """``mastery``: "tracker" (default: :class:`~.mastery.MasteryTracker`, see there why)
     or "kt" (``estimator.mastery().p_mastered``, refreshed for the concepts an answer
-    touches); ``predict``: "kt" (default: the estimator's prediction at the item's
-    calibrated difficulty) or "tracker"."""
+    touches); ``predict``: "tracker" (default: the tracker's expected success, as the Django
+    side does), "blend" (logit average of the two) or "kt" (the estimator's prediction at the item's
+    calibrated difficulty)."""
 
     def __init__(self, graph: CourseGraph, estimator, *, now: float, mastery: str = "tracker",
-                 predict: str = "kt", calibrated_items: bool = False):
-        if mastery not in ("tracker", "kt") or predict not in ("tracker", "kt"):
-            raise ValueError("mastery and predict are 'tracker' or 'kt'")
+                 predict: str = "tracker", calibrated_items: bool = False):
+        if mastery not in ("tracker", "kt") or predict not in ("tracker", "kt", "blend"):
+            raise ValueError("mastery is 'tracker' or 'kt'; predict 'tracker', 'kt' or 'blend'")
         self.mastery_source = mastery
         self.predict_source = predict
         self.tracker = MasteryTracker()
@@ -84,7 +94,10 @@ class SimView:
         d = self._item_d.get(item.id, item.difficulty)
         if self.predict_source == "tracker":
             return self.tracker.predict(item.concept, d, item.guess_rate, self.now)
-        return self.est.predict_at_difficulty(self.state, item.concept, d, self.now)
+        p = self.est.predict_at_difficulty(self.state, item.concept, d, self.now)
+        if self.predict_source == "blend":
+            return blend(p, self.tracker.predict(item.concept, d, item.guess_rate, self.now))
+        return p
 
     def review_due(self, concept: str) -> bool:
         due = self.due_at.get(concept)
