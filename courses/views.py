@@ -176,6 +176,14 @@ def concept_edit(request, slug, concept):
         **{f"level_{level}": material.get(level, "") for level in LEVELS},
     }
     form = ConceptForm(request.POST or None, initial=initial, prerequisite_choices=choices)
+    preview_url = reverse("material_preview", kwargs={"slug": course.slug, "concept": concept.slug})
+    for level in LEVELS:
+        # Each material box refreshes the preview as the author types.
+        form.fields[f"level_{level}"].widget.attrs.update(
+            {"hx-post": preview_url, "hx-trigger": "input changed delay:600ms", "hx-include": "closest form",
+             "hx-target": "#material-preview", "hx-swap": "outerHTML"}
+        )
+    saved = None
     if request.method == "POST" and form.is_valid():
         try:
             services.concept_update(
@@ -188,8 +196,12 @@ def concept_edit(request, slug, concept):
         except services.CourseEditError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"Saved “{concept.title}”.")
-            return redirect("concept_edit", slug=course.slug, concept=concept.slug)
+            saved = f"Saved “{concept.title}”."
+            if not request.htmx:
+                messages.success(request, saved)
+                return redirect("concept_edit", slug=course.slug, concept=concept.slug)
+    if request.htmx and request.method == "POST":
+        return render(request, "courses/concept_edit.html#concept-form", {"course": course, "concept": concept, "form": form, "level_fields": [form[f"level_{level}"] for level in LEVELS], "saved": saved})
     context = {
         "course": course,
         "concept": concept,
@@ -230,11 +242,22 @@ def item_edit(request, slug, concept, item=None):
             form.add_error("yaml", str(error))
         else:
             if changed and item_obj is not None:
-                messages.success(request, f"Saved {saved.slug} as version {saved.current_version.number}.")
+                notice = f"Saved {saved.slug} as version {saved.current_version.number}."
             else:
-                messages.success(request, f"Saved {saved.slug}." if changed else "No changes to save.")
-            return redirect("item_edit", slug=course.slug, concept=concept.slug, item=saved.slug)
+                notice = f"Saved {saved.slug}." if changed else "No changes to save."
+            url = reverse("item_edit", kwargs={"slug": course.slug, "concept": concept.slug, "item": saved.slug})
+            if request.htmx and item_obj is not None:
+                context = {"course": course, "concept": concept, "item": saved, "form": form, "saved": notice}
+                return render(request, "courses/item_edit.html#item-form", context)
+            messages.success(request, notice)
+            if request.htmx:  # a new item has a page of its own now
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = url
+                return response
+            return redirect(url)
     context = {"course": course, "concept": concept, "item": item_obj, "form": form}
+    if request.htmx and request.method == "POST":
+        return render(request, "courses/item_edit.html#item-form", context)
     return render(request, "courses/item_edit.html", context)
 
 

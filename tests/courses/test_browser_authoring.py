@@ -52,8 +52,10 @@ def test_educator_builds_and_publishes_a_course(page, live_server, make_user):
     page.get_by_label("Parts of a whole").check()
     page.get_by_label("Intuition").fill("Two slices of a pizza cut in $\\frac{1}{8}$ths make $\\frac{2}{8}$.")
     page.locator("#material-preview math").first.wait_for(timeout=10_000)
+    page.evaluate("() => { window.__notReloaded = true; }")
     page.get_by_role("button", name="Save concept").click()
     page.get_by_text("Saved “Adding like fractions”.").wait_for()
+    assert page.evaluate("() => window.__notReloaded === true"), "saving reloaded the page"
     assert page.get_by_label("Parts of a whole").is_checked()
 
     # A parameterised item, previewed as 5 variants, then tried with a misconception.
@@ -64,6 +66,12 @@ def test_educator_builds_and_publishes_a_course(page, live_server, make_user):
     assert page.locator("#variants li.variant").count() == 5
     page.get_by_role("button", name="Save item").click()
     page.wait_for_url(f"{base}/teach/courses/fractions-briefly/concepts/adding-like/items/add-fractions/")
+    # An edit of a saved item is saved in place, as a new version.
+    page.evaluate("() => { window.__notReloaded = true; }")
+    page.get_by_label("Item (YAML)").fill(ITEM.replace("difficulty: 0.2", "difficulty: 0.4"))
+    page.get_by_role("button", name="Save item").click()
+    page.get_by_text("Saved add-fractions as version 2.").wait_for()
+    assert page.evaluate("() => window.__notReloaded === true"), "saving reloaded the page"
     screenshot(page, "educator-item-editor")
 
     # The other concept needs an item too before the checks let the course be published.
