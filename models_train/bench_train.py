@@ -4,9 +4,13 @@
     python -m models_train.bench_train --smoke     # tiny, seconds (used by the tests)
     python -m models_train.bench_train --depth 12 --seq-len 1024 --batch-size 16   # on a GPU
 
-Both loops do forward, backward, AdamW step on random tokens. The baseline is
-the textbook GPT-2 recipe (learned positions, LayerNorm with biases, GELU,
-tied embeddings, causal SDPA). On CUDA both run in bf16 autocast under
+Both loops do forward, backward, AdamW step on random tokens, one step of each in
+turn (A B B A ...: on a shared machine load then hits both alike); tokens/s come
+from the median step time and the speedup is the median per-step-pair ratio. Ours
+uses the trainer's optimizer (make_optimizer: AdamW with the fused kernel, on CPU
+too); the baseline is the textbook GPT-2 recipe as nanoGPT runs it (learned
+positions, LayerNorm with biases, GELU, tied embeddings, causal SDPA, AdamW fused
+on CUDA only). On CUDA both run in bf16 autocast under
 torch.compile and MFU is reported: training FLOPs per token (6 per weight plus
 attention, GPT.flops_per_token) x tokens/s over the card's dense bf16 peak.
 The last line is one JSON summary.
@@ -18,6 +22,8 @@ import argparse
 import contextlib
 import json
 import math
+import os
+import statistics
 import time
 
 import torch
@@ -25,6 +31,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .gpt import GPT, GPTConfig
+from .trainer import TrainConfig, make_optimizer
 
 BF16_PEAK = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L4": 121e12, "A10": 125e12, "4090": 165e12}
 
@@ -68,26 +75,38 @@ class VanillaGPT(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.reshape(-1))
 
 
-def time_loop(model, batch, seq, vocab, steps, warmup, device, compile_):
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=device.type == "cuda")
+def make_stepper(model, batch, seq, vocab, device, compile_, opt):
+    """One training step (forward, backward, optimizer) on a fixed random batch, as a closure."""
     fwd = torch.compile(model) if compile_ else model
     ctx = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if device.type == "cuda" else contextlib.nullcontext
     g = torch.Generator().manual_seed(0)
     x = torch.randint(0, vocab, (batch, seq + 1), generator=g).to(device)
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    t0 = None
-    for i in range(warmup + steps):
-        if i == warmup:
-            sync()
-            t0 = time.perf_counter()
+
+    def step():
         with ctx():
             loss = fwd(x[:, :-1], x[:, 1:])
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
-    sync()
-    dt = time.perf_counter() - t0
-    return batch * seq * steps / dt, float(loss)
+        return loss
+
+    return step
+
+
+def time_interleaved(steppers: dict, steps: int, warmup: int, device) -> dict:
+    """Per-step seconds of each stepper, run alternately (A, B, B, A, ...) so load hits all alike."""
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    names = list(steppers)
+    times = {k: [] for k in names}
+    for i in range(warmup + steps):
+        for k in (names if i % 2 == 0 else names[::-1]):
+            sync()
+            t0 = time.perf_counter()
+            steppers[k]()
+            sync()
+            if i >= warmup:
+                times[k].append(time.perf_counter() - t0)
+    return times
 
 
 def main(argv=None) -> dict:
@@ -98,7 +117,7 @@ def main(argv=None) -> dict:
     g.add_argument("--seq-len", type=int, default=256)
     g.add_argument("--batch-size", type=int, default=4)
     g = ap.add_argument_group("run")
-    g.add_argument("--steps", type=int, default=5)
+    g.add_argument("--steps", type=int, default=10, help="timed steps of each loop, interleaved")
     g.add_argument("--warmup", type=int, default=2)
     g.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
     g.add_argument("--device", default="auto")
@@ -118,19 +137,27 @@ def main(argv=None) -> dict:
     cfg = GPTConfig.from_depth(args.depth, args.vocab, args.seq_len)
     torch.manual_seed(0)
     ours = GPT(cfg).init_weights(0).to(device)
-    tok_s, _ = time_loop(ours, args.batch_size, args.seq_len, args.vocab, args.steps, args.warmup, device, compile_)
+    # Ours trains with the trainer's optimizer (AdamW, fused kernel on CPU and CUDA); the
+    # baseline with nanoGPT's choice (fused on CUDA only, PyTorch's default loop on CPU).
+    steppers = {"ours": make_stepper(ours, args.batch_size, args.seq_len, args.vocab, device, compile_,
+                                     make_optimizer(ours, TrainConfig(lr=1e-4, embed_lr=1e-4), device))}
+    if not args.no_baseline:
+        base = VanillaGPT(cfg.n_layer, cfg.n_embd, cfg.n_head, args.vocab, args.seq_len).to(device)
+        opt = torch.optim.AdamW(base.parameters(), lr=1e-4, fused=device.type == "cuda")
+        steppers["nanogpt"] = make_stepper(base, args.batch_size, args.seq_len, args.vocab, device, compile_, opt)
+    times = time_interleaved(steppers, args.steps, args.warmup, device)
+    tokens = args.batch_size * args.seq_len
+    tok_s = tokens / statistics.median(times["ours"])
     flops = ours.flops_per_token(args.seq_len)
     res = {"bench": "train", "device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
            "threads": torch.get_num_threads(), "depth": args.depth, "n_embd": cfg.n_embd, "vocab": args.vocab,
            "seq_len": args.seq_len, "batch_size": args.batch_size, "params": ours.num_params(),
-           "compile": compile_, "ours_tok_s": round(tok_s, 1), "flops_per_token": flops}
-    del ours
+           "compile": compile_, "steps": args.steps, "ours_tok_s": round(tok_s, 1), "flops_per_token": flops}
     if not args.no_baseline:
-        base = VanillaGPT(cfg.n_layer, cfg.n_embd, cfg.n_head, args.vocab, args.seq_len).to(device)
-        b_tok_s, _ = time_loop(base, args.batch_size, args.seq_len, args.vocab, args.steps, args.warmup, device,
-                               compile_)
-        res["nanogpt_tok_s"] = round(b_tok_s, 1)
-        res["speedup_vs_nanogpt"] = round(tok_s / b_tok_s, 2)
+        res["nanogpt_tok_s"] = round(tokens / statistics.median(times["nanogpt"]), 1)
+        # median over steps of the per-step ratio (the two ran back to back)
+        res["speedup_vs_nanogpt"] = round(statistics.median(b / a for a, b in zip(times["ours"], times["nanogpt"])), 2)
+    res["load_avg"] = [round(x, 1) for x in os.getloadavg()]
     if device.type == "cuda":
         name = torch.cuda.get_device_name()
         peak = next((v for k, v in BF16_PEAK.items() if k in name), None)

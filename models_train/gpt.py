@@ -57,6 +57,23 @@ class GPTConfig:
         return asdict(self)
 
 
+def _rms_scale(x: torch.Tensor) -> torch.Tensor:
+    """rsqrt(mean(x^2) + eps) over the last dim, as F.rms_norm computes it (eps = finfo.eps).
+
+    The mean square comes from vector_norm, one reduction with no (…, C) temporary
+    (x.square().mean() writes one), about twice as fast on CPU; it equals the mean of
+    squares up to float rounding.
+    """
+    n = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
+    return n.square_().div_(x.size(-1)).add_(torch.finfo(x.dtype).eps).rsqrt_()
+
+
+def _rms_norm_backward(g: torch.Tensor, y: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
+    """dL/dx of y = x r, r = rsqrt(mean(x^2) + eps), from g = dL/dy: (g - y mean(g y)) r."""
+    m = (g * y).mean(-1, keepdim=True)
+    return torch.addcmul(g, y, m, value=-1.0).mul_(r)
+
+
 class _RMSNormCPU(torch.autograd.Function):
     """Parameter-free RMSNorm with a hand-written backward.
 
@@ -67,7 +84,7 @@ class _RMSNormCPU(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x):
-        r = torch.rsqrt(x.square().mean(-1, keepdim=True).add_(torch.finfo(x.dtype).eps))
+        r = _rms_scale(x)
         y = x * r
         ctx.save_for_backward(y, r)
         return y
@@ -75,13 +92,110 @@ class _RMSNormCPU(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g):
         y, r = ctx.saved_tensors
-        return (g - y * (g * y).mean(-1, keepdim=True)) * r
+        return _rms_norm_backward(g, y, r)
 
 
 def norm(x: torch.Tensor) -> torch.Tensor:
     if x.device.type == "cpu" and x.requires_grad:
         return _RMSNormCPU.apply(x)
     return F.rms_norm(x, (x.size(-1),))
+
+
+class _NormRotaryCPU(torch.autograd.Function):
+    """apply_rotary(norm(x), cos, sin) (QK-norm then rotary) with one hand-written backward.
+
+    A rotation R is orthogonal and the same for every head vector of a position, so with
+    y = norm(x) R saved, mean(g . y) is the same before and after rotating, and the input
+    gradient is the RMSNorm backward taken in rotated space, rotated back:
+    dx = R^T ((g - y mean(g y)) r). Rotating back is apply_rotary with -sin (R^T = diag(cos)
+    - P diag(sin) for the (i, i + D/2) pairing, see apply_rotary). Saves y and r only;
+    autograd would also keep the unrotated output and run four more kernels backward.
+    """
+
+    @staticmethod
+    def forward(ctx, x, cos, sin):
+        r = _rms_scale(x)
+        y = apply_rotary(x * r, cos, sin)
+        ctx.save_for_backward(y, r, cos, sin)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, r, cos, sin = ctx.saved_tensors
+        u = _rms_norm_backward(g, y, r)
+        return torch.addcmul(u * cos, u.roll(u.size(-1) // 2, dims=-1), sin, value=-1.0), None, None
+
+
+def norm_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    if x.device.type == "cpu" and x.requires_grad:
+        return _NormRotaryCPU.apply(x, cos, sin)
+    return apply_rotary(norm(x), cos, sin)
+
+
+class _ReluSquareCPU(torch.autograd.Function):
+    """relu(u)^2 with a hand-written backward: d/du relu(u)^2 = 2 relu(u), one saved tensor
+    and one kernel (autograd through relu then square runs three and saves two)."""
+
+    @staticmethod
+    def forward(ctx, u):
+        r = F.relu(u)
+        ctx.save_for_backward(r)
+        return r.square()
+
+    @staticmethod
+    def backward(ctx, g):
+        (r,) = ctx.saved_tensors
+        return torch.addcmul(torch.zeros((), dtype=g.dtype), g, r, value=2.0)  # 2 g relu(u), one pass
+
+
+def relu_square(u: torch.Tensor) -> torch.Tensor:
+    if u.device.type == "cpu" and u.requires_grad:
+        return _ReluSquareCPU.apply(u)
+    return F.relu(u).square()
+
+
+class _SoftcapCrossEntropyCPU(torch.autograd.Function):
+    """cross_entropy(c * tanh(x / c), targets, ignore_index=-1) with a hand-written backward.
+
+    The soft-cap and the loss are elementwise passes over the (tokens, vocab) logits, the
+    biggest activation of a small model (a (4, 256, 8192) batch is 33 MB): autograd runs
+    about twelve passes over it (div, tanh, mul, log_softmax forward; nll, log_softmax,
+    mul, tanh, div backward) and keeps three copies alive. Here, nine passes and one
+    saved tensor:
+
+    - z = c tanh(x / c) by forward()'s three ops, so the capped logits are bitwise the same;
+    - the capped logits lie in [-c, c], so exp(z) cannot overflow (c <= 30: e^30 * 2^20
+      rows of vocabulary is still far below float32's max) and logsumexp needs no running
+      max: lse = log(sum(exp(z))). The loss lse - z[target] equals F.cross_entropy up to
+      float rounding;
+    - backward: dL/dz = w (exp(z) / sum - onehot) with w each token's weight (1/n_valid
+      for "mean", 0 where the target is -1), recomputing exp(z) rather than keeping it,
+      times dz/dx = 1 - (z/c)^2.
+    """
+
+    @staticmethod
+    def forward(ctx, x, targets, c: float, reduction: str):
+        z = torch.div(x, c).tanh_().mul_(c)  # (N, V): the capped logits
+        s = torch.exp(z).sum(-1)  # (N,) partition function; no overflow since |z| <= c <= 30
+        valid = targets >= 0
+        t = targets.clamp(min=0)
+        nll = (s.log() - z.gather(1, t.unsqueeze(1)).squeeze(1)) * valid
+        n = valid.sum()
+        ctx.save_for_backward(z, s, t, valid, n)
+        ctx.c, ctx.reduction = c, reduction
+        if reduction == "none":
+            return nll
+        return nll.sum() / n if reduction == "mean" else nll.sum()
+
+    @staticmethod
+    def backward(ctx, g):
+        z, s, t, valid, n = ctx.saved_tensors
+        c = ctx.c
+        w = g.expand(valid.shape) if ctx.reduction != "none" else g
+        w = (w / n if ctx.reduction == "mean" else w) * valid  # (N,) weight of each token's loss
+        d = torch.exp(z).mul_((w / s).unsqueeze(1))  # w softmax(z)
+        d.scatter_add_(1, t.unsqueeze(1), -w.unsqueeze(1))  # - w onehot(target)
+        return d.mul_(torch.addcmul(torch.ones((), dtype=z.dtype), z, z, value=-1.0 / c**2)), None, None, None
 
 
 def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
@@ -138,7 +252,7 @@ class Attention(nn.Module):
         qkv = self.c_qkv(x).view(B, T, H + 2 * Hkv, self.head_dim)
         # QK-norm and rotary on q and k together. Normalising before rotating equals
         # nanochat's rotate-then-normalise: a rotation keeps each head vector's norm.
-        qk = apply_rotary(norm(qkv[:, :, : H + Hkv]), cos, sin).transpose(1, 2)
+        qk = norm_rotary(qkv[:, :, : H + Hkv], cos, sin).transpose(1, 2)
         q, k = qk[:, :H], qk[:, H:]
         v = qkv[:, :, H + Hkv :].transpose(1, 2)
         gqa = Hkv != H
@@ -168,7 +282,7 @@ class MLP(nn.Module):
         self.c_proj = nn.Linear(config.mlp_ratio * config.n_embd, config.n_embd, bias=False)
 
     def forward(self, x):
-        return self.c_proj(F.relu(self.c_fc(x)).square())
+        return self.c_proj(relu_square(self.c_fc(x)))
 
 
 class Block(nn.Module):
@@ -261,6 +375,10 @@ class GPT(nn.Module):
             cache.pos += T
         if targets is None:
             return self._logits(x[:, -1:] if last_only else x)
+        if 0 < self.config.softcap <= 30 and x.device.type == "cpu" and x.requires_grad:  # CPU training
+            logits = self.lm_head(x)[..., : self.config.vocab_size].float()
+            return _SoftcapCrossEntropyCPU.apply(logits.reshape(-1, logits.size(-1)), targets.reshape(-1),
+                                                 float(self.config.softcap), reduction)
         logits = self._logits(x).float()
         return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1,
                                reduction=reduction)
