@@ -154,48 +154,63 @@ def relu_square(u: torch.Tensor) -> torch.Tensor:
     return F.relu(u).square()
 
 
-class _SoftcapCrossEntropyCPU(torch.autograd.Function):
-    """cross_entropy(c * tanh(x / c), targets, ignore_index=-1) with a hand-written backward.
+class _HeadSoftcapCrossEntropyCPU(torch.autograd.Function):
+    """cross_entropy(c * tanh((h @ W.T)[:, :V] / c), targets, ignore_index=-1): the output
+    layer, the soft-cap and the loss as one autograd node with a hand-written backward.
 
-    The soft-cap and the loss are elementwise passes over the (tokens, vocab) logits, the
-    biggest activation of a small model (a (4, 256, 8192) batch is 33 MB): autograd runs
-    about twelve passes over it (div, tanh, mul, log_softmax forward; nll, log_softmax,
-    mul, tanh, div backward) and keeps three copies alive. Here, nine passes and one
-    saved tensor:
+    The (tokens, vocab) logits are the biggest activation of a small model (a (4, 256, 8192)
+    batch is 33.5 MB), and on CPU every fresh tensor that size costs page faults (~12 ms
+    here, more than the arithmetic: glibc serves blocks over 32 MB with a new mmap each
+    time). Autograd through lm_head, tanh cap and F.cross_entropy allocates six of them
+    and runs about twelve passes; this allocates one (the matmul's output) and reuses it:
 
-    - z = c tanh(x / c) by forward()'s three ops, so the capped logits are bitwise the same;
-    - the capped logits lie in [-c, c], so exp(z) cannot overflow (c <= 30: e^30 * 2^20
-      rows of vocabulary is still far below float32's max) and logsumexp needs no running
-      max: lse = log(sum(exp(z))). The loss lse - z[target] equals F.cross_entropy up to
-      float rounding;
-    - backward: dL/dz = w (exp(z) / sum - onehot) with w each token's weight (1/n_valid
-      for "mean", 0 where the target is -1), recomputing exp(z) rather than keeping it,
-      times dz/dx = 1 - (z/c)^2.
+    - t = tanh(logits / c) in place; the capped logits are z = c t (forward() computes
+      them the same way up to float rounding);
+    - |z| <= c <= 30, so exp(z) cannot overflow and logsumexp needs no running max:
+      lse = log(sum(exp(z))), summed in row chunks so no second full-size buffer exists.
+      The loss lse - z[target] equals F.cross_entropy up to float rounding;
+    - backward: dL/dlogits = w (softmax(z) - onehot) (1 - t^2), with w each token's
+      weight (1/n_valid for "mean", 0 where the target is -1); it is written over the
+      saved t (so a second backward through the same graph raises autograd's in-place
+      error instead of using stale values), then dh = dL @ W and dW = dL.T @ h.
     """
 
+    CHUNK = 128  # rows per temporary in the exp-sum: 128 x vocab floats (4 MB at 8192) stays cached
+
     @staticmethod
-    def forward(ctx, x, targets, c: float, reduction: str):
-        z = torch.div(x, c).tanh_().mul_(c)  # (N, V): the capped logits
-        s = torch.exp(z).sum(-1)  # (N,) partition function; no overflow since |z| <= c <= 30
+    def forward(ctx, h, weight, targets, c: float, vocab: int, reduction: str):
+        t = torch.mm(h, weight[:vocab].t()).div_(c).tanh_()  # (N, V): capped logits / c
+        s = torch.cat([torch.mul(t[i : i + _HeadSoftcapCrossEntropyCPU.CHUNK], c).exp_().sum(-1)
+                       for i in range(0, t.size(0), _HeadSoftcapCrossEntropyCPU.CHUNK)])  # (N,) sum exp(z)
         valid = targets >= 0
-        t = targets.clamp(min=0)
-        nll = (s.log() - z.gather(1, t.unsqueeze(1)).squeeze(1)) * valid
+        tgt = targets.clamp(min=0)
+        t_tgt = t.gather(1, tgt.unsqueeze(1)).squeeze(1)  # t at the target (for the loss and backward)
+        nll = (s.log() - c * t_tgt) * valid
         n = valid.sum()
-        ctx.save_for_backward(z, s, t, valid, n)
-        ctx.c, ctx.reduction = c, reduction
+        ctx.save_for_backward(h, weight, t, s, tgt, t_tgt, valid, n)
+        ctx.c, ctx.vocab, ctx.reduction = c, vocab, reduction
         if reduction == "none":
             return nll
         return nll.sum() / n if reduction == "mean" else nll.sum()
 
     @staticmethod
     def backward(ctx, g):
-        z, s, t, valid, n = ctx.saved_tensors
-        c = ctx.c
+        h, weight, t, s, tgt, t_tgt, valid, n = ctx.saved_tensors
+        c, V = ctx.c, ctx.vocab
         w = g.expand(valid.shape) if ctx.reduction != "none" else g
         w = (w / n if ctx.reduction == "mean" else w) * valid  # (N,) weight of each token's loss
-        d = torch.exp(z).mul_((w / s).unsqueeze(1))  # w softmax(z)
-        d.scatter_add_(1, t.unsqueeze(1), -w.unsqueeze(1))  # - w onehot(target)
-        return d.mul_(torch.addcmul(torch.ones((), dtype=z.dtype), z, z, value=-1.0 / c**2)), None, None, None
+        ws = (w / s).unsqueeze(1)
+        for i in range(0, t.size(0), _HeadSoftcapCrossEntropyCPU.CHUNK):
+            tc = t[i : i + _HeadSoftcapCrossEntropyCPU.CHUNK]
+            e = torch.mul(tc, c).exp_().mul_(ws[i : i + _HeadSoftcapCrossEntropyCPU.CHUNK])  # w softmax(z)
+            tc.square_().neg_().add_(1.0).mul_(e)  # * tanh'(logits / c) = 1 - t^2, in place over t
+        d = t  # now dL/dlogits except at the targets:
+        d.scatter_add_(1, tgt.unsqueeze(1), (-w * (1.0 - t_tgt.square())).unsqueeze(1))  # - w onehot tanh'
+        dh = torch.mm(d, weight[:V])
+        dw = torch.mm(d.t(), h)
+        if V < weight.size(0):  # padded vocabulary rows get no gradient
+            dw = torch.cat([dw, dw.new_zeros(weight.size(0) - V, dw.size(1))])
+        return dh, dw, None, None, None, None
 
 
 def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
@@ -375,10 +390,11 @@ class GPT(nn.Module):
             cache.pos += T
         if targets is None:
             return self._logits(x[:, -1:] if last_only else x)
-        if 0 < self.config.softcap <= 30 and x.device.type == "cpu" and x.requires_grad:  # CPU training
-            logits = self.lm_head(x)[..., : self.config.vocab_size].float()
-            return _SoftcapCrossEntropyCPU.apply(logits.reshape(-1, logits.size(-1)), targets.reshape(-1),
-                                                 float(self.config.softcap), reduction)
+        if 0 < self.config.softcap <= 30 and x.device.type == "cpu" and x.requires_grad and x.dtype == torch.float32:
+            # CPU training: output layer + soft-cap + loss in one node (see _HeadSoftcapCrossEntropyCPU)
+            return _HeadSoftcapCrossEntropyCPU.apply(x.reshape(-1, x.size(-1)), self.lm_head.weight,
+                                                     targets.reshape(-1), float(self.config.softcap),
+                                                     self.config.vocab_size, reduction)
         logits = self._logits(x).float()
         return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1,
                                reduction=reduction)
