@@ -17,6 +17,12 @@ DEFAULT_PARAMS = Path(__file__).with_name("default_estimator.json")
 
 
 def estimator_from_params(params: dict) -> Estimator:
+    # "ramp_gru" (RampKT blended with recurrent models, learner.kt.recurrent) only comes
+    # from a fit on a large log of the course itself; everything else is plain RampKT.
+    if params.get("kind") == "ramp_gru":
+        from learner.kt.recurrent import RampGRU
+
+        return RampGRU.from_dict(params)
     return RampKT.from_dict(params)
 
 

@@ -27,6 +27,7 @@ import numpy as np
 from .baselines import BKT, PFA, Elo, SkillMean
 from .metrics import all_metrics
 from .ramp import RampKT
+from .recurrent import RampGRU
 from .responses_csv import Response, read_sequences
 
 ESTIMATORS: dict[str, Callable[[], object]] = {
@@ -36,6 +37,7 @@ ESTIMATORS: dict[str, Callable[[], object]] = {
     "elo": Elo,
     "pfa": PFA,
     "ramp": RampKT,
+    "ramp_gru": RampGRU,
 }
 BASELINES = ("skill_mean", "bkt", "bkt_forget", "elo", "pfa")
 
@@ -134,10 +136,11 @@ def run_kt_benchmark(train_path, test_path=None, split: float = 0.2, seed: int =
     }
     valid = {k: v for k, v in results.items() if v["auc"] is not None}
     summary["best_auc"] = max(valid, key=lambda k: valid[k]["auc"]) if valid else None
-    if "ramp" in valid:
-        base = [v["auc"] for k, v in valid.items() if k in BASELINES]
-        summary["ramp_beats_baselines"] = bool(base) and all(
-            valid["ramp"]["auc"] > b for b in base)
+    base = [v["auc"] for k, v in valid.items() if k in BASELINES]
+    for ours in ("ramp", "ramp_gru"):
+        if ours in valid:
+            summary[f"{ours}_beats_baselines"] = bool(base) and all(
+                valid[ours]["auc"] > b for b in base)
     summary["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "platform": platform.platform()}
     return summary

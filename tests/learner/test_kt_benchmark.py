@@ -21,7 +21,7 @@ def test_benchmark_json_line_and_planted_signal(tmp_path, capsys):
     summary = json.loads(out[-1])  # ONE JSON line, last
     assert "auc" in out[0] and "ramp" in "\n".join(out[:-1])
     est = summary["estimators"]
-    assert set(est) == {"skill_mean", "bkt", "bkt_forget", "elo", "pfa", "ramp"}
+    assert set(est) == {"skill_mean", "bkt", "bkt_forget", "elo", "pfa", "ramp", "ramp_gru"}
     for m in est.values():
         assert KEYS <= set(m)
     assert summary["n_test_responses"] == 120 * 40
