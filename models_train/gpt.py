@@ -57,6 +57,15 @@ class GPTConfig:
         return asdict(self)
 
 
+# CPU training uses the hand-written backward passes below (each one checked against
+# autograd through the reference ops in tests/models_train); False forces the reference.
+HAND_BACKWARD = True
+
+
+def _hand_backward(x: torch.Tensor) -> bool:
+    return HAND_BACKWARD and x.device.type == "cpu" and x.requires_grad
+
+
 def _rms_scale(x: torch.Tensor) -> torch.Tensor:
     """rsqrt(mean(x^2) + eps) over the last dim, as F.rms_norm computes it (eps = finfo.eps).
 
@@ -96,40 +105,71 @@ class _RMSNormCPU(torch.autograd.Function):
 
 
 def norm(x: torch.Tensor) -> torch.Tensor:
-    if x.device.type == "cpu" and x.requires_grad:
+    if _hand_backward(x):
         return _RMSNormCPU.apply(x)
     return F.rms_norm(x, (x.size(-1),))
 
 
-class _NormRotaryCPU(torch.autograd.Function):
-    """apply_rotary(norm(x), cos, sin) (QK-norm then rotary) with one hand-written backward.
+def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, sign: float = 1.0, out=None) -> torch.Tensor:
+    """apply_rotary(x, cos, sin) (sign=1) or its inverse (sign=-1), written on the two halves.
+
+    y1 = x1 cos + sign x2 sin1, y2 = x2 cos + sign x1 sin2 (sin1 = sin, sin2 = -sin: the
+    tables' halves) into one new tensor: four passes over half-size views, one allocation,
+    no roll copy; 2x faster than apply_rotary on CPU. Used by the CPU training path.
+    """
+    h = x.size(-1) // 2
+    x1, x2 = x[..., :h], x[..., h:]
+    c, s1, s2 = cos[..., :h], sin[..., :h], sin[..., h:]
+    y = torch.empty(x.shape, dtype=x.dtype, device=x.device) if out is None else out
+    torch.mul(x1, c, out=y[..., :h]).addcmul_(x2, s1, value=sign)
+    torch.mul(x2, c, out=y[..., h:]).addcmul_(x1, s2, value=sign)
+    return y
+
+
+class _QKVNormRotaryCPU(torch.autograd.Function):
+    """qkv (B, T, heads, hd) -> (apply_rotary(norm(q, k heads)), v heads), one backward.
 
     A rotation R is orthogonal and the same for every head vector of a position, so with
     y = norm(x) R saved, mean(g . y) is the same before and after rotating, and the input
     gradient is the RMSNorm backward taken in rotated space, rotated back:
-    dx = R^T ((g - y mean(g y)) r). Rotating back is apply_rotary with -sin (R^T = diag(cos)
-    - P diag(sin) for the (i, i + D/2) pairing, see apply_rotary). Saves y and r only;
-    autograd would also keep the unrotated output and run four more kernels backward.
+    dx = R^T ((g - y mean(g y)) r), R^T being the rotation by -angle (_rotate, sign=-1).
+    The norm's scale r commutes with the rotation, so the forward rotates and scales the
+    result in place. The gradient of the whole qkv is written into one buffer (slicing qkv
+    under autograd would zero-fill two full-size gradients and add them). Saves y and r;
+    autograd would also keep the unrotated output and run about ten more kernels backward.
     """
 
     @staticmethod
-    def forward(ctx, x, cos, sin):
+    def forward(ctx, qkv, cos, sin, n_qk: int):
+        x = qkv[:, :, :n_qk]
         r = _rms_scale(x)
-        y = apply_rotary(x * r, cos, sin)
+        y = _rotate(x, cos, sin).mul_(r)
         ctx.save_for_backward(y, r, cos, sin)
-        return y
+        ctx.n_qk, ctx.n_v = n_qk, qkv.size(2) - n_qk
+        return y, qkv[:, :, n_qk:]
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx, g, gv):
         y, r, cos, sin = ctx.saved_tensors
-        u = _rms_norm_backward(g, y, r)
-        return torch.addcmul(u * cos, u.roll(u.size(-1) // 2, dims=-1), sin, value=-1.0), None, None
+        n = ctx.n_qk
+        B, T, _, hd = y.shape
+        d = torch.empty(B, T, n + ctx.n_v, hd, dtype=y.dtype, device=y.device)
+        if g is None:
+            d[:, :, :n].zero_()
+        else:
+            _rotate(_rms_norm_backward(g, y, r), cos, sin, -1.0, out=d[:, :, :n])
+        if gv is None:
+            d[:, :, n:].zero_()
+        else:
+            d[:, :, n:].copy_(gv)
+        return d, None, None, None
 
 
-def norm_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    if x.device.type == "cpu" and x.requires_grad:
-        return _NormRotaryCPU.apply(x, cos, sin)
-    return apply_rotary(norm(x), cos, sin)
+def qkv_norm_rotary(qkv: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, n_qk: int):
+    """(apply_rotary(norm(qkv[:, :, :n_qk]), cos, sin), qkv[:, :, n_qk:]): QK-norm + rotary."""
+    if _hand_backward(qkv):
+        return _QKVNormRotaryCPU.apply(qkv, cos, sin, n_qk)
+    return apply_rotary(norm(qkv[:, :, :n_qk]), cos, sin), qkv[:, :, n_qk:]
 
 
 class _ReluSquareCPU(torch.autograd.Function):
@@ -139,17 +179,18 @@ class _ReluSquareCPU(torch.autograd.Function):
     @staticmethod
     def forward(ctx, u):
         r = F.relu(u)
-        ctx.save_for_backward(r)
-        return r.square()
+        y = r.square()
+        ctx.save_for_backward(r.mul_(2.0))  # keep 2 relu(u): the backward is one multiply
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        (r,) = ctx.saved_tensors
-        return torch.addcmul(torch.zeros((), dtype=g.dtype), g, r, value=2.0)  # 2 g relu(u), one pass
+        (r2,) = ctx.saved_tensors
+        return g * r2
 
 
 def relu_square(u: torch.Tensor) -> torch.Tensor:
-    if u.device.type == "cpu" and u.requires_grad:
+    if _hand_backward(u):
         return _ReluSquareCPU.apply(u)
     return F.relu(u).square()
 
@@ -267,9 +308,9 @@ class Attention(nn.Module):
         qkv = self.c_qkv(x).view(B, T, H + 2 * Hkv, self.head_dim)
         # QK-norm and rotary on q and k together. Normalising before rotating equals
         # nanochat's rotate-then-normalise: a rotation keeps each head vector's norm.
-        qk = norm_rotary(qkv[:, :, : H + Hkv], cos, sin).transpose(1, 2)
+        qk, v = qkv_norm_rotary(qkv, cos, sin, H + Hkv)
+        qk, v = qk.transpose(1, 2), v.transpose(1, 2)
         q, k = qk[:, :H], qk[:, H:]
-        v = qkv[:, :, H + Hkv :].transpose(1, 2)
         gqa = Hkv != H
         if cache is None:
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=gqa)
@@ -390,7 +431,7 @@ class GPT(nn.Module):
             cache.pos += T
         if targets is None:
             return self._logits(x[:, -1:] if last_only else x)
-        if 0 < self.config.softcap <= 30 and x.device.type == "cpu" and x.requires_grad and x.dtype == torch.float32:
+        if 0 < self.config.softcap <= 30 and _hand_backward(x) and x.dtype == torch.float32:
             # CPU training: output layer + soft-cap + loss in one node (see _HeadSoftcapCrossEntropyCPU)
             return _HeadSoftcapCrossEntropyCPU.apply(x.reshape(-1, x.size(-1)), self.lm_head.weight,
                                                      targets.reshape(-1), float(self.config.softcap),
