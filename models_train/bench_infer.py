@@ -221,6 +221,7 @@ def main(argv=None) -> dict:
                        speedup_vs_hf=ratio("hf", "ours"))
         if compiled:
             res.update(compiled_tok_s=round(1 / med["compiled"], 1), compile_s=round(compile_s, 1),
+                       compiled_cache_speedup=ratio("uncached", "compiled"),
                        compiled_vs_floor=ratio("compiled", "floor"))
             if hf:
                 res["compiled_speedup_vs_hf"] = ratio("hf", "compiled")
