@@ -419,7 +419,8 @@ class GPT(nn.Module):
         a prefill of T tokens then skips T - 1 rows of the vocabulary-wide output matmul.
         """
         T = idx.size(1)
-        if cache is not None and T == 1 and not torch.is_grad_enabled() and not torch.is_autocast_enabled(idx.device.type):
+        decoding = cache is not None and T == 1 and not torch.is_grad_enabled()
+        if decoding and not torch.is_autocast_enabled(idx.device.type):  # (CUDA autocast: the generic path)
             return self._decode_one(idx, cache)
         pos = cache.pos if cache is not None else 0
         cos, sin = self.cos[pos : pos + T], self.sin[pos : pos + T]
