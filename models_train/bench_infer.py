@@ -157,7 +157,8 @@ def main(argv=None) -> dict:
     g.add_argument("--shapes", nargs="*", default=list(SHAPES), help=f"any of {list(SHAPES)}")
     g.add_argument("--prompt-len", type=int, default=64)
     g.add_argument("--new-tokens", type=int, default=256)
-    g.add_argument("--uncached-samples", type=int, default=8, help="context lengths the full recompute is timed at")
+    g.add_argument("--uncached-samples", type=int, default=8,
+                   help="context lengths the full recompute is timed at")
     g.add_argument("--reps", type=int, default=5, help="interleaved repetitions; medians are reported")
     g.add_argument("--no-hf", action="store_true", help="skip the transformers baseline")
     g.add_argument("--no-compile", action="store_true", help="skip Engine(compile=True)")
@@ -212,7 +213,8 @@ def main(argv=None) -> dict:
                "ours_ttft_ms": round(1e3 * statistics.median(x["ttft"] for x in reps["ours"]), 2),
                "uncached_tok_s": round(1 / med["uncached"], 2),
                "cache_speedup": ratio("uncached", "ours"),
-               "uncached_agree": f"{sum(x['agree'] for x in reps['uncached'])}/{args.reps * args.uncached_samples}",
+               "uncached_agree": f"{sum(x['agree'] for x in reps['uncached'])}/"
+                                 f"{args.reps * args.uncached_samples}",
                "floor_tok_s": round(1 / med["floor"], 1),
                "ours_vs_floor": ratio("ours", "floor")}
         if hf:

@@ -144,7 +144,8 @@ def main(argv=None) -> dict:
     if not args.no_baseline:
         base = VanillaGPT(cfg.n_layer, cfg.n_embd, cfg.n_head, args.vocab, args.seq_len).to(device)
         opt = torch.optim.AdamW(base.parameters(), lr=1e-4, fused=device.type == "cuda")
-        steppers["nanogpt"] = make_stepper(base, args.batch_size, args.seq_len, args.vocab, device, compile_, opt)
+        steppers["nanogpt"] = make_stepper(base, args.batch_size, args.seq_len, args.vocab, device, compile_,
+                                           opt)
     times = time_interleaved(steppers, args.steps, args.warmup, device)
     tokens = args.batch_size * args.seq_len
     tok_s = tokens / statistics.median(times["ours"])
@@ -156,7 +157,8 @@ def main(argv=None) -> dict:
     if not args.no_baseline:
         res["nanogpt_tok_s"] = round(tokens / statistics.median(times["nanogpt"]), 1)
         # median over steps of the per-step ratio (the two ran back to back)
-        res["speedup_vs_nanogpt"] = round(statistics.median(b / a for a, b in zip(times["ours"], times["nanogpt"])), 2)
+        pairs = zip(times["ours"], times["nanogpt"])
+        res["speedup_vs_nanogpt"] = round(statistics.median(b / a for a, b in pairs), 2)
     res["load_avg"] = [round(x, 1) for x in os.getloadavg()]
     if device.type == "cuda":
         name = torch.cuda.get_device_name()

@@ -110,7 +110,8 @@ def norm(x: torch.Tensor) -> torch.Tensor:
     return F.rms_norm(x, (x.size(-1),))
 
 
-def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, sign: float = 1.0, out=None) -> torch.Tensor:
+def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, sign: float = 1.0,
+            out: torch.Tensor | None = None) -> torch.Tensor:
     """apply_rotary(x, cos, sin) (sign=1) or its inverse (sign=-1), written on the two halves.
 
     y1 = x1 cos + sign x2 sin1, y2 = x2 cos + sign x1 sin2 (sin1 = sin, sin2 = -sin: the
@@ -272,7 +273,8 @@ class KVCache:
     reallocating or concatenating.
     """
 
-    def __init__(self, config: GPTConfig, batch_size: int, capacity: int, device, dtype, compile: bool = False):
+    def __init__(self, config: GPTConfig, batch_size: int, capacity: int, device, dtype,
+                 compile: bool = False):
         shape = (batch_size, config.n_kv_head, capacity, config.n_embd // config.n_head)
         self.k = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
         self.v = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
