@@ -233,14 +233,15 @@ class _HeadSoftcapCrossEntropyCPU(torch.autograd.Function):
         ctx.c, ctx.vocab, ctx.reduction = c, vocab, reduction
         if reduction == "none":
             return nll
-        return nll.sum() / n if reduction == "mean" else nll.sum()
+        # A batch whose tutor turns all fall past seq_len has no target: its loss is 0, not 0/0.
+        return nll.sum() / n.clamp(min=1) if reduction == "mean" else nll.sum()
 
     @staticmethod
     def backward(ctx, g):
         h, weight, t, s, tgt, t_tgt, valid, n = ctx.saved_tensors
         c, V = ctx.c, ctx.vocab
         w = g.expand(valid.shape) if ctx.reduction != "none" else g
-        w = (w / n if ctx.reduction == "mean" else w) * valid  # (N,) weight of each token's loss
+        w = (w / n.clamp(min=1) if ctx.reduction == "mean" else w) * valid  # (N,) weight of each token's loss
         ws = (w / s).unsqueeze(1)
         for i in range(0, t.size(0), _HeadSoftcapCrossEntropyCPU.CHUNK):
             tc = t[i : i + _HeadSoftcapCrossEntropyCPU.CHUNK]
@@ -440,8 +441,11 @@ class GPT(nn.Module):
                                                      targets.reshape(-1), float(self.config.softcap),
                                                      self.config.vocab_size, reduction)
         logits = self._logits(x).float()
-        return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1,
-                               reduction=reduction)
+        flat = targets.reshape(-1)
+        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), flat, ignore_index=-1,
+                               reduction="sum" if reduction == "mean" else reduction)
+        # Mean over the real targets; a batch with none (all masked) gives 0, not NaN.
+        return loss / (flat >= 0).sum().clamp(min=1) if reduction == "mean" else loss
 
     def _decode_plan(self, cache: KVCache) -> tuple:
         """decode_step's arguments that stay fixed for one generation, made once per cache.

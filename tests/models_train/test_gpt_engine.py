@@ -152,3 +152,19 @@ def test_compiled_engine_equals_eager():
         kw = dict(max_tokens=16, temperature=1.0, top_k=50, top_p=0.9, num_samples=3, seed=7)
         compiled = Engine(model, compile=True).generate([1, 2, 3], **kw)
         assert compiled == Engine(model).generate([1, 2, 3], **kw)
+
+
+def test_a_batch_without_targets_gives_zero_loss_not_nan():
+    """SFT can pack a window whose tutor turns all fall past seq_len: no target at all."""
+    import torch
+
+    from models_train.gpt import GPT, GPTConfig
+
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(sequence_len=16, vocab_size=64, n_layer=1, n_head=2, n_kv_head=2, n_embd=32))
+    idx = torch.randint(0, 64, (2, 16))
+    targets = torch.full((2, 16), -1)
+    loss = model(idx, targets)
+    assert torch.isfinite(loss) and loss.item() == 0.0
+    loss.backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
