@@ -116,7 +116,7 @@ def train_gru(train: Sequence[Sequence[Response]], valid: Sequence[Sequence[Resp
               hidden: int = 64, emb: int = 64, dropout: float = 0.2, lr: float = 2e-3,
               weight_decay: float = 0.0, batch_size: int = 48, max_epochs: int = 30,
               patience: int = 3, min_count: int = 10, unk_rate: float = 0.03,
-              max_seconds: float = 900.0, seed: int = 0, threads: int | None = None,
+              max_seconds: float = 600.0, seed: int = 0, threads: int | None = 1,
               offsets=None, extras=None,
               log: Callable[[str], None] | None = None) -> GRUKT:
     """Fit a GRU DKT with early stopping on the validation learners (log loss).
