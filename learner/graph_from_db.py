@@ -51,6 +51,3 @@ def _graph(course_id: int, version: str) -> CourseGraph:
         mastery_threshold=course.mastery_threshold,
     )
 
-
-def concept_slug_to_id(course: Course) -> dict[str, int]:
-    return dict(course.concepts.values_list("slug", "id"))

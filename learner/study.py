@@ -20,7 +20,6 @@ from courses.variants import Variant, draw_variant
 from learner.course_graph import CourseGraph, ItemInfo
 from learner.graph_from_db import course_graph_for
 from learner.knowledge import (
-    estimator_for,
     knowledge_apply_placement,
     knowledge_record_answer,
     recall,
@@ -71,8 +70,6 @@ class _DbLearnerView:
 
     def __init__(self, enrollment: Enrollment, graph: CourseGraph, now: datetime):
         self.enrollment = enrollment
-        self.estimator = estimator_for(enrollment.course)
-        self.state = enrollment.kt_state or self.estimator.new_state()
         self.tracker = tracker_for(enrollment)
         self.t = now.timestamp()
         self.now = now
