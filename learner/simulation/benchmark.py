@@ -82,7 +82,7 @@ def measure_latency(graph: CourseGraph, est, *, history: int = 10_000, steps: in
 
 
 def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int = 0,
-                  train_learners: int = 150, cap_factor: int = 40, latency_graph: CourseGraph | None = None,
+                  train_learners: int = 150, cap_factor: int = 100, latency_graph: CourseGraph | None = None,
                   latency_history: int = 10_000, latency_steps: int = 400, mastery: str = "tracker",
                   predict: str = "tracker", fit_max_iter: int = 100, log=None) -> dict:
     """Everything the report needs, as one JSON-serialisable dict."""
@@ -100,7 +100,8 @@ def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int =
     cap = cap_factor * n
     curves = {k: [] for k in CHECKPOINTS}
     p_default_acc, p_default_q = [], []
-    pol, fix, rnd = [], [], []
+    pol, fix, rnd, ceil = [], [], [], []
+    band_ceiling = [0, 0]
     kinds: dict[str, int] = {}
     band_practice = [0, 0]
     band_all = [0, 0]
@@ -123,6 +124,14 @@ def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int =
         band_practice[1] += r["band"]["practice"][1]
         band_all[0] += r["band"]["all"][0]
         band_all[1] += r["band"]["all"][1]
+        # the same learner again, studied by the same policy with perfect information
+        sim_c = make_learner(graph, lseed, true_d)
+        truth = {c: float(m) for c, m in zip(graph.order, sim_c.mastered())}
+        rc = run_policy(graph, sim_c, est, placement_result=(truth, 0, 1.0, []), cap_items=cap,
+                        perfect_information=True)
+        ceil.append(rc)
+        band_ceiling[0] += rc["band"]["practice"][0]
+        band_ceiling[1] += rc["band"]["practice"][1]
         fix.append(run_fixed_order(graph, make_learner(graph, lseed, true_d), cap_items=cap))
         rnd.append(run_random_order(graph, make_learner(graph, lseed, true_d), cap_items=cap, seed=lseed))
         log(f"  learner {k + 1}/{learners}: knew {known0}/{n}; placement {res_p[1]} q, "
@@ -143,9 +152,11 @@ def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int =
                 "per_concept_reached": round(1.0 - sum(x["per_concept"][1] for x in rs) / len(pc), 3) if pc else None}
 
     mres = {"policy": summ(pol), "fixed_order_3_in_a_row": summ(fix), "random_order": summ(rnd),
-               "cap_items": cap}
+            "perfect_information": summ(ceil), "cap_items": cap}
     fewer = 1.0 - mres["policy"]["items_mean"] / mres["fixed_order_3_in_a_row"]["items_mean"]
     mres["fewer_items_than_fixed"] = round(fewer, 3)
+    mres["perfect_information_fewer_items_than_fixed"] = round(
+        1.0 - mres["perfect_information"]["items_mean"] / mres["fixed_order_3_in_a_row"]["items_mean"], 3)
     mres["fewer_items_than_random"] = round(1.0 - mres["policy"]["items_mean"] / mres["random_order"]["items_mean"], 3)
     mres["each_once_fewer_items_than_fixed"] = round(
         1.0 - mres["policy"]["each_once_items_mean"] / mres["fixed_order_3_in_a_row"]["each_once_items_mean"], 3)
@@ -183,6 +194,8 @@ def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int =
         "placement": placement,
         "practice_in_band": practice_band,
         "all_served_in_band": round(band_all[0] / band_all[1], 4) if band_all[1] else None,
+        "practice_in_band_perfect_information": (round(band_ceiling[0] / band_ceiling[1], 4)
+                                                 if band_ceiling[1] else None),
         "band": list(BAND),
         "decisions": kinds,
         "mastery": mres,
@@ -215,18 +228,21 @@ def format_report(s: dict) -> str:
              f"  default placement (confidence 0.9, cap 12): {s['placement']['default_questions_mean']:.1f} questions "
              f"on average, accuracy {s['placement']['default_accuracy']:.3f}", ""]
     pb = s["practice_in_band"]
+    pc = s.get("practice_in_band_perfect_information")
     lines.append(f"Practice items with true success in {s['band'][0]}-{s['band'][1]}: "
-                 f"{'n/a' if pb is None else f'{pb:.3f}'} (all served items: {s['all_served_in_band']:.3f})")
+                 f"{'n/a' if pb is None else f'{pb:.3f}'} (all served items: {s['all_served_in_band']:.3f}; "
+                 f"the same policy with perfect information: {'n/a' if pc is None else f'{pc:.3f}'})")
     lines.append("Decisions: " + ", ".join(f"{k} {v}" for k, v in sorted(s["decisions"].items())))
     lines.append("")
     m = s["mastery"]
     lines.append(f"Items to true mastery of the whole ramp (cap {m['cap_items']} items):")
     lines.append(f"  {'approach':<26}{'mean':>9}{'median':>9}{'reached':>9}{'days':>8}")
-    for k in ("policy", "fixed_order_3_in_a_row", "random_order"):
+    for k in ("policy", "perfect_information", "fixed_order_3_in_a_row", "random_order"):
         v = m[k]
         lines.append(f"  {k:<26}{v['items_mean']:>9.1f}{v['items_median']:>9.1f}{v['reached']:>9.2f}{v['days_mean']:>8.1f}")
     lines.append(f"  policy vs fixed order: {100 * m['fewer_items_than_fixed']:.1f}% fewer items; "
-                 f"vs random order: {100 * m['fewer_items_than_random']:.1f}% fewer")
+                 f"vs random order: {100 * m['fewer_items_than_random']:.1f}% fewer; perfect information vs "
+                 f"fixed order: {100 * m['perfect_information_fewer_items_than_fixed']:.1f}% fewer")
     lines.append("Items until every concept had been truly mastered at least once (cap if never):")
     for k in ("policy", "fixed_order_3_in_a_row", "random_order"):
         v = m[k]

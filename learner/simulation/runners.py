@@ -15,7 +15,7 @@ from ..course_graph import CourseGraph
 from ..kt.responses_csv import Response
 from ..placement import Placement
 from .learners import DAY, SimLearner
-from .view import SimView
+from .view import PerfectInformationView, SimView
 
 BAND = (0.6, 0.9)
 
@@ -149,11 +149,17 @@ def _confident(p: Placement, conf: float) -> bool:
 # ---- study loops -----------------------------------------------------------------------------
 
 def run_policy(graph: CourseGraph, sim: SimLearner, est, *, placement_result, cap_items: int,
-               latencies: list | None = None, mastery: str = "tracker", predict: str = "tracker") -> dict:
+               latencies: list | None = None, mastery: str = "tracker", predict: str = "tracker",
+               perfect_information: bool = False) -> dict:
     """Placement result -> estimator state -> decide_next / answer / record until the
-    learner truly masters every concept (or ``cap_items``)."""
+    learner truly masters every concept (or ``cap_items``). ``perfect_information``: the
+    policy sees the learner's true success probabilities and mastery (the ceiling; pass a
+    placement result with no questions)."""
     marginals, n_placement, _acc, obs = placement_result
-    view = SimView(graph, est, now=sim.t, mastery=mastery, predict=predict)
+    if perfect_information:
+        view = PerfectInformationView(graph, est, sim=sim, now=sim.t)
+    else:
+        view = SimView(graph, est, now=sim.t, mastery=mastery, predict=predict)
     for item, out in obs:  # placement answers are real responses too
         view.now = sim.t
         view.record(item, out == "correct", study=False)

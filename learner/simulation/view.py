@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 
 from ..course_graph import CourseGraph, ItemInfo
 from ..kt.graph import propagate_evidence
+from .learners import MASTERED
 from ..review import recall_probability, review_card_new, review_card_update
 from learner.mastery import MasteryTracker
 
@@ -164,3 +165,21 @@ class SimView:
             self.tracker.set_prior(c, p, self.now)
         if self.mastery_source == "kt":
             self._refresh(marginals)
+
+
+class PerfectInformationView(SimView):
+    """The same policy with perfect information: predicted success is the simulated
+    learner's true success probability and P(mastered) is 1 exactly when the learner truly
+    masters the concept. It measures the *ceiling* of a world (ramp + learners): what is
+    left between the estimators and it is estimation; what is left between it and a target
+    is the world itself (too few items at the right difficulty, first tries below any item)."""
+
+    def __init__(self, graph: CourseGraph, estimator, *, sim, now: float):
+        super().__init__(graph, estimator, now=now)
+        self.sim = sim
+
+    def mastery(self, concept: str) -> float:
+        return 1.0 if self.sim.theta_now(self.sim.idx[concept]) >= MASTERED else 0.0
+
+    def predict(self, item: ItemInfo) -> float:
+        return self.sim.p_correct(item)

@@ -1,0 +1,116 @@
+"""The mastery tracker (learner/mastery.py) on hand-checked cases."""
+
+import json
+import math
+
+import pytest
+
+from learner.mastery import FORGET_MU, FORGET_VAR, KNOWN_MU, KNOWN_VAR, LEARN, MU0, Q, VAR0, MasteryTracker
+
+DAY = 86400.0
+
+
+def phi(x):
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+def test_a_concept_never_seen_has_the_prior():
+    tr = MasteryTracker()
+    # P(theta >= logit(0.8)) under N(-1, 2^2)
+    assert tr.mastery("c") == pytest.approx(phi((MU0 - math.log(4.0)) / math.sqrt(VAR0)))
+    assert tr.mastery("c") == pytest.approx(0.1164, abs=1e-4)
+
+
+def test_one_right_answer_is_one_laplace_step_by_hand():
+    tr = MasteryTracker(state={"c": [0.0, 1.0, None, 0]})
+    tr.update("c", True, difficulty=0.0)
+    mu, var = 0.0 + LEARN, 1.0 + Q                      # practice helps, and adds noise
+    p = 1.0 / (1.0 + math.exp(-mu))                     # 0.5622
+    var2 = 1.0 / (1.0 / var + p * (1.0 - p))            # Fisher information of one answer
+    mu2 = mu + var2 * (1.0 - p)
+    assert tr.s["c"][0] == pytest.approx(mu2) and tr.s["c"][1] == pytest.approx(var2)
+    assert (round(mu2, 3), round(var2, 3)) == (0.629, 0.866)
+
+
+def test_right_answers_raise_and_wrong_ones_lower_mastery():
+    up, down = MasteryTracker(), MasteryTracker()
+    for _ in range(3):
+        up.update("c", True, difficulty=0.5)
+        down.update("c", False, difficulty=0.5)
+    assert up.mastery("c") > 0.3 > MasteryTracker().mastery("c") > down.mastery("c")
+    # a right answer on a hard item says more than one on an easy item
+    hard, easy = MasteryTracker(), MasteryTracker()
+    hard.update("c", True, difficulty=2.0)
+    easy.update("c", True, difficulty=-2.0)
+    assert hard.s["c"][0] > easy.s["c"][0]
+
+
+def test_a_lucky_guess_counts_less():
+    plain, mc = MasteryTracker(), MasteryTracker()
+    plain.update("c", True)
+    mc.update("c", True, guess=0.25)
+    assert plain.s["c"][0] > mc.s["c"][0] > MU0
+
+
+def test_forgetting_is_log_shaped_and_slowed_by_spaced_responses():
+    tr = MasteryTracker(state={"c": [3.0, 0.5, 0.0, 0]})
+    week = 7 * DAY
+    m_week = tr.mastery("c", t=week)
+    # mu drops by FORGET_MU * log(1 + 7) and the variance grows by FORGET_VAR * log(8)
+    expected = phi((3.0 - FORGET_MU * math.log(8.0) - math.log(4.0)) / math.sqrt(0.5 + FORGET_VAR * math.log(8.0)))
+    assert m_week == pytest.approx(expected)
+    assert tr.mastery("c", t=0.0) > m_week > tr.mastery("c", t=8 * week)
+    # a response a day or more after the previous one is spaced: the next gap forgets half as much
+    spaced = MasteryTracker(state={"c": [3.0, 0.5, 0.0, 0]})
+    spaced.update("c", True, t=2 * DAY)
+    assert spaced.s["c"][3] == 1
+    massed = MasteryTracker(state={"c": [3.0, 0.5, 0.0, 0]})
+    massed.update("c", True, t=600.0)
+    assert massed.s["c"][3] == 0
+    for tr_ in (spaced, massed):
+        tr_.s["c"][:2] = [3.0, 0.5]
+    last_s, last_m = spaced.s["c"][2], massed.s["c"][2]
+    assert spaced.mastery("c", t=last_s + week) > massed.mastery("c", t=last_m + week)
+    f = math.log(8.0)
+    assert spaced._forgetting(spaced.s["c"], last_s + week) == pytest.approx((FORGET_MU * f / 2, FORGET_VAR * f / 2))
+    assert massed._forgetting(massed.s["c"], last_m + week) == pytest.approx((FORGET_MU * f, FORGET_VAR * f))
+
+
+def test_evidence_moves_the_belief_but_not_the_forgetting_clock():
+    tr = MasteryTracker(state={"c": [1.0, 1.0, 0.0, 0]})
+    tr.evidence("c", 0.5, t=3 * DAY)
+    assert tr.s["c"][0] > 1.0 and tr.s["c"][1] < 1.0
+    assert tr.s["c"][2] == 0.0  # still forgets from the last response
+    tr.evidence("c", -0.5, t=3 * DAY)
+    tr.evidence("c", 0.0, t=3 * DAY)  # no evidence, no change
+    assert tr.s["c"][2] == 0.0
+
+
+def test_placement_prior_is_the_moment_matched_mixture():
+    tr = MasteryTracker()
+    tr.set_prior("c", 0.7, t=5.0)
+    mu, var, t, spaced = tr.s["c"]
+    assert mu == pytest.approx(0.7 * KNOWN_MU + 0.3 * MU0)
+    assert var == pytest.approx(0.7 * KNOWN_VAR + 0.3 * VAR0 + 0.7 * 0.3 * (KNOWN_MU - MU0) ** 2)
+    assert (t, spaced) == (5.0, 0)
+    tr.set_prior("k", 1.0)
+    assert tr.mastery("k") > 0.95
+
+
+def test_predict_includes_the_next_attempts_gain_and_the_belief_spread():
+    tr = MasteryTracker(state={"c": [1.0, 0.0001, None, 0]})
+    assert tr.predict("c", 1.0 + LEARN) == pytest.approx(0.5, abs=0.01)
+    wide = MasteryTracker(state={"c": [3.0, 4.0, None, 0]})
+    narrow = MasteryTracker(state={"c": [3.0, 0.01, None, 0]})
+    assert 0.5 < wide.predict("c", 0.0) < narrow.predict("c", 0.0)  # uncertainty pulls towards 0.5
+    assert MasteryTracker().predict("c", 0.0, guess=0.25) > MasteryTracker().predict("c", 0.0)
+
+
+def test_state_is_json_and_a_stored_three_field_belief_still_reads():
+    old = {"c": [2.0, 0.5, 100.0]}  # stored before the spaced count existed
+    tr = MasteryTracker(state=old)
+    before = tr.mastery("c", t=100.0 + DAY)
+    tr.update("c", True, t=100.0 + 2 * DAY)
+    assert len(old["c"]) == 4 and old["c"][3] == 1  # updated in the caller's dict
+    assert 0.0 < before < 1.0
+    assert json.loads(json.dumps(old)) == old
