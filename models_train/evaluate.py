@@ -80,9 +80,12 @@ def _rates(rows: list[dict]) -> dict:
 
 
 def evaluate_model(model, tok, dialogues: list[dict], *, verify: Verify | None = None, text_paths=(),
-                   max_dialogues: int | None = None, max_new_tokens: int = 64, temperature: float = 0.0,
+                   max_dialogues: int | None = None, max_new_tokens: int = 64, practice_new_tokens: int = 160,
+                   temperature: float = 0.0,
                    seed: int = 0, batch_size: int = 8, samples: int = 5, work_dir: str | Path | None = None) -> dict:
-    """The report as a dict. dialogues should be the held-out ones."""
+    """The report as a dict. dialogues should be the held-out ones. Replies are generated with
+    up to ``max_new_tokens``; practice questions (ITEM line, question and answer) with up to
+    ``practice_new_tokens``."""
     t0 = time.perf_counter()
     device = next(model.parameters()).device
     report: dict = {"n_dialogues": len(dialogues)}
@@ -109,12 +112,12 @@ def evaluate_model(model, tok, dialogues: list[dict], *, verify: Verify | None =
             by_src[d.get("meta", {}).get("source", d.get("course", "?"))].append(d)
         queues = [by_src[k] for k in sorted(by_src)]
         chosen = [q[i] for i in range(max(map(len, queues), default=0)) for q in queues if i < len(q)][:max_dialogues]
-    limit = 2 * model.config.sequence_len - max_new_tokens
     for d in chosen:
         k = eval_turn(d)
         prompt, _ = render(tok, d, upto=k)
-        prompt = prompt[-limit:]  # keep the most recent context if the dialogue is long
-        ids = engine.generate(prompt, max_tokens=max_new_tokens, temperature=temperature, seed=seed, stop=[end])[0]
+        budget = practice_new_tokens if d["task"] == "practice_question" else max_new_tokens
+        prompt = prompt[-(2 * model.config.sequence_len - budget):]  # the most recent context if long
+        ids = engine.generate(prompt, max_tokens=budget, temperature=temperature, seed=seed, stop=[end])[0]
         text = tok.decode(ids)
         src = d.get("meta", {}).get("source", d.get("course", "?"))
         s = score_reply(d, k, text, verify)
@@ -128,7 +131,8 @@ def evaluate_model(model, tok, dialogues: list[dict], *, verify: Verify | None =
     report["generation"] = {key: {"model": _rates(rows), "reference": _rates(human_rows[key]), "n": len(rows)}
                             for key, rows in model_rows.items()}
     report["examples"] = examples
-    report["settings"] = {"max_new_tokens": max_new_tokens, "temperature": temperature, "seed": seed,
+    report["settings"] = {"max_new_tokens": max_new_tokens, "practice_new_tokens": practice_new_tokens,
+                          "temperature": temperature, "seed": seed,
                           "verify": verify is not None}
     report["seconds"] = round(time.perf_counter() - t0, 2)
     return report

@@ -27,7 +27,7 @@ from .answers import (
     misconception_answer,
     unmatched_answer,
 )
-from .structured import format_practice, item_ref, params_json, question_text
+from .structured import format_practice, item_ref, params_json, question_text, template_card
 
 # kind (what the factory makes) -> task (the dialogue format's task field)
 KINDS = {
@@ -169,11 +169,34 @@ def _term_regex(term: str) -> re.Pattern:
 # --- dialogue assembly --------------------------------------------------------------------
 
 
-def _system(course: CourseSpec, concept: ConceptSpec, problem: str | None = None) -> dict:
+def _system(course: CourseSpec, concept: ConceptSpec, problem: str | None = None,
+            templates: Sequence[str] = ()) -> dict:
     text = f"Course: {course.title}. Concept: {concept.title}."
     if problem:
         text += f"\nProblem: {problem}"
+    for card in templates:
+        text += "\n" + card
     return {"role": "system", "content": text}
+
+
+# how many of the concept's templates at the asked difficulty a practice request shows: one
+# (the one to vary) keeps the request within the default tutor's 256-token context
+PRACTICE_CARDS = 1
+
+
+def practice_templates(concept: ConceptSpec, difficulty: str, rng: random.Random,
+                       include: ItemSpec | None = None) -> list[str]:
+    """The template cards a practice-question request carries in its system turn: up to
+    ``PRACTICE_CARDS`` of the concept's templates at ``difficulty`` (all its templates when
+    none is at that difficulty), in random order, ``include`` always among them."""
+    pool = [it for it in concept.items if it.is_template and it.params]
+    at = [it for it in pool if difficulty_bucket(it.difficulty) == difficulty] or pool
+    others = [it for it in at if it is not include]
+    shown = rng.sample(others, min(len(others), PRACTICE_CARDS - (include is not None)))
+    if include is not None:
+        shown.append(include)
+    rng.shuffle(shown)
+    return [template_card(item_ref(concept.slug, it.slug), it, difficulty_bucket(it.difficulty)) for it in shown]
 
 
 def _dialogue(did, kind, course, concept, messages, **meta) -> dict:
@@ -370,7 +393,8 @@ def _item_dialogues(course, concept, item, vseed, i, seed, others, report) -> li
         question = question_text(item, v.prompt, tuple(key.choices))
         content = format_practice(ref, params_json(item, v.values), question, ans)
         out.append(_dialogue(f"{stem}-practice-{i}", "practice_question", course, concept,
-                             [_system(course, concept), {"role": "learner", "content": ask},
+                             [_system(course, concept, templates=practice_templates(concept, diff, rng, item)),
+                              {"role": "learner", "content": ask},
                               {"role": "tutor", "content": content}],
                              item=ref, variant=vseed, seed=seed, difficulty=diff,
                              item_type=item.type))

@@ -144,6 +144,46 @@ def question_text(item: ItemSpec, prompt: str, choices: tuple[str, ...]) -> str:
     return prompt
 
 
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _card_text(text: str) -> str:
+    """Template text for a card: placeholders as ⟨name⟩, literal braces as single braces
+    (so `$\\frac{{{a}}}{{{b}}}$` reads `$\\frac{⟨a⟩}{⟨b⟩}$`, unambiguous for the model)."""
+    def repl(m: re.Match) -> str:
+        tok = m.group(0)
+        return tok[0] if tok in ("{{", "}}") else f"\u27e8{m.group(1)}\u27e9"
+    return _PLACEHOLDER.sub(repl, text)
+
+
+def template_card(ref: str, item: ItemSpec, difficulty: str) -> str:
+    """One template as the tutor sees it when asked for a practice question: its reference,
+    difficulty, text, params, constraints, derived values and answer. The model picks one,
+    chooses param values that satisfy the constraints, fills the text and computes the
+    answer; `models_train.verify` checks all of it. The same card is built for the model
+    in the app, so what it is trained on is what it is given."""
+    parts = [f"TEMPLATE {ref} ({difficulty}): {_card_text(item.prompt)}"]
+    if item.type == "multiple_choice":
+        parts.append("choices: " + " | ".join(_card_text(c) for c in item.choices))
+    ranges = [f"{p.name} {p.lo}..{p.hi}" + (f" step {p.step}" if p.step != 1 else "") if p.is_range
+              else f"{p.name} one of {' | '.join(p.choices)}" for p in item.params]
+    if ranges:
+        parts.append("params: " + ", ".join(ranges))
+    if item.constraints:
+        parts.append("when: " + ", ".join(item.constraints))
+    if item.derived:
+        parts.append("where: " + ", ".join(f"{n} = {e}" for n, e in item.derived))
+    if item.type == "multiple_choice":
+        parts.append("answer: " + _card_text(item.answer or ""))
+    elif item.type == "short_text":
+        parts.append("answer: " + " or ".join(_card_text(a) for a in item.answers[:2]))
+    elif item.type == "ordering":
+        parts.append("answer: the steps in this order: " + " | ".join(_card_text(c) for c in item.choices))
+    elif item.answer:
+        parts.append("answer: " + _card_text(item.answer))
+    return "\n".join(parts)
+
+
 def rebuild(item: ItemSpec, params: dict, concept_misconceptions=()) -> Rebuilt:
     """The variant of `item` with these param values: checks names, ranges/choices,
     constraints and derived values exactly as a drawn variant would; StructuredError if not.
@@ -197,5 +237,5 @@ def same_question(item: ItemSpec, written: str, expected: str) -> bool:
 
 
 __all__ = ["ITEM_PREFIX", "QUESTION", "ANSWER", "StructuredError", "Rebuilt", "item_ref", "params_json",
-           "format_practice", "parse_item_line", "rebuild", "question_text", "same_question", "same_text",
+           "format_practice", "parse_item_line", "rebuild", "template_card", "question_text", "same_question", "same_text",
            "format_value"]

@@ -20,7 +20,12 @@ def test_quick_benchmark_prints_the_json_summary_last():
     assert last == json.loads(json.dumps(summary))
     assert KEYS <= set(last)
     assert set(last["placement"]["accuracy_at"]) == {"4", "8", "12", "16", "20"}
-    assert {"policy", "fixed_order_3_in_a_row", "random_order"} <= set(last["mastery"])
+    assert {"policy", "fixed_order_3_in_a_row", "random_order", "perfect_information"} <= set(last["mastery"])
+    # perfect information is a ceiling: it reaches mastery at least as often, in no more
+    # practice off the band than the estimators
+    ceiling = last["mastery"]["perfect_information"]
+    assert ceiling["reached"] >= last["mastery"]["policy"]["reached"]
+    assert 0.0 <= last["practice_in_band_perfect_information"] <= 1.0
     assert {"p50_ms", "p99_ms"} <= set(last["latency"])
     assert last["estimator"]["kind"] == "RampKT" and last["estimator"]["fit_s"] >= 0
     assert any("Placement accuracy" in line for line in lines)
@@ -45,3 +50,25 @@ def test_simulated_learner_respects_prerequisites_and_learns():
     for _ in range(30):
         s.answer(item)
     assert s.theta_now(0) > before and s.theta_now(0) >= MASTERED
+
+
+def test_perfect_information_view_sees_the_truth():
+    from learner.simulation.learners import MASTERED, SimLearner
+    from learner.simulation.view import PerfectInformationView
+
+    g = random_ramp(8, seed=2)
+    sim = SimLearner(g, seed=5)
+
+    class NoEstimator:
+        def new_state(self):
+            return {}
+
+        def mastery(self, state, c, t):
+            return type("M", (), {"p_mastered": 0.5})()
+
+    view = PerfectInformationView(g, NoEstimator(), sim=sim, now=sim.t)
+    for c in g.order:
+        truth = sim.theta_now(sim.idx[c]) >= MASTERED
+        assert view.mastery(c) == (1.0 if truth else 0.0)
+        for it in g.items[c]:
+            assert view.predict(it) == sim.p_correct(it)
