@@ -11,6 +11,11 @@ held-out ones are the evaluation. Writes:
     <out>/tutor/            the final checkpoint (self-contained: weights, tokenizer, meta)
     <out>/tutor/report.json the evaluation report
 and prints one JSON summary line last. Deterministic from --seed.
+
+Checkpoints every --ckpt-every steps; with --resume a run interrupted midway (a worker that
+died) keeps its tokenizer and continues pretraining/SFT from the last checkpoints, exactly
+as the uninterrupted run would have (the trainers resume exactly; the data files are
+rebuilt identically from the same inputs and seed).
 """
 
 from __future__ import annotations
@@ -49,6 +54,9 @@ def main(argv=None) -> dict:
     g.add_argument("--max-new-tokens", type=int, default=40)
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
+    g.add_argument("--ckpt-every", type=int, default=100, help="steps between checkpoints (pretraining and SFT)")
+    g.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run in --out (keep its tokenizer and checkpoints)")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -63,9 +71,16 @@ def main(argv=None) -> dict:
     train_file = all_files[:1]
 
     tok_path = str(out / "tokenizer.json")
-    train_tokenizer.main(["--data", *train_file, "--vocab-size", str(args.vocab_size), "--out", tok_path])
+    if args.resume and Path(tok_path).exists():
+        print(f"resuming: keeping {tok_path}")
+    else:
+        for stale in ("base", "sft"):  # checkpoints of another tokenizer would be refused
+            if (out / stale).exists():
+                shutil.rmtree(out / stale)
+        train_tokenizer.main(["--data", *train_file, "--vocab-size", str(args.vocab_size), "--out", tok_path])
     common = ["--depth", str(args.depth), "--aspect", str(args.aspect), "--seq-len", str(args.seq_len),
-              "--batch-size", str(args.batch_size), "--seed", str(args.seed), "--device", "cpu", "--log-every", "25"]
+              "--batch-size", str(args.batch_size), "--seed", str(args.seed), "--device", "cpu", "--log-every", "25",
+              "--ckpt-every", str(args.ckpt_every)]
     pretrain.main(["--tokenizer", tok_path, "--data", *train_file, "--out", str(out / "base"),
                    "--steps", str(args.pretrain_steps), "--eval-every", "0", "--warmup-steps", "20", *common])
     base = latest_checkpoint(out / "base")

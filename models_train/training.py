@@ -3,7 +3,8 @@ worker, ending in a candidate ModelVersion (the first one is promoted so learner
 tutor at all).
 
 A run that fails leaves the data as it was: no version is registered and the run says why.
-A worker that dies mid-run gives its task back (acks_late), and the run starts again.
+A worker that dies mid-run gives its task back (acks_late); the redelivered task continues
+the run in the same folder from its last checkpoints (`train_default_tutor --resume`).
 """
 
 import io
@@ -55,7 +56,9 @@ def training_run_execute(*, run_id: int, worker: str = "") -> TrainingRun:
     )
     stdout = io.StringIO()
     try:
-        args = ["--out", str(out), "--overwrite"]
+        # --resume: a first attempt starts from nothing; a redelivered one (the worker died)
+        # continues from the last checkpoints in the same folder
+        args = ["--out", str(out), "--resume"]
         if run.preset == TrainingRun.Preset.QUICK:
             args.append("--quick")
         call_command("train_default_tutor", *args, stdout=stdout, stderr=io.StringIO())

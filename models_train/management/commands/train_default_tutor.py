@@ -4,6 +4,7 @@ tutoring conversations, evaluated with the practice-question verifier.
     python manage.py train_default_tutor                        # a few minutes on 2 CPU cores
     python manage.py train_default_tutor --out /tmp/dt --quick  # well under a minute (tests)
     python manage.py train_default_tutor --ramps ramps/from-lookup-table-to-gpt --overwrite
+    python manage.py train_default_tutor --out /tmp/dt --resume  # continue an interrupted run
 
 Steps: ramps → dialogues (`models_train.factory`, <out>/data/ramps.jsonl) → `models_train.
 default_tutor` (tokenizer, pretraining, SFT, its own evaluation on the held-out dialogues of
@@ -65,16 +66,22 @@ class Command(BaseCommand):
         parser.add_argument("--per-item", type=int, default=None, help="variants per item (default 2; quick 1)")
         parser.add_argument("--no-vendored", action="store_true", help="leave out the vendored real conversations")
         parser.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out")
+        parser.add_argument("--resume", action="store_true",
+                            help="continue an interrupted run in --out from its last checkpoints")
         parser.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: its default)")
 
-    def handle(self, *args, out, ramps, quick, seed, per_item, no_vendored, overwrite, threads, **options):
+    def handle(self, *args, out, ramps, quick, seed, per_item, no_vendored, overwrite, threads, resume=False,
+               **options):
         t0, c0 = time.perf_counter(), time.process_time()
         preset = QUICK if quick else FULL
         out = Path(out) if out else Path(settings.RAMP_MODEL_STORE) / "default"
         old = [name for name in OUTPUTS if (out / name).exists()]
-        if old and not overwrite:
-            raise CommandError(f"{out} already holds a run ({', '.join(old)}); pass --overwrite to replace it")
-        for name in old:
+        if overwrite and resume:
+            raise CommandError("--overwrite and --resume exclude each other")
+        if old and not (overwrite or resume):
+            raise CommandError(f"{out} already holds a run ({', '.join(old)}); pass --overwrite to replace it "
+                               "or --resume to continue it")
+        for name in ([] if resume else old):
             path = out / name
             shutil.rmtree(path) if path.is_dir() else path.unlink()
 
@@ -104,6 +111,8 @@ class Command(BaseCommand):
             argv.append("--no-vendored")
         if threads:
             argv += ["--threads", str(threads)]
+        if resume:
+            argv.append("--resume")
         summary = default_tutor.main(argv)
 
         tutor = Path(summary["default_tutor"])
