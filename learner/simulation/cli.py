@@ -32,6 +32,8 @@ def add_arguments(p: argparse.ArgumentParser, *, with_slug: bool = False) -> Non
     p.add_argument("--predict", choices=("tracker", "kt", "blend"), default="tracker",
                    help="predicted success per item: the tracker (default), RampKT, or their logit average")
     p.add_argument("--latency-history", type=int, default=10_000)
+    p.add_argument("--cap-per-concept", type=int, default=100,
+                   help="items per concept after which a learner's run stops unmastered (default 100)")
 
 
 def run(options: dict, graph: CourseGraph | None = None, source: str | None = None, out=None) -> dict:
@@ -63,7 +65,8 @@ def run(options: dict, graph: CourseGraph | None = None, source: str | None = No
                   latency_history=options.get("latency_history") or 10_000, latency_steps=400)
     summary = run_benchmark(graph, source=source or "graph", learners=learners, seed=seed,
                             mastery=options.get("mastery") or "tracker",
-                            predict=options.get("predict") or "tracker", log=log, **kw)
+                            predict=options.get("predict") or "tracker",
+                            cap_factor=options.get("cap_per_concept") or 100, log=log, **kw)
     summary["quick"] = bool(quick)
     print(format_report(summary), file=out, flush=True)
     return summary
