@@ -76,6 +76,34 @@ def draw_variant(
     """The variant of `item` for `seed`. Concept-level misconceptions apply where their match
     kind fits the item type; an item-level one with the same slug takes precedence."""
     env, shown = draw_values(item, seed)
+    return variant_from_values(item, env, shown, seed=seed, concept_misconceptions=concept_misconceptions)
+
+
+def values_from_params(
+    item: ItemSpec, picked: Sequence[tuple[Value, str | None]]
+) -> tuple[dict[str, Value], dict[str, str]]:
+    """(values for expressions, values as shown in text) for param values chosen explicitly:
+    one (value, the choice's text or None for a range param) per `item.params`, in order,
+    e.g. by the tutor model when it writes a practice question. VariantError (naming the
+    problem) when they break a constraint or a derived value can't be computed."""
+    if not item.is_template:
+        return {}, {}
+    env, error = _complete(item, list(picked))
+    if env is None:
+        raise VariantError("the params break a constraint" + (f" ({error})" if error else ""))
+    return env, _shown(item, list(picked), env)
+
+
+def variant_from_values(
+    item: ItemSpec,
+    env: dict[str, Value],
+    shown: dict[str, str],
+    *,
+    seed: int = 0,
+    concept_misconceptions: Sequence[MisconceptionSpec] = (),
+) -> Variant:
+    """The variant with these values (from `draw_values` or `values_from_params`): text
+    filled, answer and misconception matchers resolved. `seed` orders the choices."""
     render = (lambda text: _fill(text, shown)) if item.is_template else (lambda text: text)
     choices = tuple(render(c) for c in item.choices)
     if len(set(choices)) != len(choices):

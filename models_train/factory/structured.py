@@ -29,16 +29,8 @@ from fractions import Fraction
 
 from courses.checkers import AnswerKey
 from courses.expressions import format_value
-from courses.specs import DEFAULT_TOLERANCE, ItemSpec
-from courses.variants import (
-    VariantError,
-    _answer,
-    _complete,
-    _fill,
-    _misconception_key,
-    _shown,
-    choice_value,
-)
+from courses.specs import ItemSpec
+from courses.variants import VariantError, choice_value, values_from_params, variant_from_values
 
 ITEM_PREFIX = "ITEM:"
 QUESTION, ANSWER = "<|question|>", "<|answer|>"
@@ -193,33 +185,13 @@ def rebuild(item: ItemSpec, params: dict, concept_misconceptions=()) -> Rebuilt:
         missing, extra = sorted(set(names) - set(params)), sorted(set(params) - set(names))
         raise StructuredError(f"params: missing {missing}, unknown {extra}")
     picked = [_param_value(p, params[p.name]) for p in item.params]
-    if item.is_template:
-        env, error = _complete(item, picked)
-        if env is None:
-            raise StructuredError("the params break a constraint" + (f" ({error})" if error else ""))
-        shown = _shown(item, picked, env)
-        render = lambda text: _fill(text, shown)  # noqa: E731
-    else:
-        env, shown, render = {}, {}, (lambda text: text)
     try:
-        choices = tuple(render(c) for c in item.choices)
-        answer = _answer(item, env, render, choices)
-        prompt = render(item.prompt)
+        env, shown = values_from_params(item, picked)
+        variant = variant_from_values(item, env, shown, concept_misconceptions=concept_misconceptions)
     except VariantError as e:
         raise StructuredError(str(e)) from None
-    own = {m.slug for m in item.misconceptions}
-    keys = []
-    for m, lenient in [(m, False) for m in item.misconceptions] + [
-            (m, True) for m in concept_misconceptions if m.slug not in own]:
-        try:
-            k = _misconception_key(item, m, env, render, choices, lenient=lenient)
-        except VariantError:
-            k = None  # a misconception that can't be resolved only costs the diagnosis
-        if k is not None:
-            keys.append(k)
-    key = AnswerKey(type=item.type, answer=answer, choices=choices,
-                    tolerance=Fraction(item.tolerance or DEFAULT_TOLERANCE), units=item.units,
-                    variables=item.variables or ("x",), misconceptions=tuple(keys))
+    # the question as the verifier compares it: choices in authored order (the key's)
+    choices, key, prompt = variant.key.choices, variant.key, variant.prompt
     return Rebuilt(item=item, values=shown, question=question_text(item, prompt, choices), key=key)
 
 

@@ -325,3 +325,49 @@ def test_orderings_are_never_shown_solved(course, dialogues):
     for d in shown:
         lines = [x[2:] for x in d["messages"][0]["content"].splitlines() if x.startswith("- ")]
         assert sorted(lines) == sorted(steps) and lines != steps
+
+
+def test_a_practice_request_carries_the_card_of_the_template_it_varies(course, dialogues):
+    from models_train.factory.builder import difficulty_bucket
+    from models_train.factory.structured import rebuild
+
+    practice = by_kind(dialogues, "practice_question")
+    assert practice
+    for d in practice:
+        system = d["messages"][0]["content"]
+        ref, params, _ = parse_item_line(d["messages"][2]["content"])
+        cards = [line for line in system.splitlines() if line.startswith("TEMPLATE ")]
+        assert len(cards) == 1 and cards[0].startswith(f"TEMPLATE {ref} ({d['meta']['difficulty']}): ")
+        concept_slug, item_slug = ref.split("/")
+        item = course.concept(concept_slug).item(item_slug)
+        assert difficulty_bucket(item.difficulty) == d["meta"]["difficulty"]
+        # every param is named with its range or choices, and placeholders read ⟨name⟩
+        for p in item.params:
+            assert f"{p.name} {p.lo}..{p.hi}" in system if p.is_range else f"{p.name} one of" in system
+            if "{" + p.name + "}" in item.prompt:
+                assert f"\u27e8{p.name}\u27e9" in cards[0]
+        assert "{{" not in system
+        # filling the card's text with the params gives the question the tutor wrote
+        text = cards[0].split(": ", 1)[1]
+        values = rebuild(item, params).values
+        for name, value in values.items():
+            text = text.replace(f"\u27e8{name}\u27e9", str(value))
+        q, _ = parse_practice_question(d["messages"][2]["content"])
+        assert "".join(text.split()) == "".join(q.split("\n")[0].split()) or item.type != "numeric"
+
+
+def test_template_card_lists_constraints_derived_values_and_the_answer():
+    from courses.specs import ItemSpec, ParamSpec
+    from models_train.factory.structured import template_card
+
+    item = ItemSpec(slug="add", type="numeric", prompt="What is $\\frac{{{a}}}{{{b}}} + {c}$?", answer="a/b + c",
+                    params=(ParamSpec("a", 1, 8), ParamSpec("b", 2, 9, step=1), ParamSpec("c", choices=("1", "2"))),
+                    constraints=("a < b",), derived=(("s", "a + c*b"),))
+    card = template_card("fractions/add", item, "easy")
+    assert card.splitlines() == [
+        "TEMPLATE fractions/add (easy): What is $\\frac{\u27e8a\u27e9}{\u27e8b\u27e9} + \u27e8c\u27e9$?",
+        "params: a 1..8, b 2..9, c one of 1 | 2",
+        "when: a < b",
+        "where: s = a + c*b",
+        "answer: a/b + c",
+    ]
