@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -28,6 +29,9 @@ ROLES = ("system", "learner", "tutor")
 TASKS = ("chat", "explain", "hint", "respond_to_mistake", "practice_question")
 SPLITS = ("train", "heldout")
 QUESTION, ANSWER = "<|question|>", "<|answer|>"
+CALC, CALC_END, RESULT, RESULT_END = "<|calc|>", "<|calc_end|>", "<|result|>", "<|result_end|>"
+# the markers a practice-question turn may hold (only there: anywhere else they are text)
+_STRUCTURE = re.compile("(" + "|".join(re.escape(m) for m in (QUESTION, ANSWER, CALC, CALC_END, RESULT, RESULT_END)) + ")")
 
 
 class DialogueError(ValueError):
@@ -80,13 +84,29 @@ def save_dialogues(dialogues: Iterable[dict], path: str | Path) -> None:
 def _encode_content(tok, role: str, task: str, content: str) -> list[int]:
     if role == "tutor" and task == "practice_question" and QUESTION in content:
         ids: list[int] = []
-        before, _, rest = content.partition(QUESTION)
-        question, _, answer = rest.partition(ANSWER)
-        ids += tok.encode(before) + [tok.special(QUESTION)] + tok.encode(question)
-        if ANSWER in rest:
-            ids += [tok.special(ANSWER)] + tok.encode(answer)
+        for piece in _STRUCTURE.split(content):
+            if piece in tok.special_ids and _STRUCTURE.fullmatch(piece):
+                ids.append(tok.special(piece))
+            elif piece:
+                ids += tok.encode(piece)
         return ids
     return tok.encode(content)
+
+
+def _mask_tool_output(tok, ids: list[int], mask: list[int]) -> None:
+    """Tool output (<|result|> … <|result_end|>) is inserted by the engine, not written by
+    the model: no training target."""
+    start, end = tok.special_ids.get(RESULT), tok.special_ids.get(RESULT_END)
+    if start is None:
+        return
+    inside = False
+    for i, t in enumerate(ids):
+        if t == start:
+            inside = True
+        if inside:
+            mask[i] = 0
+        if t == end:
+            inside = False
 
 
 def render(tok, d: dict, upto: int | None = None) -> tuple[list[int], list[int]]:
@@ -106,6 +126,7 @@ def render(tok, d: dict, upto: int | None = None) -> tuple[list[int], list[int]]
     if upto is not None:
         ids.append(tok.special("<|tutor|>"))
         mask.append(0)
+    _mask_tool_output(tok, ids, mask)
     return ids, mask
 
 

@@ -4,12 +4,20 @@
 is sampled (the web side forwards it); `Engine.generate` collects a batch of
 samples that share one prefill. Same seed, same prompt, same settings -> same
 tokens.
+
+Tools (one row at a time): with a `Calculator`, when the model closes a call
+`<|calc|> expression <|calc_end|>` the engine evaluates the expression with the
+calculator's function and forces `<|result|> value <|result_end|>` into the
+sequence (as nanochat does with its python tool), then the model goes on. The
+forced tokens are yielded like sampled ones, so a stream shows the whole turn.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 import torch
 
@@ -35,6 +43,31 @@ def sample_next(logits: torch.Tensor, temperature: float, top_k: int | None, top
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
 
 
+@dataclass
+class Calculator:
+    """The calculator tool: ``fn(expression) -> value text`` (the caller's safe evaluator;
+    it should return an error text rather than raise) and the tokenizer its markers and
+    results are spelled with."""
+
+    tok: object
+    fn: Callable[[str], str]
+    max_chars: int = 200
+
+    def __post_init__(self):
+        ids = self.tok.special_ids
+        self.start, self.end = ids["<|calc|>"], ids["<|calc_end|>"]
+        self.result, self.result_end = ids["<|result|>"], ids["<|result_end|>"]
+
+    def output(self, expression_ids: list[int]) -> list[int]:
+        """The tokens the engine forces after a call: <|result|> value <|result_end|>."""
+        text = self.tok.decode(expression_ids).strip()
+        try:
+            value = self.fn(text) if len(text) <= self.max_chars else "error: expression too long"
+        except Exception as error:  # noqa: BLE001 - a tool failure is the model's problem, not the server's
+            value = f"error: {error}"
+        return [self.result] + self.tok.encode(str(value)) + [self.result_end]
+
+
 class Engine:
     def __init__(self, model: GPT, compile: bool = False):
         """compile=True (CPU only) runs each decode step through torch.compile'd
@@ -54,10 +87,13 @@ class Engine:
         return contextlib.nullcontext()
 
     def _steps(self, prompt: list[int], max_tokens: int, num_samples: int, temperature: float,
-               top_k: int | None, top_p: float | None, seed: int | None, stop: Iterable[int]) -> Iterator[torch.Tensor]:
+               top_k: int | None, top_p: float | None, seed: int | None, stop: Iterable[int],
+               calc: Calculator | None = None) -> Iterator[torch.Tensor]:
         """Yields (num_samples,) next ids per step until every row stopped or max_tokens."""
         if not prompt:
             raise ValueError("prompt must hold at least one token (e.g. <|bos|>)")
+        if calc is not None and num_samples != 1:
+            raise ValueError("tools run on one sample at a time")
         cfg = self.model.config
         capacity = len(prompt) + max_tokens
         if capacity > 2 * cfg.sequence_len:
@@ -76,12 +112,26 @@ class Engine:
                 cache = cache.expand(num_samples)
                 logits = logits.expand(num_samples, -1)
             done = torch.zeros(num_samples, dtype=torch.bool, device=self.device)
+            forced: deque[int] = deque()  # tool output still to insert
+            call: list[int] | None = None  # the expression of an open calculator call
             # The per-token loop: one decode step, one sampling call, and for a single row
             # a plain-int stop check (.item() is a memory read on CPU; on CUDA it is the one
             # sync per token that streaming needs anyway).
             for i in range(max_tokens):
-                nxt = sample_next(logits, temperature, top_k, top_p, g)
+                if forced:
+                    nxt = torch.tensor([forced.popleft()], dtype=torch.long, device=self.device)
+                else:
+                    nxt = sample_next(logits, temperature, top_k, top_p, g)
                 yield nxt
+                if calc is not None:
+                    t = int(nxt[0])
+                    if t == calc.start:
+                        call = []
+                    elif t == calc.end and call is not None:
+                        forced.extend(calc.output(call))
+                        call = None
+                    elif call is not None:
+                        call.append(t)
                 if stop:
                     if num_samples == 1:
                         if nxt.item() in stop:
@@ -95,19 +145,20 @@ class Engine:
                 logits = self.model(nxt.unsqueeze(1), cache=cache)[:, -1]
 
     def stream(self, prompt: list[int], max_tokens: int = 256, temperature: float = 0.8, top_k: int | None = 50,
-               top_p: float | None = None, seed: int | None = 0, stop: Iterable[int] = ()) -> Iterator[int]:
+               top_p: float | None = None, seed: int | None = 0, stop: Iterable[int] = (),
+               calc: Calculator | None = None) -> Iterator[int]:
         """Yields token ids one at a time as they are produced; the stop token is yielded last."""
-        for nxt in self._steps(prompt, max_tokens, 1, temperature, top_k, top_p, seed, stop):
+        for nxt in self._steps(prompt, max_tokens, 1, temperature, top_k, top_p, seed, stop, calc):
             yield int(nxt[0])
 
     def generate(self, prompt: list[int], max_tokens: int = 256, num_samples: int = 1, temperature: float = 0.8,
                  top_k: int | None = 50, top_p: float | None = None, seed: int | None = 0,
-                 stop: Iterable[int] = ()) -> list[list[int]]:
+                 stop: Iterable[int] = (), calc: Calculator | None = None) -> list[list[int]]:
         """num_samples continuations from one prefill; each ends at (and excludes) its stop token."""
         stop = set(stop)
         rows: list[list[int]] = [[] for _ in range(num_samples)]
         finished = [False] * num_samples
-        for nxt in self._steps(prompt, max_tokens, num_samples, temperature, top_k, top_p, seed, stop):
+        for nxt in self._steps(prompt, max_tokens, num_samples, temperature, top_k, top_p, seed, stop, calc):
             for i, t in enumerate(nxt.tolist()):
                 if finished[i]:
                     continue

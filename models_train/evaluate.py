@@ -39,6 +39,7 @@ from .data import DialogueBatches, TokenBatches, build_shards
 from .dialogue import by_split, eval_turn, load_dialogues, render
 from .engine import Engine
 from .scoring import is_probing, parse_practice_question, reveals_answer
+from .structured_gen import calculator
 from .trainer import loss_and_bpb
 
 Verify = Callable[[dict, str], bool]
@@ -81,13 +82,14 @@ def _rates(rows: list[dict]) -> dict:
 
 def evaluate_model(model, tok, dialogues: list[dict], *, verify: Verify | None = None, text_paths=(),
                    max_dialogues: int | None = None, max_new_tokens: int = 64, practice_new_tokens: int = 160,
-                   temperature: float = 0.0,
+                   temperature: float = 0.0, write_practice=None, calc=None,
                    seed: int = 0, batch_size: int = 8, samples: int = 5, work_dir: str | Path | None = None) -> dict:
     """The report as a dict. dialogues should be the held-out ones. Replies are generated with
     up to ``max_new_tokens``; practice questions (ITEM line, question and answer) with up to
-    ``practice_new_tokens``."""
+    ``practice_new_tokens``, or by ``write_practice(model, tok, dialogue, prompt_ids, seed) ->
+    text or None`` when given (constrained generation: `models_train.structured_gen`).
+    ``calc(expression) -> text`` is the calculator tool practice questions may call."""
     t0 = time.perf_counter()
-    device = next(model.parameters()).device
     report: dict = {"n_dialogues": len(dialogues)}
     token_bytes = torch.tensor(tok.token_bytes())
     nullctx = __import__("contextlib").nullcontext
@@ -117,8 +119,13 @@ def evaluate_model(model, tok, dialogues: list[dict], *, verify: Verify | None =
         prompt, _ = render(tok, d, upto=k)
         budget = practice_new_tokens if d["task"] == "practice_question" else max_new_tokens
         prompt = prompt[-(2 * model.config.sequence_len - budget):]  # the most recent context if long
-        ids = engine.generate(prompt, max_tokens=budget, temperature=temperature, seed=seed, stop=[end])[0]
-        text = tok.decode(ids)
+        if write_practice is not None and d["task"] == "practice_question":
+            text = write_practice(model, tok, d, prompt, seed) or ""
+        else:
+            tool = calculator(tok, calc) if d["task"] == "practice_question" else None
+            ids = engine.generate(prompt, max_tokens=budget, temperature=temperature, seed=seed, stop=[end],
+                                  calc=tool)[0]
+            text = tok.decode(ids)
         src = d.get("meta", {}).get("source", d.get("course", "?"))
         s = score_reply(d, k, text, verify)
         h = score_reply(d, k, d["messages"][k]["content"], verify)
@@ -133,7 +140,7 @@ def evaluate_model(model, tok, dialogues: list[dict], *, verify: Verify | None =
     report["examples"] = examples
     report["settings"] = {"max_new_tokens": max_new_tokens, "practice_new_tokens": practice_new_tokens,
                           "temperature": temperature, "seed": seed,
-                          "verify": verify is not None}
+                          "verify": verify is not None, "constrained_practice": write_practice is not None}
     report["seconds"] = round(time.perf_counter() - t0, 2)
     return report
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .dialogue import ANSWER, QUESTION
+from .dialogue import ANSWER, QUESTION, RESULT_END
 
 _NUM = re.compile(r"-?\d+(?:[.,]\d+)*")
 STOPWORDS = frozenset(
@@ -79,11 +79,15 @@ def is_probing(text: str, *, answer: str | None, probe: str) -> bool:
 
 
 def parse_practice_question(text: str) -> tuple[str, str] | None:
-    """'<|question|> q <|answer|> a' -> (q, a), both non-empty; anything else -> None."""
+    """'<|question|> q <|answer|> a' -> (q, a), both non-empty; anything else -> None.
+    After a calculator call (`<|calc|> … <|result|> v <|result_end|> a`) the answer is
+    what the tutor wrote after the tool's result."""
     if QUESTION not in text or ANSWER not in text:
         return None
     _, _, rest = text.partition(QUESTION)
     q, _, a = rest.partition(ANSWER)
+    if RESULT_END in a:
+        a = a.rpartition(RESULT_END)[2]
     q, a = q.strip(), a.strip()
     if not q or not a or QUESTION in a or ANSWER in a:
         return None

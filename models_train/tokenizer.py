@@ -23,6 +23,8 @@ FORMAT_VERSION = 1
 
 # The chat format. bos starts every document; each turn is <|role|> text <|end|>.
 # <|question|>/<|answer|> structure a generated practice question inside a tutor turn.
+# <|calc|> expression <|calc_end|> is a call of the calculator tool; the engine inserts
+# <|result|> value <|result_end|> (tool output: never a training target).
 SPECIAL_TOKENS = (
     "<|bos|>",
     "<|system|>",
@@ -32,6 +34,10 @@ SPECIAL_TOKENS = (
     "<|question|>",
     "<|answer|>",
     "<|pad|>",
+    "<|calc|>",
+    "<|calc_end|>",
+    "<|result|>",
+    "<|result_end|>",
 )
 
 # GPT-4's split pattern, but numbers split into groups of at most 2 digits

@@ -74,7 +74,8 @@ def training_run_execute(*, run_id: int, worker: str = "") -> TrainingRun:
         version = model_version_register(
             name=f"tutor-{run.pk}-{timezone.now():%Y%m%d-%H%M%S}",
             checkpoint_path=summary["checkpoint"],
-            metrics={k: summary.get(k) for k in ("params", "dialogue_loss", "val_bpb", "all_sources", "ramp_replies", "ramp_practice", "wall_s")},
+            metrics={k: summary.get(k) for k in ("params", "dialogue_loss", "val_bpb", "all_sources", "ramp_replies",
+                                               "ramp_practice", "ramp_practice_constrained", "wall_s")},
         )
         if run.preset != TrainingRun.Preset.QUICK and not ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).exists():
             model_version_promote(version=version)

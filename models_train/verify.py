@@ -28,13 +28,16 @@ returns the reason as well, for reports and debugging.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 from courses.checkers import check_answer
+from courses.variants import choice_value
 from courses.specs import CourseSpec
 from models_train.factory.builder import difficulty_bucket
-from models_train.factory.structured import StructuredError, parse_item_line, rebuild, same_question
+from models_train.factory.structured import StructuredError, calc_value, parse_item_line, rebuild, same_question
 from models_train.scoring import parse_practice_question
+from models_train.structured_gen import TemplateSchema, write_practice
 
 Verify = Callable[[dict, str], bool]
 
@@ -105,3 +108,61 @@ def make_verifier(course_specs: Iterable[CourseSpec], *, check_question: bool = 
     verify.check = lambda meta, text: check_practice(  # type: ignore[attr-defined]
         courses, meta or {}, text, check_question=check_question, check_difficulty=check_difficulty)
     return verify
+
+
+_CARD = re.compile(r"^TEMPLATE (\S+/\S+) \(", re.M)
+
+
+def practice_schema(courses: dict[str, CourseSpec], meta: dict, system: str) -> list[TemplateSchema]:
+    """The templates a practice request allows: those whose cards its system turn shows
+    (`models_train.factory.builder.practice_templates`), with every param's allowed values."""
+    out = []
+    pool = [courses[meta["course"]]] if meta.get("course") in courses else list(courses.values())
+    for ref in _CARD.findall(system):
+        concept_slug, item_slug = ref.split("/")
+        for course in pool:
+            try:
+                item = course.concept(concept_slug).item(item_slug)
+            except KeyError:
+                continue
+            params = tuple((p.name, tuple(range(p.lo, p.hi + 1, p.step)) if p.is_range
+                            else tuple(params_json_choice(c) for c in p.choices)) for p in item.params)
+            out.append(TemplateSchema(ref, params))
+            break
+    return out
+
+
+def params_json_choice(choice: str):
+    """A choice param's value as the ITEM line writes it (as `structured.params_json` does)."""
+    value = choice_value(choice)
+    return int(value) if isinstance(value, int) else choice
+
+
+def make_practice_writer(course_specs: Iterable[CourseSpec], *, temperature: float = 0.0, calc=calc_value):
+    """write_practice(model, tok, dialogue, prompt_ids, seed) -> text or None for
+    `models_train.evaluate` (and the app): the model writes the practice question inside the
+    format (`models_train.structured_gen`), with the templates its request shows and the
+    course's own variant code as the judge of the params."""
+    courses = {c.slug: c for c in course_specs}
+
+    def question_for(ref: str, params: dict) -> str | None:
+        concept_slug, item_slug = ref.split("/")
+        for course in courses.values():
+            try:
+                concept = course.concept(concept_slug)
+                item = concept.item(item_slug)
+            except KeyError:
+                continue
+            try:
+                return rebuild(item, params, concept.misconceptions).question
+            except StructuredError:
+                return None
+        return None
+
+    def write(model, tok, dialogue: dict, prompt_ids: list[int], seed: int = 0) -> str | None:
+        system = next((m["content"] for m in dialogue["messages"] if m["role"] == "system"), "")
+        schema = practice_schema(courses, dialogue.get("meta") or {}, system)
+        return write_practice(model, tok, prompt_ids, schema, question_for, temperature=temperature, seed=seed,
+                              calc=calc)
+
+    return write

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 from courses.specs import ConceptSpec, CourseSpec, ItemSpec
 from courses.variants import Variant, VariantError, draw_variant
-from models_train.dialogue import split_dialogues, validate
+from courses.checkers import check_answer
+from models_train.dialogue import CALC, CALC_END, RESULT, RESULT_END, split_dialogues, validate
 from models_train.scoring import content_terms, reveals_answer
 
 from . import phrasing as P
@@ -27,7 +28,15 @@ from .answers import (
     misconception_answer,
     unmatched_answer,
 )
-from .structured import format_practice, item_ref, params_json, question_text, template_card
+from .structured import (
+    calc_expression,
+    calc_value,
+    format_practice,
+    item_ref,
+    params_json,
+    question_text,
+    template_card,
+)
 
 # kind (what the factory makes) -> task (the dialogue format's task field)
 KINDS = {
@@ -167,6 +176,21 @@ def _term_regex(term: str) -> re.Pattern:
 
 
 # --- dialogue assembly --------------------------------------------------------------------
+
+
+def _with_calculator(item: ItemSpec, v: Variant, answer: str) -> str:
+    """A numeric template's answer, worked out with the calculator tool first
+    (`<|calc|>4*4/5<|calc_end|><|result|>16/5<|result_end|> 16/5`): the tutor substitutes the
+    values into the template's answer expression and copies the tool's result, instead of
+    doing exact arithmetic in its head. Kept only when the result checks as the answer."""
+    formula = calc_expression(item, v.values)
+    if formula is None:
+        return answer
+    result = calc_value(formula)
+    unit = f" {item.units[0]}" if item.units else ""
+    if not check_answer(v.key, result + unit).correct:
+        return answer
+    return f"{CALC}{formula}{CALC_END}{RESULT}{result}{RESULT_END} {answer}"
 
 
 def _system(course: CourseSpec, concept: ConceptSpec, problem: str | None = None,
@@ -391,7 +415,7 @@ def _item_dialogues(course, concept, item, vseed, i, seed, others, report) -> li
                                                 title_lc=P.lower_title(concept.title))
         ref = item_ref(concept.slug, item.slug)
         question = question_text(item, v.prompt, tuple(key.choices))
-        content = format_practice(ref, params_json(item, v.values), question, ans)
+        content = format_practice(ref, params_json(item, v.values), question, _with_calculator(item, v, ans))
         out.append(_dialogue(f"{stem}-practice-{i}", "practice_question", course, concept,
                              [_system(course, concept, templates=practice_templates(concept, diff, rng, item)),
                               {"role": "learner", "content": ask},

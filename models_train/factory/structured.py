@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from courses.checkers import AnswerKey
-from courses.expressions import format_value
+from courses.expressions import ExpressionError, compile_expression, format_value
 from courses.specs import ItemSpec
 from courses.variants import VariantError, choice_value, values_from_params, variant_from_values
+from models_train.structured_gen import ITEM_PREFIX, practice_text
 
-ITEM_PREFIX = "ITEM:"
 QUESTION, ANSWER = "<|question|>", "<|answer|>"
 _ITEM_LINE = re.compile(r"^[ \t]*ITEM:[ \t]*(\{.*\})[ \t]*$", re.M)
 
@@ -69,8 +69,43 @@ def params_json(item: ItemSpec, shown: dict) -> dict:
 
 
 def format_practice(ref: str, params: dict, question: str, answer: str) -> str:
-    line = json.dumps({"item": ref, "params": params}, ensure_ascii=False, separators=(", ", ": "))
-    return f"{ITEM_PREFIX} {line}\n{QUESTION} {question} {ANSWER} {answer}"
+    return practice_text(ref, params, question, answer)
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PLAIN_NUMBER = re.compile(r"\d+(\.\d+)?")
+
+
+def calc_value(expression: str) -> str:
+    """The calculator tool the tutor calls (`<|calc|> 4*4/5 <|calc_end|>`): the course's own
+    safe evaluator (`courses.expressions`: exact fractions, an allowlist of operations, size
+    limits), so a tool result is what the course's checker would compute. Errors come back
+    as text for the model to see, never as an exception."""
+    try:
+        return format_value(compile_expression(expression).evaluate({}))
+    except (ExpressionError, ZeroDivisionError, OverflowError, ValueError) as error:
+        return f"error: {error}"
+
+
+def calc_expression(item: ItemSpec, shown: dict) -> str | None:
+    """The calculator call a tutor makes for a numeric template's answer: the authored answer
+    expression with the variant's values written in (`k*a/b` -> `4*4/5`), or None when the
+    answer isn't an expression over the values (a fixed answer, a text choice)."""
+    if item.type != "numeric" or not item.answer or not item.is_template:
+        return None
+    used = [n for n in _NAME.findall(item.answer) if n in shown]
+    if not used:
+        return None
+
+    def value(m: re.Match) -> str:
+        name = m.group(0)
+        if name not in shown:
+            return name  # a function (gcd, abs, ...) or a constant
+        text = shown[name]
+        return text if _PLAIN_NUMBER.fullmatch(text) else f"({text})"
+
+    formula = _NAME.sub(value, item.answer)
+    return None if calc_value(formula).startswith("error") else formula
 
 
 def parse_item_line(text: str) -> tuple[str, dict, str | None]:
@@ -209,5 +244,5 @@ def same_question(item: ItemSpec, written: str, expected: str) -> bool:
 
 
 __all__ = ["ITEM_PREFIX", "QUESTION", "ANSWER", "StructuredError", "Rebuilt", "item_ref", "params_json",
-           "format_practice", "parse_item_line", "rebuild", "template_card", "question_text", "same_question", "same_text",
+           "format_practice", "parse_item_line", "rebuild", "template_card", "calc_value", "calc_expression", "question_text", "same_question", "same_text",
            "format_value"]

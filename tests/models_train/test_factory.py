@@ -16,7 +16,7 @@ import pytest
 from courses.checkers import check_answer
 from courses.ramp_files import read_ramp
 from courses.variants import draw_variant
-from models_train.dialogue import TASKS, eval_turn, load_dialogues, validate
+from models_train.dialogue import TASKS, eval_turn, load_dialogues, render, validate
 from models_train.factory import phrasing as P
 from models_train.factory import KINDS, BuildReport, build_dialogues, choose_heldout_concepts, load_courses
 from models_train.factory.structured import parse_item_line
@@ -170,7 +170,7 @@ def test_practice_questions_pass_the_verifier_and_corruptions_fail(course, dialo
         q, a = parse_practice_question(text)
         assert ref == d["meta"]["item"]
         corruptions = [
-            text.replace("<|answer|> " + a, "<|answer|> " + a + "1"),  # another answer
+            text[: text.rindex(a)] + a + "1",  # another answer (the stated one is last)
             text.replace("ITEM:", "ITEM"),  # no ITEM line
             text.replace(json.dumps(params), json.dumps({**params, "zz": 1})),  # unknown param
             text.replace(q, q + " Also add 1."),  # a different question
@@ -371,3 +371,55 @@ def test_template_card_lists_constraints_derived_values_and_the_answer():
         "where: s = a + c*b",
         "answer: a/b + c",
     ]
+
+
+def test_the_calculator_is_the_courses_safe_evaluator():
+    from courses.specs import ItemSpec, ParamSpec
+    from models_train.factory.structured import calc_expression, calc_value
+
+    assert calc_value("4*4/5") == "16/5" and calc_value("(9 - 8)/9") == "1/9"
+    assert calc_value("1/0").startswith("error") and calc_value("__import__('os')").startswith("error")
+    item = ItemSpec(slug="s", type="numeric", prompt="{a}/{b} + {c}", answer="a/b + c",
+                    params=(ParamSpec("a", 1, 9), ParamSpec("b", 2, 9), ParamSpec("c", -3, 3)))
+    assert calc_expression(item, {"a": "3", "b": "4", "c": "-1"}) == "3/4 + (-1)"
+    assert calc_value("3/4 + (-1)") == "-1/4"
+    fixed = ItemSpec(slug="f", type="numeric", prompt="1 + 1?", answer="2")
+    assert calc_expression(fixed, {}) is None
+
+
+def test_numeric_practice_answers_are_worked_out_with_the_calculator(course, dialogues):
+    from models_train.factory.structured import calc_value
+
+    verify = make_verifier([course])
+    with_calc = [d for d in by_kind(dialogues, "practice_question") if "<|calc|>" in d["messages"][2]["content"]]
+    assert with_calc
+    for d in with_calc:
+        text = d["messages"][2]["content"]
+        call = text.split("<|calc|>")[1].split("<|calc_end|>")[0]
+        result = text.split("<|result|>")[1].split("<|result_end|>")[0]
+        assert calc_value(call) == result
+        assert verify(d["meta"], text)
+
+
+def test_the_constrained_writer_gets_everything_but_the_answer_right_even_untrained(course, dialogues):
+    """A random model inside the format: template, params, question are valid by
+    construction; only the stated answer is left to the model."""
+    from models_train.dialogue import as_text
+    from models_train.gpt import GPT, GPTConfig
+    from models_train.tokenizer import Tokenizer
+    from models_train.verify import make_practice_writer
+
+    tok = Tokenizer.train([as_text(d) for d in dialogues], 600)
+    model = GPT(GPTConfig(sequence_len=256, vocab_size=tok.vocab_size, n_layer=1, n_embd=32, n_head=2,
+                          n_kv_head=2)).init_weights(0)
+    write = make_practice_writer([course])
+    verify = make_verifier([course])
+    practice = by_kind(dialogues, "practice_question")[:6]
+    for d in practice:
+        prompt, _ = render(tok, d, upto=eval_turn(d))
+        text = write(model, tok, d, prompt, 0)
+        assert text is not None
+        ok, why = verify.check(d["meta"], text)
+        assert ok or why.startswith("stated answer") or why == "no <|question|> … <|answer|> … part", why
+        ref, _, _ = parse_item_line(text)
+        assert ref == d["meta"]["concept"] + "/" + d["meta"]["item"].split("/")[-1]

@@ -9,7 +9,9 @@ tutoring conversations, evaluated with the practice-question verifier.
 Steps: ramps → dialogues (`models_train.factory`, <out>/data/ramps.jsonl) → `models_train.
 default_tutor` (tokenizer, pretraining, SFT, its own evaluation on the held-out dialogues of
 every source) → a second evaluation on a per-kind sample of the ramps' held-out dialogues
-with `verify` from `models_train.verify` (practice questions: parse and verified rates).
+with `verify` from `models_train.verify` (practice questions: parse and verified rates, once
+written freely with the calculator tool and once inside the format by constrained decoding,
+`models_train.structured_gen`).
 Writes <out>/tutor/ (the checkpoint) and <out>/tutor/report.json (default_tutor's report
 plus a "ramps" section), and prints one JSON line last: checkpoint, report path, key
 metrics, wall and CPU seconds. A ramp that can't be read is reported and left out.
@@ -29,7 +31,8 @@ from django.core.management.base import BaseCommand, CommandError
 from models_train.dialogue import save_dialogues
 from models_train.factory import BuildReport, build_dialogues, load_courses
 from models_train.management.commands.build_dialogues import print_counts
-from models_train.verify import make_verifier
+from models_train.factory.structured import calc_value
+from models_train.verify import make_practice_writer, make_verifier
 
 GENERATED_KINDS = ("next_hint", "try_first", "probe_misconception", "unmatched_mistake", "practice_question")
 OUTPUTS = ("data", "base", "sft", "tutor", "tokenizer.json")  # what a run writes under --out
@@ -123,10 +126,14 @@ class Command(BaseCommand):
         practice = [d for d in chosen if d["task"] == "practice_question"]
         replies = [d for d in chosen if d["task"] != "practice_question"]
         ramp_report = {"n_sampled": len(chosen), "per_kind": preset["eval_per_kind"]}
-        for name, subset, tokens in (("replies", replies, preset["new_tokens"]),
-                                     ("practice", practice, preset["practice_tokens"])):
+        writer = make_practice_writer(courses)
+        for name, subset, tokens, extra in (
+                ("replies", replies, preset["new_tokens"], {}),
+                ("practice", practice, preset["practice_tokens"], {"calc": calc_value}),
+                ("practice_constrained", practice, preset["practice_tokens"], {"write_practice": writer})):
             if subset:
-                r = evaluate.evaluate_model(model, tok, subset, verify=verify, max_new_tokens=tokens, seed=seed)
+                r = evaluate.evaluate_model(model, tok, subset, verify=verify, max_new_tokens=tokens,
+                                            practice_new_tokens=tokens, seed=seed, **extra)
                 ramp_report[name] = {k: r[k] for k in ("generation", "examples", "settings", "seconds", "dialogue_loss")
                                      if k in r}
         by_kind = defaultdict(list)
@@ -152,6 +159,7 @@ class Command(BaseCommand):
             "all_sources": summary.get("generation"),
             "ramp_replies": rates("replies"),
             "ramp_practice": rates("practice"),
+            "ramp_practice_constrained": rates("practice_constrained"),
             "wall_s": round(time.perf_counter() - t0, 1), "cpu_s": round(time.process_time() - c0, 1),
         }
         self.stdout.write(json.dumps(line))
