@@ -162,7 +162,7 @@ def train(model: GPT, train_batches, val_batches, cfg: TrainConfig, run_dir: str
         if d.master:
             save_checkpoint(run_dir / "ckpt" / f"step_{step:06d}", model, tokenizer_id=tokenizer_id, step=step,
                             tokenizer=tokenizer, optimizer=opt, data=data_info, metrics=metrics,
-                            extra={"train_config": asdict(cfg), **(extra_meta or {})})
+                            extra={"train_config": asdict(cfg), "world_size": d.world_size, **(extra_meta or {})})
             old = sorted((run_dir / "ckpt").glob("step_*"))[: -cfg.keep_ckpts]
             for p in old:
                 for f in p.iterdir():
