@@ -107,3 +107,16 @@ def test_entry_points_tiny_run(tmp_path):
     r = evaluate.main(["--ckpt", str(tmp_path / "s/ckpt/step_000003"), "--dialogues", *files,
                        "--max-dialogues", "3", "--max-new-tokens", "4"])
     assert r["generation"]["all"]["n"] == 3
+
+
+def test_bench_tokenizer_smoke(capsys):
+    from models_train import bench_tokenizer
+
+    summary = bench_tokenizer.main(["--max-chars", "60000", "--vocab-sizes", "600", "--repeat", "1"])
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert last == json.loads(json.dumps(summary)) and last["benchmark"] == "tokenizer"
+    libraries = {r["library"] for r in last["rows"]}
+    assert "hf-tokenizers" in libraries
+    assert ("rustbpe+tiktoken" in libraries) == (last["skipped"] is None)
+    for r in last["rows"]:
+        assert r["round_trip"] and r["bytes_per_token"] > 1.0 and r["encode_mb_s"] > 0
