@@ -22,6 +22,7 @@ import torch.distributed as dist
 from .checkpoint import load_model, load_optimizer, read_meta, save_checkpoint
 from .common import Dist, MetricsLog, print0, tune_cuda
 from .gpt import GPT
+from .muon import MuonAdamW
 
 
 @dataclass
@@ -33,6 +34,8 @@ class TrainConfig:
     lr: float = 3e-3  # peak learning rate for matrices
     embed_lr: float = 3e-2  # embedding rows get few gradient updates each: a larger rate
     weight_decay: float = 0.0  # decoupled, matrices only; small models rarely overfit in pretraining
+    optimizer: str = "adamw"  # "adamw", or "muon": Muon for the blocks' matrices, AdamW for embeddings/head
+    muon_lr: float = 0.02  # Muon's rate (its updates are orthogonalised: a different scale from AdamW's)
     beta1: float = 0.9
     beta2: float = 0.95  # shorter second-moment memory: steadier with small batches
     grad_clip: float = 1.0  # max global grad norm; 0 disables
@@ -62,7 +65,11 @@ def lr_factor(cfg: TrainConfig, step: int) -> float:
     return 1.0 - frac * (1.0 - cfg.final_lr_frac)
 
 
-def make_optimizer(model: GPT, cfg: TrainConfig, device: torch.device) -> torch.optim.AdamW:
+def make_optimizer(model: GPT, cfg: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
+    if cfg.optimizer == "muon":
+        return _muon_optimizer(model, cfg)
+    if cfg.optimizer != "adamw":
+        raise ValueError(f"optimizer must be 'adamw' or 'muon', not {cfg.optimizer!r}")
     embed = [model.wte.weight]
     matrices = [p for n, p in model.named_parameters() if not n.startswith("wte")]
     groups = [
@@ -74,6 +81,27 @@ def make_optimizer(model: GPT, cfg: TrainConfig, device: torch.device) -> torch.
     # the same state (exp_avg, exp_avg_sq, step), so checkpoints load either way.
     fused = device.type in ("cuda", "cpu")
     return torch.optim.AdamW(groups, betas=(cfg.beta1, cfg.beta2), eps=1e-8, fused=fused)
+
+
+def _muon_optimizer(model: GPT, cfg: TrainConfig) -> MuonAdamW:
+    c = model.config
+    hd = c.n_embd // c.n_head
+    qkv = [c.n_head * hd, c.n_kv_head * hd, c.n_kv_head * hd]
+    hidden = [(n, p) for n, p in model.named_parameters() if n.startswith("blocks.") and p.ndim == 2]
+    groups = [
+        {"kind": "muon", "params": [p for n, p in hidden if n.endswith("c_qkv.weight")], "splits": qkv,
+         "lr": cfg.muon_lr, "base_lr": cfg.muon_lr, "weight_decay": cfg.weight_decay},
+        {"kind": "muon", "params": [p for n, p in hidden if not n.endswith("c_qkv.weight")],
+         "lr": cfg.muon_lr, "base_lr": cfg.muon_lr, "weight_decay": cfg.weight_decay},
+        {"kind": "adamw", "params": [model.lm_head.weight], "lr": cfg.lr, "base_lr": cfg.lr, "weight_decay": 0.0},
+        {"kind": "adamw", "params": [model.wte.weight], "lr": cfg.embed_lr, "base_lr": cfg.embed_lr,
+         "weight_decay": 0.0},
+    ]
+    covered = {id(p) for g in groups for p in g["params"]}
+    rest = [n for n, p in model.named_parameters() if id(p) not in covered]
+    if rest:
+        raise ValueError(f"parameters without an optimizer group: {rest}")
+    return MuonAdamW(groups, betas=(cfg.beta1, cfg.beta2))
 
 
 @torch.no_grad()
@@ -211,7 +239,8 @@ def train(model: GPT, train_batches, val_batches, cfg: TrainConfig, run_dir: str
 
 
 _GROUPS = {
-    "optimisation": ["steps", "batch_size", "grad_accum", "lr", "embed_lr", "weight_decay", "beta1", "beta2",
+    "optimisation": ["steps", "batch_size", "grad_accum", "optimizer", "lr", "embed_lr", "muon_lr", "weight_decay",
+                     "beta1", "beta2",
                      "grad_clip", "warmup_steps", "decay_frac", "final_lr_frac"],
     "evaluation and checkpoints": ["eval_every", "eval_batches", "ckpt_every", "keep_ckpts", "log_every"],
     "runtime": ["seed", "compile", "bf16"],

@@ -65,7 +65,7 @@ def test_corrupted_or_mismatched_checkpoint_is_refused(tok, tmp_path):
         load_model(tmp_path / "d")
 
 
-def _tiny_run(tok, run_dir, steps, ckpt_every=0):
+def _tiny_run(tok, run_dir, steps, ckpt_every=0, optimizer="adamw"):
     torch.manual_seed(0)
     cfg = GPTConfig(sequence_len=64, vocab_size=tok.vocab_size, n_layer=1, n_embd=32, n_head=2, n_kv_head=1)
     model = GPT(cfg).init_weights(0)
@@ -74,19 +74,20 @@ def _tiny_run(tok, run_dir, steps, ckpt_every=0):
         d["messages"][2]["content"] += f" ({i})"
     batches = DialogueBatches(tok, ds, batch_size=2, seq_len=64, seed=0)
     tc = TrainConfig(steps=steps, batch_size=2, grad_accum=2, warmup_steps=2, eval_every=0, ckpt_every=ckpt_every,
-                     log_every=1, lr=1e-2)
+                     log_every=1, lr=1e-2, optimizer=optimizer)
     train(model, batches, batches, tc, run_dir, d=Dist(), tokenizer=tok)
     rows = [json.loads(l) for l in (run_dir / "metrics.jsonl").read_text().splitlines()]
     return {r["step"]: r["loss"] for r in rows if "loss" in r}, model
 
 
-def test_resume_follows_the_same_loss_curve(tok, tmp_path):
-    full, m_full = _tiny_run(tok, tmp_path / "a", steps=6)
+@pytest.mark.parametrize("optimizer", ["adamw", "muon"])
+def test_resume_follows_the_same_loss_curve(tok, tmp_path, optimizer):
+    full, m_full = _tiny_run(tok, tmp_path / "a", steps=6, optimizer=optimizer)
     # a run killed after its step-3 checkpoint: drop what came later, run the same command again
-    _tiny_run(tok, tmp_path / "b", steps=6, ckpt_every=3)
+    _tiny_run(tok, tmp_path / "b", steps=6, ckpt_every=3, optimizer=optimizer)
     shutil.rmtree(tmp_path / "b" / "ckpt" / "step_000006")
     (tmp_path / "b" / "metrics.jsonl").unlink()
-    resumed, m_res = _tiny_run(tok, tmp_path / "b", steps=6)
+    resumed, m_res = _tiny_run(tok, tmp_path / "b", steps=6, optimizer=optimizer)
     assert set(resumed) == {4, 5, 6}
     for s in (4, 5, 6):
         assert resumed[s] == pytest.approx(full[s], abs=1e-6)
