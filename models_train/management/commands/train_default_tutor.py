@@ -37,14 +37,15 @@ from models_train.verify import make_practice_writer, make_verifier
 GENERATED_KINDS = ("next_hint", "try_first", "probe_misconception", "unmatched_mistake", "practice_question")
 OUTPUTS = ("data", "base", "sft", "tutor", "tokenizer.json")  # what a run writes under --out
 
-FULL = {"per_item": 2, "tutor": [], "eval_per_kind": 12, "new_tokens": 48, "practice_tokens": 160}
-QUICK = {"per_item": 1, "eval_per_kind": 2, "new_tokens": 8, "practice_tokens": 16,
+FULL = {"per_item": 2, "tutor": [], "eval_per_kind": 12, "eval_practice": 40, "new_tokens": 48, "practice_tokens": 160}
+QUICK = {"per_item": 1, "eval_per_kind": 2, "eval_practice": 2, "new_tokens": 8, "practice_tokens": 16,
          "tutor": ["--vocab-size", "512", "--depth", "1", "--seq-len", "128", "--batch-size", "4",
                    "--pretrain-steps", "3", "--sft-steps", "3", "--eval-dialogues", "4", "--max-new-tokens", "8"]}
 
 
-def sample_per_kind(dialogues, n: int, seed: int) -> list[dict]:
-    """Up to n held-out dialogues of each generated kind, a seeded sample."""
+def sample_per_kind(dialogues, n: int, seed: int, n_practice: int | None = None) -> list[dict]:
+    """Up to n held-out dialogues of each generated kind (n_practice practice questions), a
+    seeded sample."""
     by_kind = defaultdict(list)
     for d in dialogues:
         if d["split"] == "heldout" and d["meta"].get("kind") in GENERATED_KINDS:
@@ -53,7 +54,7 @@ def sample_per_kind(dialogues, n: int, seed: int) -> list[dict]:
     for kind in GENERATED_KINDS:
         pool = sorted(by_kind[kind], key=lambda d: d["id"])
         random.Random(f"{seed}:{kind}").shuffle(pool)
-        out += pool[:n]
+        out += pool[: n_practice if kind == "practice_question" and n_practice is not None else n]
     return out
 
 
@@ -72,9 +73,11 @@ class Command(BaseCommand):
         parser.add_argument("--resume", action="store_true",
                             help="continue an interrupted run in --out from its last checkpoints")
         parser.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: its default)")
+        parser.add_argument("--optimizer", choices=("adamw", "muon"), default=None,
+                            help="for pretraining and SFT (default: models_train.default_tutor's)")
 
     def handle(self, *args, out, ramps, quick, seed, per_item, no_vendored, overwrite, threads, resume=False,
-               **options):
+               optimizer=None, **options):
         t0, c0 = time.perf_counter(), time.process_time()
         preset = QUICK if quick else FULL
         out = Path(out) if out else Path(settings.RAMP_MODEL_STORE) / "default"
@@ -116,16 +119,19 @@ class Command(BaseCommand):
             argv += ["--threads", str(threads)]
         if resume:
             argv.append("--resume")
+        if optimizer:
+            argv += ["--optimizer", optimizer]
         summary = default_tutor.main(argv)
 
         tutor = Path(summary["default_tutor"])
         model, tok, _ = load_tutor(tutor)
         torch.manual_seed(seed)
         verify = make_verifier(courses)
-        chosen = sample_per_kind(dialogues, preset["eval_per_kind"], seed)
+        chosen = sample_per_kind(dialogues, preset["eval_per_kind"], seed, preset["eval_practice"])
         practice = [d for d in chosen if d["task"] == "practice_question"]
         replies = [d for d in chosen if d["task"] != "practice_question"]
-        ramp_report = {"n_sampled": len(chosen), "per_kind": preset["eval_per_kind"]}
+        ramp_report = {"n_sampled": len(chosen), "per_kind": preset["eval_per_kind"],
+                       "practice": preset["eval_practice"]}
         writer = make_practice_writer(courses)
         for name, subset, tokens, extra in (
                 ("replies", replies, preset["new_tokens"], {}),
