@@ -10,6 +10,8 @@ weights, greedy, a 64-token prompt and 256 new tokens (contexts 64 .. 320):
 - ours: Engine.stream with the KV cache (eager, the default);
 - compiled: the same with Engine(compile=True) (decode step under torch.compile; its
   one-off compile time is reported as compile_s, not counted in tokens/s);
+- int8: the same with Engine(int8=True) (decode steps with int8 weights, gpt.Int8Weights;
+  packing the weights once per model is reported as int8_pack_s);
 - hf: transformers' GPT2LMHeadModel.generate of the same shape (skipped with a message
   when transformers is not installed), timed per token through a streamer;
 - uncached: the full recompute (generate_uncached's step: the whole context through
@@ -20,6 +22,13 @@ weights, greedy, a 64-token prompt and 256 new tokens (contexts 64 .. 320):
   the cached engine produced there;
 - floor: the output matmuls alone (every weight matrix times one vector, once): the
   memory-bound floor of any fp32 decoder that reads each weight once per token.
+
+int8 changes the numerics, so `--quality CKPT --dialogues FILE` also measures, on a trained
+checkpoint and held-out dialogues, the tutor turns' loss when decoded step by step with
+fp32 and with int8 weights and how often the two pick the same next token (teacher-forced):
+
+    python -m models_train.bench_infer --quality model_store/default/tutor \
+        --dialogues model_store/default/data/heldout.jsonl
 
 The machine may be shared, so the contenders are interleaved: each repetition runs one
 of each (the order rotating), and per-token times are the medians over repetitions;
@@ -162,6 +171,10 @@ def main(argv=None) -> dict:
     g.add_argument("--reps", type=int, default=5, help="interleaved repetitions; medians are reported")
     g.add_argument("--no-hf", action="store_true", help="skip the transformers baseline")
     g.add_argument("--no-compile", action="store_true", help="skip Engine(compile=True)")
+    g.add_argument("--no-int8", action="store_true", help="skip Engine(int8=True)")
+    g.add_argument("--quality", metavar="CKPT", help="a trained checkpoint: int8 vs fp32 loss and next-token agreement")
+    g.add_argument("--dialogues", nargs="*", default=[], help="held-out dialogue JSONL for --quality")
+    g.add_argument("--quality-dialogues", type=int, default=60)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     shapes = SMOKE_SHAPES if args.smoke else {k: SHAPES[k] for k in args.shapes}
@@ -191,6 +204,12 @@ def main(argv=None) -> dict:
             t0 = time.perf_counter()
             time_ours(compiled, prompt, 4)
             compile_s = time.perf_counter() - t0
+        int8, pack_s = None, None
+        if not args.no_int8:
+            int8 = Engine(model, int8=True)
+            t0 = time.perf_counter()
+            time_ours(int8, prompt, 4)
+            pack_s = time.perf_counter() - t0
         runs = {"ours": lambda: time_ours(engine, prompt, n),
                 "uncached": lambda: time_uncached(model, gen, P, n, args.uncached_samples),
                 "floor": lambda: floor(32)}
@@ -198,6 +217,8 @@ def main(argv=None) -> dict:
             runs["hf"] = lambda: hf(n)
         if compiled:
             runs["compiled"] = lambda: time_ours(compiled, prompt, n)
+        if int8:
+            runs["int8"] = lambda: time_ours(int8, prompt, n)
         order = list(runs)
         reps = {k: [] for k in order}
         for r in range(args.reps):
@@ -227,9 +248,15 @@ def main(argv=None) -> dict:
                        compiled_vs_floor=ratio("compiled", "floor"))
             if hf:
                 res["compiled_speedup_vs_hf"] = ratio("hf", "compiled")
+        if int8:
+            res.update(int8_tok_s=round(1 / med["int8"], 1), int8_pack_s=round(pack_s, 2),
+                       int8_cache_speedup=ratio("uncached", "int8"), int8_speedup_vs_fp32=ratio("ours", "int8"),
+                       int8_vs_fp32_floor=ratio("floor", "int8"))
+            if hf:
+                res["int8_speedup_vs_hf"] = ratio("hf", "int8")
         results[name] = res
         print(name, json.dumps(res), flush=True)
-        del model, engine, hf, compiled
+        del model, engine, hf, compiled, int8
     summary = {"bench": "infer", "device": "cpu", "threads": args.threads, "prompt_len": P, "new_tokens": n,
                "reps": args.reps, "uncached_samples": args.uncached_samples, "torch": torch.__version__,
                "load_avg": [round(x, 1) for x in (*load_before, *os.getloadavg())], "shapes": results}
@@ -238,9 +265,52 @@ def main(argv=None) -> dict:
         summary["transformers"] = transformers.__version__
     except ImportError:
         summary["transformers"] = None
+    if args.quality:
+        summary["int8_quality"] = int8_quality(args.quality, args.dialogues, args.quality_dialogues)
+        print("int8 quality", json.dumps(summary["int8_quality"]), flush=True)
     print(json.dumps(summary))
     sys.stdout.flush()
     return summary
+
+
+@torch.inference_mode()
+def int8_quality(ckpt: str, dialogue_files: list[str], limit: int) -> dict:
+    """Teacher-forced over held-out tutor turns (up to 64 tokens each): mean loss per token
+    when every token after the prompt is decoded with fp32 and with int8 weights, and the
+    share of steps where both pick the same most likely next token."""
+    from .checkpoint import load_tutor
+    from .dialogue import eval_turn, load_dialogues, render
+    from .gpt import KVCache
+
+    model, tok, _ = load_tutor(ckpt)
+    total = {False: 0.0, True: 0.0}
+    n_tok = agree = 0
+    used = 0
+    for d in load_dialogues(dialogue_files):
+        if used >= limit:
+            break
+        k = eval_turn(d)
+        prompt, _ = render(tok, d, upto=k)
+        full, _ = render(tok, d, upto=k + 1)
+        target = full[len(prompt) : len(prompt) + 64]  # the tutor turn (the same prefix continues)
+        if len(target) < 2 or len(prompt) + len(target) + 1 > 2 * model.config.sequence_len:
+            continue
+        used += 1
+        picks = {}
+        for int8 in (False, True):
+            cache = KVCache(model.config, 1, len(prompt) + len(target) + 1, "cpu", torch.float32, int8=int8)
+            logits = model(torch.tensor([prompt]), cache=cache, last_only=True)[:, -1]
+            picks[int8] = []
+            for t in target:
+                lp = torch.log_softmax(logits.float(), -1)[0]
+                total[int8] -= float(lp[t])
+                picks[int8].append(int(lp.argmax()))
+                logits = model(torch.tensor([[t]]), cache=cache)[:, -1]
+        n_tok += len(target)
+        agree += sum(a == b for a, b in zip(picks[False], picks[True]))
+    return {"checkpoint": ckpt, "dialogues": used, "tokens": n_tok,
+            "loss_fp32": round(total[False] / max(1, n_tok), 4), "loss_int8": round(total[True] / max(1, n_tok), 4),
+            "next_token_agreement": round(agree / max(1, n_tok), 4)}
 
 
 if __name__ == "__main__":

@@ -69,17 +69,21 @@ class Calculator:
 
 
 class Engine:
-    def __init__(self, model: GPT, compile: bool = False):
+    def __init__(self, model: GPT, compile: bool = False, int8: bool = False):
         """compile=True (CPU only) runs each decode step through torch.compile'd
-        gpt.decode_step: ~25% less time per token at batch 1, after a one-off compile of
-        ~10-45 s per process and batch size (see gpt.compiled_decode_step). Same tokens."""
+        gpt.decode_step: ~25% less time per token at batch 1 on a loaded machine, after a
+        one-off compile of ~10-45 s per process and batch size (see
+        gpt.compiled_decode_step). Same tokens. int8=True (CPU only) decodes with int8
+        weights (gpt.Int8Weights): several times the tokens per second, slightly different
+        numerics (the prefill stays fp32); it takes precedence over compile."""
         self.model = model.eval()
         p = next(model.parameters())
         self.device = p.device
         # On CUDA run in bf16 (weights may be fp32); on CPU the weights' own dtype.
         self.autocast = self.device.type == "cuda"
         self.cache_dtype = torch.bfloat16 if self.autocast else p.dtype
-        self.compile = compile and self.device.type == "cpu"
+        self.int8 = int8 and self.device.type == "cpu"
+        self.compile = compile and self.device.type == "cpu" and not self.int8
 
     def _ctx(self):
         if self.autocast:
@@ -105,7 +109,7 @@ class Engine:
         stop = set(stop)
         stop_t = torch.tensor(sorted(stop), dtype=torch.long, device=self.device)
         with torch.inference_mode(), self._ctx():
-            cache = KVCache(cfg, 1, capacity, self.device, self.cache_dtype, compile=self.compile)
+            cache = KVCache(cfg, 1, capacity, self.device, self.cache_dtype, compile=self.compile, int8=self.int8)
             ids = torch.tensor([prompt], dtype=torch.long, device=self.device)
             logits = self.model(ids, cache=cache, last_only=True)[:, -1]
             if num_samples > 1:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from dataclasses import asdict, dataclass
 
 import torch
@@ -275,7 +276,7 @@ class KVCache:
     """
 
     def __init__(self, config: GPTConfig, batch_size: int, capacity: int, device, dtype,
-                 compile: bool = False):
+                 compile: bool = False, int8: bool = False):
         shape = (batch_size, config.n_kv_head, capacity, config.n_embd // config.n_head)
         self.k = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
         self.v = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
@@ -283,6 +284,7 @@ class KVCache:
         self.pos = 0
         self.plan = None  # GPT._decode_one's per-generation views, made on first use
         self.compile = compile  # decode steps through the torch.compile'd decode_step (see there)
+        self.int8 = int8  # decode steps with int8 weights (see Int8Weights)
 
     def expand(self, batch_size: int) -> "KVCache":
         """A batch-sized copy of a batch-1 cache: many samples from one prefill."""
@@ -290,6 +292,7 @@ class KVCache:
         new.k = [t.expand(batch_size, -1, -1, -1).contiguous() for t in self.k]
         new.v = [t.expand(batch_size, -1, -1, -1).contiguous() for t in self.v]
         new.capacity, new.pos, new.plan, new.compile = self.capacity, self.pos, None, self.compile
+        new.int8 = self.int8
         return new
 
 
@@ -456,10 +459,15 @@ class GPT(nn.Module):
         dispatches per layer; a cache lives for one generation, with fixed weights.
         """
         B, Hkv, cap, hd = cache.k[0].shape
+        P = torch.eye(hd, device=self.cos.device, dtype=self.cos.dtype).roll(hd // 2, dims=1)
+        if cache.int8:
+            packed = Int8Weights.of(self)
+            layers = [(*packed.layers[i], k.view(B * Hkv, cap, hd), v.view(B * Hkv, cap, hd))
+                      for i, (k, v) in enumerate(zip(cache.k, cache.v))]
+            return decode_step, P, layers, packed.head
         layers = [(b.attn.c_qkv.weight.t(), b.attn.c_proj.weight.t(), b.mlp.c_fc.weight.t(),
                    b.mlp.c_proj.weight.t(), k.view(B * Hkv, cap, hd), v.view(B * Hkv, cap, hd))
                   for b, k, v in zip(self.blocks, cache.k, cache.v)]
-        P = torch.eye(hd, device=self.cos.device, dtype=self.cos.dtype).roll(hd // 2, dims=1)
         step = compiled_decode_step() if cache.compile else decode_step
         return step, P, layers, self.lm_head.weight.t()
 
@@ -480,6 +488,65 @@ class GPT(nn.Module):
             c = self.config.softcap
             logits = c * torch.tanh(logits / c)
         return logits
+
+
+def _mm(x, w):
+    """x @ w for a transposed weight view, or the int8 product for a packed weight."""
+    if isinstance(w, torch.Tensor):
+        return torch.mm(x, w)
+    return torch.ops.quantized.linear_dynamic(x, w)
+
+
+def _addmm(x, a, w, alpha: float = 1.0):
+    if isinstance(w, torch.Tensor):
+        return torch.addmm(x, a, w, alpha=alpha)
+    y = torch.ops.quantized.linear_dynamic(a, w)
+    return x.add_(y, alpha=alpha) if alpha != 1.0 else x.add_(y)
+
+
+def _version(p: torch.Tensor) -> int:
+    try:
+        return p._version
+    except RuntimeError:  # an inference tensor (made under inference_mode) has no version counter
+        return -1
+
+
+class Int8Weights:
+    """The decoder's weights as int8 for CPU decoding: Engine(model, int8=True).
+
+    At batch 1 a decode step streams every weight matrix once, so on CPU it is bound by
+    memory traffic (fp32: 4 bytes per parameter; `bench_infer` measures the floor).
+    Symmetric per-output-channel int8 weights (scale = max |w| / 127) with fbgemm's dynamic
+    linear (activations quantised per call) move a quarter of the bytes and use the CPU's
+    int8 dot-product instructions. The prefill keeps fp32; only the per-token steps change,
+    and their numerics change with them: `bench_infer` reports how often greedy tokens
+    agree with fp32 on a trained checkpoint. Packed once per model and reused until a
+    weight changes (their version counters are part of the key).
+    """
+
+    def __init__(self, model: "GPT"):
+        pack = self._pack
+        self.layers = [(pack(b.attn.c_qkv.weight), pack(b.attn.c_proj.weight), pack(b.mlp.c_fc.weight),
+                        pack(b.mlp.c_proj.weight)) for b in model.blocks]
+        self.head = pack(model.lm_head.weight)
+
+    @staticmethod
+    def _pack(w: torch.Tensor):
+        w = w.detach().float().cpu()
+        scale = (w.abs().amax(dim=1) / 127.0).clamp(min=1e-12).double()
+        with warnings.catch_warnings():  # quantized tensors are how fbgemm takes packed weights
+            warnings.simplefilter("ignore", UserWarning)
+            q = torch.quantize_per_channel(w, scale, torch.zeros(w.size(0), dtype=torch.long), 0, torch.qint8)
+        return torch.ops.quantized.linear_prepack(q, None)
+
+    @staticmethod
+    def of(model: "GPT") -> "Int8Weights":
+        key = tuple((p.data_ptr(), _version(p)) for p in model.parameters())
+        hit = getattr(model, "_int8_weights", None)
+        if hit is None or hit[0] != key:
+            hit = (key, Int8Weights(model))
+            model._int8_weights = hit
+        return hit[1]
 
 
 def decode_step(idx, pos: int, cos, sin, P, wte, layers, head_t, n_head: int, vocab: int, softcap: float):
@@ -512,6 +579,8 @@ def decode_step(idx, pos: int, cos, sin, P, wte, layers, head_t, n_head: int, vo
 
     layers: per layer (W_qkv^T, W_attn_proj^T, W_fc^T, W_mlp_proj^T, keys, values) with
     keys/values the cache viewed as (B * Hkv, capacity, hd). Returns logits (B, vocab).
+    The weights may instead be `Int8Weights`' packed matrices: the same step with int8
+    matrix-vector products.
     """
     B, C = idx.size(0), wte.size(1)
     hd = C // n_head
@@ -523,7 +592,7 @@ def decode_step(idx, pos: int, cos, sin, P, wte, layers, head_t, n_head: int, vo
     e = F.embedding(idx.view(B), wte)  # (B, C)
     x = e / (vnorm(e, dim=-1, keepdim=True) * C**-0.5)  # the residual stream: a true rms_norm
     for wqkv, wo, wfc, wproj, ck, cv in layers:
-        qkv = torch.mm(x / vnorm(x, dim=-1, keepdim=True), wqkv)  # the true q, k, v / sqrt(C)
+        qkv = _mm(x / vnorm(x, dim=-1, keepdim=True), wqkv)  # the true q, k, v / sqrt(C)
         qk, v = qkv.view(B, Hqk + Hkv, hd).split((Hqk, Hkv), dim=1)
         qk = torch.mm(qk.reshape(B * Hqk, hd), R).view(B, Hqk, hd) / vnorm(qk, dim=-1, keepdim=True)
         q, k = qk.split((n_head, Hkv), dim=1)  # rotated unit vectors
@@ -535,10 +604,10 @@ def decode_step(idx, pos: int, cos, sin, P, wte, layers, head_t, n_head: int, vo
             torch.mul(k, hd**0.5, out=ck.select(1, pos))  # k at rms scale, as forward() stores it
             torch.mul(v, C**0.5, out=cv.select(1, pos))  # the true v
         s = torch.bmm(q.reshape(B * Hkv, n_head // Hkv, hd), ck[:, : pos + 1].transpose(1, 2)).softmax(-1)
-        x = torch.addmm(x, torch.bmm(s, cv[:, : pos + 1]).view(B, C), wo)
-        u = torch.mm(x / vnorm(x, dim=-1, keepdim=True), wfc).relu_().square_()  # relu(true u)^2 / C
-        x = torch.addmm(x, u, wproj, alpha=C)
-    logits = torch.mm(x / vnorm(x, dim=-1, keepdim=True), head_t)[:, :vocab]  # the true logits / sqrt(C)
+        x = _addmm(x, torch.bmm(s, cv[:, : pos + 1]).view(B, C), wo)
+        u = _mm(x / vnorm(x, dim=-1, keepdim=True), wfc).relu_().square_()  # relu(true u)^2 / C
+        x = _addmm(x, u, wproj, alpha=C)
+    logits = _mm(x / vnorm(x, dim=-1, keepdim=True), head_t)[:, :vocab]  # the true logits / sqrt(C)
     if softcap:
         return torch.tanh(logits * (C**0.5 / softcap)).mul_(softcap)
     return logits * C**0.5
