@@ -56,9 +56,10 @@ def training_run_execute(*, run_id: int, worker: str = "") -> TrainingRun:
     )
     stdout = io.StringIO()
     try:
-        # --resume: a first attempt starts from nothing; a redelivered one (the worker died)
-        # continues from the last checkpoints in the same folder
-        args = ["--out", str(out), "--resume"]
+        # A first attempt starts from nothing (whatever a folder of the same name holds, e.g.
+        # from a database that was reset, is not this run's); a redelivered one (its worker
+        # died) continues from the last checkpoints it wrote there.
+        args = ["--out", str(out), "--resume" if run.attempts > 0 else "--overwrite"]
         if run.preset == TrainingRun.Preset.QUICK:
             args.append("--quick")
         call_command("train_default_tutor", *args, stdout=stdout, stderr=io.StringIO())

@@ -64,3 +64,28 @@ def test_quick_training_run_on_the_gpu_queue_registers_a_version(client, admin_u
     assert (tmp_path.parent / "x").parent.exists()
     html = client.get(reverse("models_page")).content.decode()
     assert run.version.name in html
+
+
+@pytest.mark.django_db
+def test_a_first_attempt_starts_fresh_and_a_redelivered_one_resumes(settings, tmp_path, monkeypatch):
+    """The run folder is named by the run's id, which a reset database hands out again: only
+    a redelivery of the same run (attempts > 0) may continue what the folder holds."""
+    import json
+
+    from models_train import training
+
+    settings.RAMP_MODEL_STORE = str(tmp_path)
+    calls = []
+
+    def fake_call_command(name, *args, stdout, **kw):
+        calls.append(args)
+        stdout.write(json.dumps({"checkpoint": str(tmp_path / "ck"), "params": 1}) + "\n")
+
+    monkeypatch.setattr(training, "call_command", fake_call_command)
+    first = TrainingRun.objects.create(preset=TrainingRun.Preset.QUICK)
+    training.training_run_execute(run_id=first.pk)
+    assert "--overwrite" in calls[-1] and "--resume" not in calls[-1]
+    redelivered = TrainingRun.objects.create(preset=TrainingRun.Preset.QUICK, attempts=1)
+    training.training_run_execute(run_id=redelivered.pk)
+    assert "--resume" in calls[-1] and "--overwrite" not in calls[-1]
+    assert TrainingRun.objects.get(pk=redelivered.pk).attempts == 2
