@@ -429,8 +429,12 @@ def _item_dialogues(course, concept, item, vseed, i, seed, others, report) -> li
 
 
 def course_dialogues(course: CourseSpec, *, seed: int = 0, per_item: int = 2,
-                     kinds: Sequence[str] = tuple(KINDS), report: BuildReport | None = None) -> list[dict]:
-    """Every dialogue of one course (all split 'train'; `build_dialogues` assigns splits)."""
+                     kinds: Sequence[str] = tuple(KINDS), report: BuildReport | None = None,
+                     practice_per_item: int | None = None) -> list[dict]:
+    """Every dialogue of one course (all split 'train'; `build_dialogues` assigns splits).
+    ``practice_per_item`` (> per_item) adds practice questions from further variants: the
+    practice answer (substituting values into the card's expression) needs more examples
+    than the other kinds."""
     report = report if report is not None else BuildReport()
     short_texts = sorted({a for c in course.concepts for it in c.items if it.type == "short_text"
                           for a in it.answers if "{" not in a})
@@ -441,9 +445,10 @@ def course_dialogues(course: CourseSpec, *, seed: int = 0, per_item: int = 2,
         if "answer_question" in kinds:
             out += _answer_questions(course, concept, seed, per_item, report)
         for item in concept.items:
-            for i, vseed in enumerate(_variant_seeds(seed, course, concept, item, per_item)):
+            n = max(per_item, practice_per_item or 0) if "practice_question" in kinds else per_item
+            for i, vseed in enumerate(_variant_seeds(seed, course, concept, item, n)):
                 out += [d for d in _item_dialogues(course, concept, item, vseed, i, seed, short_texts, report)
-                        if d["meta"]["kind"] in kinds]
+                        if d["meta"]["kind"] in kinds and (i < per_item or d["meta"]["kind"] == "practice_question")]
     for d in out:
         validate(d)
     return out
@@ -465,7 +470,8 @@ def choose_heldout_concepts(courses: Sequence[CourseSpec], *, seed: int = 0, fra
 def build_dialogues(courses: Sequence[CourseSpec], *, seed: int = 0, per_item: int = 2,
                     heldout_concepts: Iterable[str] | None = None, heldout_concept_fraction: float = 0.15,
                     heldout_courses: Iterable[str] = (), heldout_fraction: float = 0.05,
-                    kinds: Sequence[str] = tuple(KINDS), report: BuildReport | None = None) -> list[dict]:
+                    kinds: Sequence[str] = tuple(KINDS), report: BuildReport | None = None,
+                    practice_per_item: int | None = None) -> list[dict]:
     """Dialogues for every course, with `split` set by `models_train.dialogue.split_dialogues`:
     every dialogue of a held-out concept (default: `choose_heldout_concepts`) or course is
     held out, plus a hash-of-id `heldout_fraction` of the rest."""
@@ -475,7 +481,8 @@ def build_dialogues(courses: Sequence[CourseSpec], *, seed: int = 0, per_item: i
         raise ValueError(f"unknown kinds {sorted(unknown)}; known: {list(KINDS)}")
     dialogues = []
     for course in courses:
-        dialogues += course_dialogues(course, seed=seed, per_item=per_item, kinds=kinds, report=report)
+        dialogues += course_dialogues(course, seed=seed, per_item=per_item, kinds=kinds, report=report,
+                                      practice_per_item=practice_per_item)
     ids = Counter(d["id"] for d in dialogues)
     dup = [i for i, n in ids.items() if n > 1]
     if dup:

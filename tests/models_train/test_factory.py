@@ -423,3 +423,15 @@ def test_the_constrained_writer_gets_everything_but_the_answer_right_even_untrai
         assert ok or why.startswith("stated answer") or why == "no <|question|> … <|answer|> … part", why
         ref, _, _ = parse_item_line(text)
         assert ref == d["meta"]["concept"] + "/" + d["meta"]["item"].split("/")[-1]
+
+
+def test_more_practice_variants_leave_the_other_kinds_alone(course):
+    base = build_dialogues([course], seed=0, per_item=1)
+    more = build_dialogues([course], seed=0, per_item=1, practice_per_item=3)
+    kind = lambda ds, k: [d for d in ds if d["meta"]["kind"] == k]  # noqa: E731
+    others = [d for d in base if d["meta"]["kind"] != "practice_question"]
+    assert [d for d in more if d["meta"]["kind"] != "practice_question"] == others
+    assert len(kind(more, "practice_question")) == 3 * len(kind(base, "practice_question"))
+    assert len({d["id"] for d in more}) == len(more)
+    verify = make_verifier([course])
+    assert all(verify(d["meta"], d["messages"][-1]["content"]) for d in kind(more, "practice_question"))

@@ -68,6 +68,8 @@ class Command(BaseCommand):
                             help="a tiny run (well under a minute; of the vendored conversations only bridge), for tests")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--per-item", type=int, default=None, help="variants per item (default 2; quick 1)")
+        parser.add_argument("--practice-per-item", type=int, default=None,
+                            help="variants per template for practice questions (default: --per-item)")
         parser.add_argument("--no-vendored", action="store_true", help="leave out the vendored real conversations")
         parser.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out")
         parser.add_argument("--resume", action="store_true",
@@ -77,7 +79,7 @@ class Command(BaseCommand):
                             help="for pretraining and SFT (default: models_train.default_tutor's)")
 
     def handle(self, *args, out, ramps, quick, seed, per_item, no_vendored, overwrite, threads, resume=False,
-               optimizer=None, **options):
+               optimizer=None, practice_per_item=None, **options):
         t0, c0 = time.perf_counter(), time.process_time()
         preset = QUICK if quick else FULL
         out = Path(out) if out else Path(settings.RAMP_MODEL_STORE) / "default"
@@ -98,7 +100,8 @@ class Command(BaseCommand):
         if not courses:
             raise CommandError("no ramp could be read" if refs else "no ramps given")
         report = BuildReport()
-        dialogues = build_dialogues(courses, seed=seed, per_item=per_item or preset["per_item"], report=report)
+        dialogues = build_dialogues(courses, seed=seed, per_item=per_item or preset["per_item"], report=report,
+                                    practice_per_item=practice_per_item)
         ramp_file = out / "data" / "ramps.jsonl"
         save_dialogues(dialogues, ramp_file)
         self.stdout.write(f"ramps: {', '.join(c.slug for c in courses)} -> {ramp_file}")
