@@ -37,7 +37,8 @@ from models_train.verify import make_practice_writer, make_verifier
 GENERATED_KINDS = ("next_hint", "try_first", "probe_misconception", "unmatched_mistake", "practice_question")
 OUTPUTS = ("data", "base", "sft", "tutor", "tokenizer.json")  # what a run writes under --out
 
-FULL = {"per_item": 2, "tutor": [], "eval_per_kind": 12, "eval_practice": 40, "new_tokens": 48, "practice_tokens": 160}
+FULL = {"per_item": 2, "practice_per_item": 8, "tutor": [], "eval_per_kind": 12, "eval_practice": 40,
+        "new_tokens": 48, "practice_tokens": 160}
 QUICK = {"per_item": 1, "eval_per_kind": 2, "eval_practice": 2, "new_tokens": 8, "practice_tokens": 16,
          "tutor": ["--vocab-size", "512", "--depth", "1", "--seq-len", "128", "--batch-size", "4",
                    "--pretrain-steps", "3", "--sft-steps", "3", "--eval-dialogues", "4", "--max-new-tokens", "8"]}
@@ -69,7 +70,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--per-item", type=int, default=None, help="variants per item (default 2; quick 1)")
         parser.add_argument("--practice-per-item", type=int, default=None,
-                            help="variants per template for practice questions (default: --per-item)")
+                            help="variants per template for practice questions (default 8; quick: --per-item)")
         parser.add_argument("--no-vendored", action="store_true", help="leave out the vendored real conversations")
         parser.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out")
         parser.add_argument("--resume", action="store_true",
@@ -101,7 +102,7 @@ class Command(BaseCommand):
             raise CommandError("no ramp could be read" if refs else "no ramps given")
         report = BuildReport()
         dialogues = build_dialogues(courses, seed=seed, per_item=per_item or preset["per_item"], report=report,
-                                    practice_per_item=practice_per_item)
+                                    practice_per_item=practice_per_item or preset.get("practice_per_item"))
         ramp_file = out / "data" / "ramps.jsonl"
         save_dialogues(dialogues, ramp_file)
         self.stdout.write(f"ramps: {', '.join(c.slug for c in courses)} -> {ramp_file}")
