@@ -123,6 +123,8 @@ def main(argv=None) -> dict:
     g.add_argument("--device", default="auto")
     g.add_argument("--no-compile", action="store_true")
     g.add_argument("--no-baseline", action="store_true")
+    g.add_argument("--optimizer", choices=("adamw", "muon"), default="adamw",
+                   help="ours: the trainer's AdamW, or Muon for the matrices (its Newton-Schulz work is not in MFU's count)")
     g.add_argument("--smoke", action="store_true", help="tiny shape, 2 steps (for tests)")
     args = ap.parse_args(argv)
     if args.smoke:
@@ -140,7 +142,8 @@ def main(argv=None) -> dict:
     # Ours trains with the trainer's optimizer (AdamW, fused kernel on CPU and CUDA); the
     # baseline with nanoGPT's choice (fused on CUDA only, PyTorch's default loop on CPU).
     steppers = {"ours": make_stepper(ours, args.batch_size, args.seq_len, args.vocab, device, compile_,
-                                     make_optimizer(ours, TrainConfig(lr=1e-4, embed_lr=1e-4), device))}
+                                     make_optimizer(ours, TrainConfig(lr=1e-4, embed_lr=1e-4, muon_lr=1e-3,
+                                                                      optimizer=args.optimizer), device))}
     if not args.no_baseline:
         base = VanillaGPT(cfg.n_layer, cfg.n_embd, cfg.n_head, args.vocab, args.seq_len).to(device)
         opt = torch.optim.AdamW(base.parameters(), lr=1e-4, fused=device.type == "cuda")
@@ -150,7 +153,8 @@ def main(argv=None) -> dict:
     tokens = args.batch_size * args.seq_len
     tok_s = tokens / statistics.median(times["ours"])
     flops = ours.flops_per_token(args.seq_len)
-    res = {"bench": "train", "device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
+    res = {"bench": "train", "optimizer": args.optimizer,
+           "device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
            "threads": torch.get_num_threads(), "depth": args.depth, "n_embd": cfg.n_embd, "vocab": args.vocab,
            "seq_len": args.seq_len, "batch_size": args.batch_size, "params": ours.num_params(),
            "compile": compile_, "steps": args.steps, "ours_tok_s": round(tok_s, 1), "flops_per_token": flops}

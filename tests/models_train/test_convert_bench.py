@@ -91,6 +91,9 @@ def test_bench_train_smoke(capsys):
     bench_train.main(["--smoke"])
     last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert last["bench"] == "train" and last["ours_tok_s"] > 0 and last["nanogpt_tok_s"] > 0
+    bench_train.main(["--smoke", "--optimizer", "muon", "--no-baseline"])
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert last["optimizer"] == "muon" and last["ours_tok_s"] > 0 and "nanogpt_tok_s" not in last
 
 
 @pytest.mark.slow
