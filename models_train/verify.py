@@ -32,10 +32,16 @@ import re
 from collections.abc import Callable, Iterable
 
 from courses.checkers import check_answer
-from courses.variants import choice_value
 from courses.specs import CourseSpec
 from models_train.factory.builder import difficulty_bucket
-from models_train.factory.structured import StructuredError, calc_value, parse_item_line, rebuild, same_question
+from models_train.factory.structured import (
+    StructuredError,
+    calc_value,
+    choice_json,
+    parse_item_line,
+    rebuild,
+    same_question,
+)
 from models_train.scoring import parse_practice_question
 from models_train.structured_gen import TemplateSchema, write_practice
 
@@ -46,6 +52,19 @@ def _stated(item_type: str, answer: str):
     if item_type == "ordering":
         return [line.strip().lstrip("-").strip() for line in answer.strip().splitlines() if line.strip()]
     return answer.strip()
+
+
+def find_item(pool: Iterable[CourseSpec], ref: str):
+    """(concept, item) for a "concept/item" reference in the first course of ``pool`` that
+    has it, or None."""
+    concept_slug, item_slug = ref.split("/")
+    for course in pool:
+        try:
+            concept = course.concept(concept_slug)
+            return concept, concept.item(item_slug)
+        except KeyError:
+            continue
+    return None
 
 
 def check_practice(courses: dict[str, CourseSpec], meta: dict, text: str, *, check_question: bool = True,
@@ -63,19 +82,13 @@ def check_practice(courses: dict[str, CourseSpec], meta: dict, text: str, *, che
     if course_slug is not None and course_slug not in courses:
         return False, f"unknown course {course_slug!r}"
     pool = [courses[course_slug]] if course_slug is not None else list(courses.values())
-    concept_slug, item_slug = ref.split("/")
+    concept_slug = ref.split("/")[0]
     if meta.get("concept") is not None and concept_slug != meta["concept"]:
         return False, f"item of concept {concept_slug!r}, asked for {meta['concept']!r}"
-    item = concept = None
-    for course in pool:
-        try:
-            concept = course.concept(concept_slug)
-            item = concept.item(item_slug)
-            break
-        except KeyError:
-            continue
-    if item is None:
+    found = find_item(pool, ref)
+    if found is None:
         return False, f"no item {ref!r}"
+    concept, item = found
     if check_difficulty and meta.get("difficulty") and difficulty_bucket(item.difficulty) != meta["difficulty"]:
         return False, f"item is {difficulty_bucket(item.difficulty)}, asked for {meta['difficulty']}"
     try:
@@ -119,23 +132,13 @@ def practice_schema(courses: dict[str, CourseSpec], meta: dict, system: str) -> 
     out = []
     pool = [courses[meta["course"]]] if meta.get("course") in courses else list(courses.values())
     for ref in _CARD.findall(system):
-        concept_slug, item_slug = ref.split("/")
-        for course in pool:
-            try:
-                item = course.concept(concept_slug).item(item_slug)
-            except KeyError:
-                continue
-            params = tuple((p.name, tuple(range(p.lo, p.hi + 1, p.step)) if p.is_range
-                            else tuple(params_json_choice(c) for c in p.choices)) for p in item.params)
-            out.append(TemplateSchema(ref, params))
-            break
+        found = find_item(pool, ref)
+        if found is None:
+            continue
+        params = tuple((p.name, tuple(range(p.lo, p.hi + 1, p.step)) if p.is_range
+                        else tuple(choice_json(c) for c in p.choices)) for p in found[1].params)
+        out.append(TemplateSchema(ref, params))
     return out
-
-
-def params_json_choice(choice: str):
-    """A choice param's value as the ITEM line writes it (as `structured.params_json` does)."""
-    value = choice_value(choice)
-    return int(value) if isinstance(value, int) else choice
 
 
 def make_practice_writer(course_specs: Iterable[CourseSpec], *, temperature: float = 0.0, calc=calc_value):
@@ -146,18 +149,14 @@ def make_practice_writer(course_specs: Iterable[CourseSpec], *, temperature: flo
     courses = {c.slug: c for c in course_specs}
 
     def question_for(ref: str, params: dict) -> str | None:
-        concept_slug, item_slug = ref.split("/")
-        for course in courses.values():
-            try:
-                concept = course.concept(concept_slug)
-                item = concept.item(item_slug)
-            except KeyError:
-                continue
-            try:
-                return rebuild(item, params, concept.misconceptions).question
-            except StructuredError:
-                return None
-        return None
+        found = find_item(courses.values(), ref)
+        if found is None:
+            return None
+        concept, item = found
+        try:
+            return rebuild(item, params, concept.misconceptions).question
+        except StructuredError:
+            return None
 
     def write(model, tok, dialogue: dict, prompt_ids: list[int], seed: int = 0) -> str | None:
         system = next((m["content"] for m in dialogue["messages"] if m["role"] == "system"), "")

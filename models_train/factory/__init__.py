@@ -16,7 +16,7 @@ answer_question [chat], next_hint [hint], try_first [hint], probe_misconception
 
 from .builder import KINDS, BuildReport, build_dialogues, choose_heldout_concepts, course_dialogues
 from .loading import RampLoadError, load_courses
-from .structured import format_practice, parse_item_line, rebuild
+from .structured import parse_item_line, rebuild
 
 __all__ = ["KINDS", "BuildReport", "build_dialogues", "choose_heldout_concepts", "course_dialogues",
-           "RampLoadError", "load_courses", "format_practice", "parse_item_line", "rebuild"]
+           "RampLoadError", "load_courses", "parse_item_line", "rebuild"]

@@ -18,6 +18,7 @@ from courses.specs import ConceptSpec, CourseSpec, ItemSpec
 from courses.variants import Variant, VariantError, draw_variant
 from courses.checkers import check_answer
 from models_train.dialogue import CALC, CALC_END, RESULT, RESULT_END, split_dialogues, validate
+from models_train.structured_gen import practice_text
 from models_train.scoring import content_terms, reveals_answer
 
 from . import phrasing as P
@@ -31,7 +32,6 @@ from .answers import (
 from .structured import (
     calc_expression,
     calc_value,
-    format_practice,
     item_ref,
     params_json,
     question_text,
@@ -415,7 +415,7 @@ def _item_dialogues(course, concept, item, vseed, i, seed, others, report) -> li
                                                 title_lc=P.lower_title(concept.title))
         ref = item_ref(concept.slug, item.slug)
         question = question_text(item, v.prompt, tuple(key.choices))
-        content = format_practice(ref, params_json(item, v.values), question, _with_calculator(item, v, ans))
+        content = practice_text(ref, params_json(item, v.values), question, _with_calculator(item, v, ans))
         out.append(_dialogue(f"{stem}-practice-{i}", "practice_question", course, concept,
                              [_system(course, concept, templates=practice_templates(concept, diff, rng, item)),
                               {"role": "learner", "content": ask},

@@ -29,9 +29,10 @@ from fractions import Fraction
 
 from courses.checkers import AnswerKey
 from courses.expressions import ExpressionError, compile_expression, format_value
+from courses.placeholders import fill_placeholders, placeholder_names
 from courses.specs import ItemSpec
 from courses.variants import VariantError, choice_value, values_from_params, variant_from_values
-from models_train.structured_gen import ITEM_PREFIX, practice_text
+from models_train.structured_gen import ITEM_PREFIX
 
 QUESTION, ANSWER = "<|question|>", "<|answer|>"
 _ITEM_LINE = re.compile(r"^[ \t]*ITEM:[ \t]*(\{.*\})[ \t]*$", re.M)
@@ -55,21 +56,16 @@ def item_ref(concept_slug: str, item_slug: str) -> str:
     return f"{concept_slug}/{item_slug}"
 
 
+def choice_json(choice: str):
+    """A choice param's value as the ITEM line writes it: a number when it reads as an
+    integer, else the choice as authored."""
+    value = choice_value(choice)
+    return int(value) if isinstance(value, int) else choice
+
+
 def params_json(item: ItemSpec, shown: dict) -> dict:
     """The params of a variant as they go into the ITEM line."""
-    out = {}
-    for p in item.params:
-        raw = shown[p.name]
-        if p.is_range:
-            out[p.name] = int(raw)
-        else:
-            value = choice_value(raw)
-            out[p.name] = int(value) if isinstance(value, int) else raw
-    return out
-
-
-def format_practice(ref: str, params: dict, question: str, answer: str) -> str:
-    return practice_text(ref, params, question, answer)
+    return {p.name: int(shown[p.name]) if p.is_range else choice_json(shown[p.name]) for p in item.params}
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -90,7 +86,8 @@ def calc_value(expression: str) -> str:
 def calc_expression(item: ItemSpec, shown: dict) -> str | None:
     """The calculator call a tutor makes for a numeric template's answer: the authored answer
     expression with the variant's values written in (`k*a/b` -> `4*4/5`), or None when the
-    answer isn't an expression over the values (a fixed answer, a text choice)."""
+    answer isn't an expression over the values (a fixed answer, a text choice). Whether the
+    tool's result is the answer is for the caller to check (`builder._with_calculator`)."""
     if item.type != "numeric" or not item.answer or not item.is_template:
         return None
     used = [n for n in _NAME.findall(item.answer) if n in shown]
@@ -104,8 +101,7 @@ def calc_expression(item: ItemSpec, shown: dict) -> str | None:
         text = shown[name]
         return text if _PLAIN_NUMBER.fullmatch(text) else f"({text})"
 
-    formula = _NAME.sub(value, item.answer)
-    return None if calc_value(formula).startswith("error") else formula
+    return _NAME.sub(value, item.answer)
 
 
 def parse_item_line(text: str) -> tuple[str, dict, str | None]:
@@ -171,16 +167,10 @@ def question_text(item: ItemSpec, prompt: str, choices: tuple[str, ...]) -> str:
     return prompt
 
 
-_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
 def _card_text(text: str) -> str:
     """Template text for a card: placeholders as ⟨name⟩, literal braces as single braces
     (so `$\\frac{{{a}}}{{{b}}}$` reads `$\\frac{⟨a⟩}{⟨b⟩}$`, unambiguous for the model)."""
-    def repl(m: re.Match) -> str:
-        tok = m.group(0)
-        return tok[0] if tok in ("{{", "}}") else f"\u27e8{m.group(1)}\u27e9"
-    return _PLACEHOLDER.sub(repl, text)
+    return fill_placeholders(text, {name: f"\u27e8{name}\u27e9" for name in placeholder_names(text)})
 
 
 def template_card(ref: str, item: ItemSpec, difficulty: str) -> str:
@@ -244,5 +234,5 @@ def same_question(item: ItemSpec, written: str, expected: str) -> bool:
 
 
 __all__ = ["ITEM_PREFIX", "QUESTION", "ANSWER", "StructuredError", "Rebuilt", "item_ref", "params_json",
-           "format_practice", "parse_item_line", "rebuild", "template_card", "calc_value", "calc_expression", "question_text", "same_question", "same_text",
+           "choice_json", "parse_item_line", "rebuild", "template_card", "calc_value", "calc_expression", "question_text", "same_question", "same_text",
            "format_value"]
