@@ -81,7 +81,9 @@ def save_dialogues(dialogues: Iterable[dict], path: str | Path) -> None:
             f.write(json.dumps(validate(d), ensure_ascii=False, sort_keys=True) + "\n")
 
 
-def _encode_content(tok, role: str, task: str, content: str) -> list[int]:
+def encode_content(tok, role: str, task: str, content: str) -> list[int]:
+    """One message's text as ids: in a tutor's practice-question turn the structure markers
+    (question, answer, calculator) become their special tokens; anywhere else all is text."""
     if role == "tutor" and task == "practice_question" and QUESTION in content:
         ids: list[int] = []
         for piece in _STRUCTURE.split(content):
@@ -118,7 +120,7 @@ def render(tok, d: dict, upto: int | None = None) -> tuple[list[int], list[int]]
     msgs = d["messages"] if upto is None else d["messages"][:upto]
     ids, mask = [tok.special("<|bos|>")], [0]
     for m in msgs:
-        body = _encode_content(tok, m["role"], d["task"], m["content"]) + [tok.special("<|end|>")]
+        body = encode_content(tok, m["role"], d["task"], m["content"]) + [tok.special("<|end|>")]
         ids.append(tok.special(f"<|{m['role']}|>"))
         mask.append(0)
         ids += body

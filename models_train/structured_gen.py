@@ -30,13 +30,14 @@ Plain torch and data: nothing here imports Django or the courses app.
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 
-from .dialogue import ANSWER, QUESTION
+from .dialogue import ANSWER, QUESTION, encode_content
 from .engine import Calculator, Engine
 
 ITEM_PREFIX = "ITEM:"
@@ -97,7 +98,7 @@ def _pick(scores: list[float], temperature: float, rng: random.Random) -> int:
     if temperature <= 0:
         return max(range(len(scores)), key=lambda i: scores[i])
     m = max(scores)
-    weights = [pow(2.718281828459045, (s - m) / temperature) for s in scores]
+    weights = [math.exp((s - m) / temperature) for s in scores]
     return rng.choices(range(len(scores)), weights=weights)[0]
 
 
@@ -105,7 +106,7 @@ def choose_item(model, tok, prompt: list[int], schema: Sequence[TemplateSchema],
                 rng: random.Random | None = None) -> tuple[str, dict]:
     """(ref, params) chosen by the model inside the schema (steps 1-2 of the module doc)."""
     rng = rng or random.Random(0)
-    heads = [f'{ITEM_PREFIX} {{"item": {json.dumps(s.ref, ensure_ascii=False)}, "params": {{' for s in schema]
+    heads = [item_line(s.ref, {})[:-2] for s in schema]  # `ITEM: {"item": ref, "params": {`, open
     k = _pick(score_texts(model, tok, prompt, heads), temperature, rng)
     chosen = schema[k]
     params: dict = {}
@@ -132,8 +133,9 @@ def write_practice(model, tok, prompt: list[int], schema: Sequence[TemplateSchem
             break
     else:
         return None
-    head = tok.encode(item_line(ref, params) + "\n") + [tok.special(QUESTION)] + tok.encode(f" {question} ")
-    ids = prompt + head + [tok.special(ANSWER)]
+    # the turn so far, tokenised as training tokenised it, up to and including <|answer|>
+    turn = f"{item_line(ref, params)}\n{QUESTION} {question} {ANSWER}"
+    ids = prompt + encode_content(tok, "tutor", "practice_question", turn)
     limit = 2 * model.config.sequence_len - max_answer_tokens
     answer_ids = Engine(model).generate(ids[-limit:], max_tokens=max_answer_tokens, temperature=temperature,
                                         seed=seed, stop=[tok.special("<|end|>")], calc=calculator(tok, calc))[0]
