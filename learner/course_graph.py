@@ -209,8 +209,9 @@ def random_ramp(n_concepts: int, *, seed: int, items_per_concept: int = 5, max_p
     Items spread over difficulties -1.5..+2.5 logits (easiest first), some multiple choice
     (3-5 choices), most of them templates (the shares are those of the two shipped ramps:
     315 of their 395 items are templates, 97 multiple choice; until 2026-11-28 the generator
-    used 40% templates, which left concepts with too few fresh items at the right difficulty); each concept has about ``misconceptions_per_concept``
-    misconceptions, each detectable by roughly half of its items (at least one).
+    used 40% templates, which left concepts with too few fresh items at the right
+    difficulty); each concept has about ``misconceptions_per_concept`` misconceptions, each
+    detectable by roughly half of its items (at least one).
     Deterministic in ``seed``.
     """
     rng = random.Random(seed)

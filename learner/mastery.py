@@ -47,7 +47,8 @@ LEARN = 0.25                          # expected gain per attempt (logits)
 Q = 0.10                              # process noise per attempt
 FORGET_VAR = 0.2                      # per log(1 + days), divided by 1 + spaced responses
 FORGET_MU = 0.1                       # per log(1 + days), divided by 1 + spaced responses
-SPACED = 86400.0                      # a response this long after the previous one is spaced
+DAY = 86400.0
+SPACED = DAY                          # a response this long after the previous one is spaced
 
 
 def _sig(x: float) -> float:
@@ -79,7 +80,7 @@ class MasteryTracker:
         """(drop in mu, growth of var) from the last response on the concept until ``t``."""
         if t is None or v[2] is None or t <= v[2]:
             return 0.0, 0.0
-        f = math.log1p((t - v[2]) / 86400.0) / (1.0 + (v[3] if len(v) > 3 else 0))
+        f = math.log1p((t - v[2]) / DAY) / (1.0 + (v[3] if len(v) > 3 else 0))
         return FORGET_MU * f, FORGET_VAR * f
 
     def _age(self, v: list, t: float | None) -> None:

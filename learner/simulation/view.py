@@ -16,9 +16,9 @@ from datetime import datetime, timezone
 
 from ..course_graph import CourseGraph, ItemInfo
 from ..kt.graph import propagate_evidence
-from .learners import MASTERED
+from ..mastery import MasteryTracker
 from ..review import recall_probability, review_card_new, review_card_update
-from learner.mastery import MasteryTracker
+from .learners import MASTERED
 
 # how strongly a finished placement's P(mastered) enters the estimator state, in
 # pseudo-answers (the same rule as the Django side: learner.knowledge.PLACEMENT_EVIDENCE)
