@@ -27,6 +27,7 @@ class ItemInfo:
     n_choices: int = 0  # multiple_choice: number of choices (guessing rate); 0 otherwise
     is_template: bool = False  # a template yields fresh variants, so it can be re-served
     probes: frozenset[str] = frozenset()  # misconception slugs this item can diagnose
+    n_hints: int = 0   # authored hints (the policy may show the first ones up front)
 
     @property
     def guess_rate(self) -> float:
@@ -189,7 +190,7 @@ def graph_from_spec(course) -> CourseGraph:
             out.append(ItemInfo(
                 id=f"{c.slug}/{it.slug}", concept=c.slug, difficulty=float(it.difficulty),
                 n_choices=len(it.choices) if it.type == "multiple_choice" else 0,
-                is_template=bool(it.is_template), probes=frozenset(probes)))
+                is_template=bool(it.is_template), probes=frozenset(probes), n_hints=len(it.hints)))
         items[c.slug] = tuple(out)
     return CourseGraph(
         concepts=tuple(c.slug for c in course.concepts),
@@ -211,10 +212,13 @@ def random_ramp(n_concepts: int, *, seed: int, items_per_concept: int = 5, max_p
     315 of their 395 items are templates, 97 multiple choice; until 2026-11-28 the generator
     used 40% templates, which left concepts with too few fresh items at the right
     difficulty); each concept has about ``misconceptions_per_concept`` misconceptions, each
-    detectable by roughly half of its items (at least one).
+    detectable by roughly half of its items (at least one). Every item has 1-3 hints, like the
+    shipped ramps' items (drawn from their own random stream, so adding them in 2026-12 left
+    the generated graphs and difficulties as they were).
     Deterministic in ``seed``.
     """
     rng = random.Random(seed)
+    hint_rng = random.Random(f"{seed}:hints")
     names = [f"c{k:03d}" for k in range(n_concepts)]
     prereqs: dict[str, tuple[str, ...]] = {}
     n_roots = max(1, n_concepts // 25)
@@ -243,7 +247,8 @@ def random_ramp(n_concepts: int, *, seed: int, items_per_concept: int = 5, max_p
             probes = frozenset(s for s in slugs if rng.random() < 0.5 or j == 0)
             out.append(ItemInfo(id=f"{c}/i{j}", concept=c, difficulty=d,
                                 n_choices=rng.choice((3, 4, 5)) if mc else 0,
-                                is_template=rng.random() < template_share, probes=probes))
+                                is_template=rng.random() < template_share, probes=probes,
+                                n_hints=hint_rng.randint(1, 3)))
         items[c] = tuple(out)
     return CourseGraph(concepts=tuple(names), prerequisites=prereqs, items=items,
                        target_success=target_success, mastery_threshold=mastery_threshold)

@@ -41,6 +41,7 @@ def _graph(course_id: int, version: str) -> CourseGraph:
                 n_choices=len(spec.choices) if spec.type == "multiple_choice" else 0,
                 is_template=item.is_template,
                 probes=frozenset({m.slug for m in spec.misconceptions} | concept_probes[item.concept_id]),
+                n_hints=len(spec.hints),
             )
         )
     return CourseGraph(

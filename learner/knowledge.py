@@ -102,6 +102,7 @@ def knowledge_record_answer(
         difficulty=item.difficulty if item else 0.0,
         guess=item.guess_rate if item else 0.0,
         t=t,
+        hints=hints,
     )
     # Evidence for the neighbours: a success counts for what the concept builds on, a
     # failure against what builds on it.

@@ -25,6 +25,10 @@ sigmoid(theta - d)), updated in O(1) per response by a Laplace (extended-Kalman)
   items of the same policy with perfect information);
 * prerequisite-graph evidence from ``learner.kt.graph.propagate_evidence`` enters as
   fractional pseudo-responses on a typical item;
+* an answer given after ``h`` hints is evidence about a *relieved* item: each hint does part
+  of the work, so the item counts as ``hint_relief(h)`` logits easier (0.8 for the first
+  hint, half of that for each further one). Until 2026-12-05 hints were ignored, so a right
+  answer after three hints counted like an unaided one;
 * a placement's P(mastered) p becomes the prior: the moment-matched mixture of
   N(``KNOWN_MU``, ``KNOWN_VAR``) with weight p and the unknown prior with weight 1 - p.
 
@@ -49,6 +53,13 @@ FORGET_VAR = 0.2                      # per log(1 + days), divided by 1 + spaced
 FORGET_MU = 0.1                       # per log(1 + days), divided by 1 + spaced responses
 DAY = 86400.0
 SPACED = DAY                          # a response this long after the previous one is spaced
+HINT_LOGIT = 0.8                      # what the first hint shown takes off an item's difficulty
+
+
+def hint_relief(hints: int) -> float:
+    """Logits an item's difficulty drops by when ``hints`` hints are shown before the answer:
+    0.8, 1.2, 1.4, ... (each hint half as much as the one before: the first does most)."""
+    return 2.0 * HINT_LOGIT * (1.0 - 0.5 ** max(0, hints))
 
 
 def _sig(x: float) -> float:
@@ -101,14 +112,14 @@ class MasteryTracker:
         v[1] = var2
 
     def update(self, c: str, correct: bool, *, difficulty: float = 0.0, guess: float = 0.0,
-               t: float | None = None) -> None:
+               t: float | None = None, hints: int = 0) -> None:
         v = self._get(c)
         if t is not None and v[2] is not None and t - v[2] >= SPACED:
             v[3] += 1
         self._age(v, t)
         v[0] += self.learn
         v[1] += self.q
-        self._step(v, 1.0 if correct else 0.0, difficulty, guess, 1.0)
+        self._step(v, 1.0 if correct else 0.0, difficulty - hint_relief(hints), guess, 1.0)
         if t is not None:
             v[2] = t
 
@@ -138,7 +149,10 @@ class MasteryTracker:
         z = (mu - self.theta_m) / math.sqrt(var)
         return 0.5 * math.erfc(-z / math.sqrt(2.0))
 
-    def predict(self, c: str, difficulty: float, guess: float = 0.0, t: float | None = None) -> float:
+    def predict(self, c: str, difficulty: float, guess: float = 0.0, t: float | None = None,
+                hints: int = 0) -> float:
+        """Expected success on an item of ``difficulty`` answered after ``hints`` hints."""
+        difficulty -= hint_relief(hints)
         v = self.s.get(c)
         mu, var = (MU0, VAR0) if v is None else (v[0], v[1])
         if v is not None:

@@ -82,12 +82,12 @@ class _DbLearnerView:
         # Fresh from the tracker (O(1)), so forgetting since the last answer counts.
         return self.tracker.mastery(concept, self.t)
 
-    def predict(self, item: ItemInfo) -> float:
+    def predict(self, item: ItemInfo, hints: int = 0) -> float:
         # The tracker's expected success picks items (in the simulation benchmark its
         # practice lands in the 0.6-0.9 true-success band more often than the estimator's
         # prediction does; see docs/placement-and-policy.md). The estimator still drives
         # the rows' p_correct and the placement offset.
-        return self.tracker.predict(item.concept, item.difficulty, item.guess_rate, self.t)
+        return self.tracker.predict(item.concept, item.difficulty, item.guess_rate, self.t, hints=hints)
 
     def review_due(self, concept: str) -> bool:
         row = self.rows.get(concept)
@@ -123,7 +123,10 @@ def _seed_for(enrollment: Enrollment, item: Item) -> int:
     return random.Random(f"{enrollment.pk}:{enrollment.response_count}:{item.pk}").randrange(1, 2**31)
 
 
-def _create_step(enrollment: Enrollment, *, kind: str, concept_slug: str, item_id: str, predicted, reason, details) -> Step:
+def _create_step(
+    enrollment: Enrollment, *, kind: str, concept_slug: str, item_id: str, predicted, reason, details, hints: int = 0
+) -> Step:
+    """A new open step; ``hints``: the item's first hints shown from the start (scaffolding)."""
     item = Item.objects.select_related("current_version", "concept").get(pk=int(item_id))
     return Step.objects.create(
         enrollment=enrollment,
@@ -135,6 +138,7 @@ def _create_step(enrollment: Enrollment, *, kind: str, concept_slug: str, item_i
         predicted_success=predicted,
         reason=reason,
         details=details,
+        hints_shown=hints,
     )
 
 
@@ -193,7 +197,8 @@ def step_next(*, enrollment: Enrollment, when: datetime | None = None) -> Step |
         item_id=decision.item_id,
         predicted=decision.predicted_success,
         reason=decision.reason,
-        details=decision.details,
+        details={**decision.details, "hints_up_front": decision.hints} if decision.hints else decision.details,
+        hints=decision.hints,
     )
 
 

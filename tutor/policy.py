@@ -21,9 +21,18 @@ recent items, a pending misconception probe) and picks one of
 
 Mastery gates progress: a concept counts as mastered when P(mastered) >=
 ``graph.mastery_threshold`` (0.95 by default); ``new`` never serves a concept with an
-unmastered prerequisite, and ``practice`` none with a prerequisite below the keep threshold. The item for ``new``/``practice``/``review`` is the one
-whose predicted success is closest to ``graph.target_success`` (0.85 by default), skipping
-fixed items served recently (templates yield fresh variants, so they may repeat).
+unmastered prerequisite, and ``practice`` none with a prerequisite below the keep threshold.
+The item for ``new``/``practice``/``review`` is the one most likely to have a true success
+in ``PRACTICE_BAND`` given its predicted success (ties: the closest to
+``graph.target_success``, 0.85 by default), skipping fixed items served recently (templates
+yield fresh variants, so they may repeat).
+
+*Support.* For ``new`` and ``practice``, when even the best question is predicted below
+the band, the policy may serve it with its first hint or two already shown (``hints`` on the
+decision; at most ``MAX_SUPPORT_HINTS``, never more than the item has): a scaffolded question
+the learner can work out beats one they bounce off. A hint costs ``HINT_COST`` of P(in band),
+so an unaided question wins whenever it is nearly as good. Reviews and probes are never
+scaffolded: they measure what the learner can do alone.
 
 Every :class:`Decision` carries a one-sentence ``reason`` for the learner and educators,
 and ``details`` with the candidates considered and their scores.
@@ -56,6 +65,10 @@ KEEP_MARGIN = 0.15
 # (sd, logits) a predicted success is: items are chosen by P(true success in the band)
 PRACTICE_BAND = (0.6, 0.9)
 PREDICT_SD = 0.8
+# scaffolding: hints shown up front on new/practice questions that are still too hard, and
+# the P(in band) a hint must buy to be worth showing
+MAX_SUPPORT_HINTS = 2
+HINT_COST = 0.1
 
 
 def _logit(p: float) -> float:
@@ -83,11 +96,12 @@ class Decision:
     predicted_success: float | None
     reason: str               # one human sentence
     details: dict = field(default_factory=dict)  # machine-readable: candidates and scores
+    hints: int = 0            # hints shown with the question from the start (scaffolding)
 
 
 class LearnerView(Protocol):
     def mastery(self, concept: str) -> float: ...
-    def predict(self, item: ItemInfo) -> float: ...
+    def predict(self, item: ItemInfo, hints: int = 0) -> float: ...
     def review_due(self, concept: str) -> bool: ...
     def recall_probability(self, concept: str) -> float: ...
     def recent_items(self) -> Sequence[str]: ...
@@ -108,17 +122,20 @@ def _title(titles: Mapping[str, str] | None, c: str) -> str:
 
 def choose_item(graph: CourseGraph, learner: LearnerView, concept: str, recent: Sequence[str],
                 *, target: float | None = None, max_difficulty: float | None = None,
-                want_probe: str | None = None) -> tuple[ItemInfo | None, float | None, list]:
-    """The item of ``concept`` whose predicted success is closest to ``target``.
+                want_probe: str | None = None, support: int = 0
+                ) -> tuple[ItemInfo | None, float | None, list, int]:
+    """The item of ``concept`` most likely to land in the practice band (ties: closest to
+    ``target``), and how many of its hints to show up front (0 unless ``support`` > 0).
 
     Fixed items among the last ``NO_REPEAT`` recent ones are skipped (unless nothing else is
     left: then the least recent). ``max_difficulty`` keeps only easier items when any
-    exists; ``want_probe`` keeps only items probing that misconception when any exists.
-    Returns (item, predicted success, [candidate rows for details])."""
+    exists; ``want_probe`` keeps only items probing that misconception when any exists;
+    ``support`` allows up to that many hints shown with the question, each charged
+    ``HINT_COST``. Returns (item, predicted success, [candidate rows for details], hints)."""
     target = graph.target_success if target is None else target
     items = graph.items_by_difficulty.get(concept, ())
     if not items:
-        return None, None, []
+        return None, None, [], 0
     if want_probe is not None:
         probing = [it for it in items if want_probe in it.probes]
         if probing:
@@ -131,16 +148,31 @@ def choose_item(graph: CourseGraph, learner: LearnerView, concept: str, recent: 
     fresh = [it for it in items if it.is_template or it.id not in last_seen]
     pool = fresh or sorted(items, key=lambda it: last_seen.get(it.id, -1))[:1]
     rows = []
-    best, best_p, best_score = None, None, None
+    best, best_p, best_h, best_score = None, None, 0, None
     for it in pool:
-        p = float(learner.predict(it))
-        # lower is better: P(outside the band), then the distance to the target
-        score = (round(1.0 - p_in_band(p), 6), abs(p - target))
-        rows.append({"item": it.id, "difficulty": round(it.difficulty, 3), "p": round(p, 3),
-                     "score": round(score[0], 3)})
-        if best_score is None or score < best_score:
-            best, best_p, best_score = it, p, score
-    return best, best_p, rows
+        for h in range(min(support, it.n_hints) + 1):
+            p = float(learner.predict(it, hints=h)) if h else float(learner.predict(it))
+            # lower is better: P(outside the band) plus the hints' cost, then the distance
+            # to the target
+            score = (round(1.0 - p_in_band(p) + HINT_COST * h, 6), abs(p - target))
+            row = {"item": it.id, "difficulty": round(it.difficulty, 3), "p": round(p, 3),
+                   "score": round(score[0], 3)}
+            if h:
+                row["hints"] = h
+            rows.append(row)
+            if best_score is None or score < best_score:
+                best, best_p, best_h, best_score = it, p, h, score
+            if p >= PRACTICE_BAND[0]:
+                break  # more hints would only make it easier still
+    return best, best_p, rows, best_h
+
+
+def _support_sentence(hints: int, concept_title: str) -> str:
+    if not hints:
+        return ""
+    which = "its first hint" if hints == 1 else f"its first {hints} hints"
+    return (f" Every question on {concept_title} is still hard for you at this point, so this one "
+            f"comes with {which} shown.")
 
 
 def decide_next(*, graph: CourseGraph, learner: LearnerView,
@@ -165,9 +197,9 @@ def decide_next(*, graph: CourseGraph, learner: LearnerView,
                 last_diff = it.difficulty
                 break
         has_probe_item = any(slug in it.probes for it in graph.items.get(concept, ()))
-        item, p, rows = choose_item(graph, learner, concept, recent, target=target,
-                                    want_probe=slug if has_probe_item else None,
-                                    max_difficulty=None if has_probe_item else last_diff)
+        item, p, rows, _ = choose_item(graph, learner, concept, recent, target=target,
+                                       want_probe=slug if has_probe_item else None,
+                                       max_difficulty=None if has_probe_item else last_diff)
         if item is not None:
             how = ("a question that can tell whether it's that misconception" if has_probe_item
                    else "an easier question on the same concept, to see where it goes wrong")
@@ -218,7 +250,7 @@ def decide_next(*, graph: CourseGraph, learner: LearnerView,
     if due and (not progress_possible or review_share < MAX_REVIEW_SHARE):
         r, i = due[0]
         c = order[i]
-        item, p, rows = choose_item(graph, learner, c, recent, target=target)
+        item, p, rows, _ = choose_item(graph, learner, c, recent, target=target)
         if item is not None:
             days = getattr(learner, "days_since", None)
             d = days(c) if days is not None else None
@@ -233,32 +265,35 @@ def decide_next(*, graph: CourseGraph, learner: LearnerView,
         last_pos = {c: k for k, c in enumerate(recent_concepts)}
         i = max(in_progress, key=lambda j: (last_pos.get(order[j], -1), m[j]))
         c = order[i]
-        item, p, rows = choose_item(graph, learner, c, recent, target=target)
+        item, p, rows, hints = choose_item(graph, learner, c, recent, target=target,
+                                           support=MAX_SUPPORT_HINTS)
         return Decision("practice", c, item.id, p,
                         f"Practice: {_title(titles, c)} is in progress (P(mastered) {m[i]:.2f} of the "
                         f"{thr:.2f} needed); this question's predicted success is {p:.2f}, "
                         + (f"near the {target:.2f} target." if abs(p - target) <= 0.1
-                           else f"the closest of its questions to the {target:.2f} target."),
-                        {**base_details, "items": rows})
+                           else f"the closest of its questions to the {target:.2f} target.")
+                        + _support_sentence(hints, _title(titles, c)),
+                        {**base_details, "items": rows}, hints)
 
     # 4. a new concept on the fringe, first in ramp order
     if fringe_new:
         i = fringe_new[0]
         c = order[i]
-        item, p, rows = choose_item(graph, learner, c, recent, target=target)
+        item, p, rows, hints = choose_item(graph, learner, c, recent, target=target,
+                                           support=MAX_SUPPORT_HINTS)
         ps = [order[j] for j in pre[i]]
         because = (f"you have mastered what it builds on ({', '.join(_title(titles, x) for x in ps)})"
                    if ps else "it builds on nothing you haven't got")
         return Decision("new", c, item.id, p,
                         f"New: {_title(titles, c)} is next on the ramp because {because}; "
-                        f"predicted success {p:.2f}.",
-                        {**base_details, "items": rows})
+                        f"predicted success {p:.2f}." + _support_sentence(hints, _title(titles, c)),
+                        {**base_details, "items": rows}, hints)
 
     # 5. only reviews left (the share limit doesn't apply), or nothing at all
     if due:
         r, i = due[0]
         c = order[i]
-        item, p, rows = choose_item(graph, learner, c, recent, target=target)
+        item, p, rows, _ = choose_item(graph, learner, c, recent, target=target)
         if item is not None:
             return Decision("review", c, item.id, p,
                             f"Review: {_title(titles, c)} is due for review; recall probability {r:.2f}.",

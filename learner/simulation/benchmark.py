@@ -105,6 +105,7 @@ def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int =
     kinds: dict[str, int] = {}
     band_practice = [0, 0]
     band_all = [0, 0]
+    supported = [0, 0]  # practice served with hints up front: policy, perfect information
     decide_lat: list[float] = []
     for k in range(learners):
         lseed = seed * 100_000 + k
@@ -132,6 +133,8 @@ def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int =
         ceil.append(rc)
         band_ceiling[0] += rc["band"]["practice"][0]
         band_ceiling[1] += rc["band"]["practice"][1]
+        supported[0] += r["supported"]
+        supported[1] += rc["supported"]
         fix.append(run_fixed_order(graph, make_learner(graph, lseed, true_d), cap_items=cap))
         rnd.append(run_random_order(graph, make_learner(graph, lseed, true_d), cap_items=cap, seed=lseed))
         log(f"  learner {k + 1}/{learners}: knew {known0}/{n}; placement {res_p[1]} q, "
@@ -197,6 +200,10 @@ def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int =
         "practice_in_band_perfect_information": (round(band_ceiling[0] / band_ceiling[1], 4)
                                                  if band_ceiling[1] else None),
         "band": list(BAND),
+        # share of practice served with its first hints shown (scaffolding; since 2026-12-05)
+        "practice_supported": round(supported[0] / band_practice[1], 4) if band_practice[1] else None,
+        "practice_supported_perfect_information": (round(supported[1] / band_ceiling[1], 4)
+                                                   if band_ceiling[1] else None),
         "decisions": kinds,
         "mastery": mres,
         "latency": latency,
@@ -232,6 +239,9 @@ def format_report(s: dict) -> str:
     lines.append(f"Practice items with true success in {s['band'][0]}-{s['band'][1]}: "
                  f"{'n/a' if pb is None else f'{pb:.3f}'} (all served items: {s['all_served_in_band']:.3f}; "
                  f"the same policy with perfect information: {'n/a' if pc is None else f'{pc:.3f}'})")
+    if s.get("practice_supported") is not None:
+        lines.append(f"Practice served with hints shown up front: {s['practice_supported']:.3f} "
+                     f"(perfect information: {s['practice_supported_perfect_information']:.3f})")
     lines.append("Decisions: " + ", ".join(f"{k} {v}" for k, v in sorted(s["decisions"].items())))
     lines.append("")
     m = s["mastery"]

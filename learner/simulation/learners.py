@@ -30,6 +30,12 @@ for an item that can expose a misconception the learner holds. A concept is *mas
   clears it with probability 0.7 (the tutor then addresses it); a plain correction after a
   matched wrong answer clears it with probability 0.1; a right answer on an item that could
   have exposed it clears it with probability 0.2 (0.4 on a probing question).
+* **Hints shown before answering** (the policy's scaffolding, or asked for) do part of the
+  work: the first raises the chance of a right answer as if the learner were 1.0 logit
+  more proficient, each further one half as much as the one before (1.0, 1.5, 1.75 ...);
+  the learner learns less from a supported answer (gain x0.8 per hint: the assistance
+  dilemma), though a question they can work out with help still beats one they bounce
+  off (the x0.5 for hopeless items above).
 * **"I don't know"** (placement only): when the learner's own chance is below 30%, they
   say so with a personal propensity (0.1..0.6) instead of guessing.
 * **Time**: an item takes ~1 minute (lognormal; wrong answers 1.5x longer), reading new
@@ -53,6 +59,12 @@ SLIP = 0.03
 MASTERED = math.log(0.9 / 0.1)      # theta at which a typical item is right 90% of the time
 DAY = 86400.0
 SESSION = 25 * 60.0
+HINT_BOOST = 1.0        # logits the first hint shown is worth (each further one: half as much)
+HINT_LEARNING = 0.8     # learning from a supported answer, per hint shown
+
+
+def hint_boost(hints: int) -> float:
+    return 2.0 * HINT_BOOST * (1.0 - 0.5 ** max(0, hints))
 
 
 def _sig(x: float) -> float:
@@ -148,10 +160,10 @@ class SimLearner:
     def difficulty(self, item: ItemInfo) -> float:
         return self.true_item_difficulty.get(item.id, item.difficulty)
 
-    def p_correct(self, item: ItemInfo) -> float:
+    def p_correct(self, item: ItemInfo, hints: int = 0) -> float:
         i = self.idx[item.concept]
         guess = item.guess_rate or 0.02
-        p = (1.0 - SLIP) * _sig(self.theta_now(i) - self.difficulty(item))
+        p = (1.0 - SLIP) * _sig(self.theta_now(i) + hint_boost(hints) - self.difficulty(item))
         if self._exposes(i, item):
             p *= 0.5
         return guess + (1.0 - guess) * p
@@ -179,13 +191,13 @@ class SimLearner:
             self.theta[i] = self.theta_now(i) + 2.0 * self._readiness(i)
             self._spend(240.0)
 
-    def answer(self, item: ItemInfo, *, probing: bool = False) -> tuple[bool, str | None, float]:
-        """Answer ``item``: (correct, misconception slug recognised in the wrong answer or
-        None, the true success probability before answering). Learning, forgetting and
-        time are applied."""
+    def answer(self, item: ItemInfo, *, probing: bool = False, hints: int = 0) -> tuple[bool, str | None, float]:
+        """Answer ``item`` after ``hints`` hints: (correct, misconception slug recognised in
+        the wrong answer or None, the true success probability before answering, hints
+        included). Learning, forgetting and time are applied."""
         i = self.idx[item.concept]
         rng = self.rng
-        p = self.p_correct(item)
+        p = self.p_correct(item, hints=hints)
         correct = rng.random() < p
         exposed = self._exposes(i, item)
         matched = None
@@ -201,7 +213,7 @@ class SimLearner:
         if self.last_t[i] == self.last_t[i] and (self.t - self.last_t[i]) >= DAY:
             self.spaced[i] += 1
         fit = 0.5 if p < 0.3 else (1.0 if p <= 0.9 else max(0.3, 1.0 - (p - 0.9) * 7.0))
-        gain = self.rate * (0.30 if correct else 0.20) * self._readiness(i) * fit
+        gain = self.rate * (0.30 if correct else 0.20) * self._readiness(i) * fit * HINT_LEARNING ** hints
         if self.misconceptions.get(i):
             gain *= 0.6
         self.theta[i] = min(5.0, th + gain)

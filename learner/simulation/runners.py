@@ -166,6 +166,7 @@ def run_policy(graph: CourseGraph, sim: SimLearner, est, *, placement_result, ca
     view.apply_placement(marginals)
     kinds: dict[str, int] = {}
     band = {"practice": [0, 0], "all": [0, 0]}
+    supported = 0  # practice served with hints shown up front
     items = 0
     idle_days = 0
     t_start = sim.t
@@ -188,21 +189,22 @@ def run_policy(graph: CourseGraph, sim: SimLearner, est, *, placement_result, ca
         # the material is shown with a concept's first question ("new"; also if the
         # policy went straight to practice, e.g. after placement)
         sim.read_material(d.concept)
-        ok, matched, p = sim.answer(item, probing=d.kind == "probe")
+        ok, matched, p = sim.answer(item, probing=d.kind == "probe", hints=d.hints)
         inb = BAND[0] <= p <= BAND[1]
         band["all"][0] += inb
         band["all"][1] += 1
         if d.kind == "practice":
             band["practice"][0] += inb
             band["practice"][1] += 1
+            supported += d.hints > 0
         view.now = sim.t
-        view.record(item, ok, misconception=matched, served_probe=d.kind == "probe")
+        view.record(item, ok, hints=d.hints, misconception=matched, served_probe=d.kind == "probe")
         items += 1
     return {"items": items + n_placement, "placement_questions": n_placement,
             "mastered": sim.all_mastered(),
             "cover_items": None if sim.cover_at is None else sim.cover_at + n_placement,
             "per_concept": sim.per_concept_items(),
-            "days": (sim.t - t_start) / DAY, "kinds": kinds, "band": band}
+            "days": (sim.t - t_start) / DAY, "kinds": kinds, "band": band, "supported": supported}
 
 
 def run_fixed_order(graph: CourseGraph, sim: SimLearner, *, cap_items: int, run_length: int = 3) -> dict:

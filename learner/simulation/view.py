@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 from ..course_graph import CourseGraph, ItemInfo
 from ..kt.graph import propagate_evidence
-from ..mastery import MasteryTracker
+from ..mastery import MasteryTracker, hint_relief
 from ..review import recall_probability, review_card_new, review_card_update
 from .learners import MASTERED
 
@@ -91,13 +91,14 @@ class SimView:
             return self.tracker.mastery(concept, self.now)
         return self.p_m[concept]
 
-    def predict(self, item: ItemInfo) -> float:
+    def predict(self, item: ItemInfo, hints: int = 0) -> float:
         d = self._item_d.get(item.id, item.difficulty)
         if self.predict_source == "tracker":
-            return self.tracker.predict(item.concept, d, item.guess_rate, self.now)
-        p = self.est.predict_at_difficulty(self.state, item.concept, d, self.now)
+            return self.tracker.predict(item.concept, d, item.guess_rate, self.now, hints=hints)
+        # the estimator knows hints only as history; shown hints relieve the item as in the tracker
+        p = self.est.predict_at_difficulty(self.state, item.concept, d - hint_relief(hints), self.now)
         if self.predict_source == "blend":
-            return blend(p, self.tracker.predict(item.concept, d, item.guess_rate, self.now))
+            return blend(p, self.tracker.predict(item.concept, d, item.guess_rate, self.now, hints=hints))
         return p
 
     def review_due(self, concept: str) -> bool:
@@ -142,7 +143,7 @@ class SimView:
             self._refresh((c, *w))
         tr = self.tracker
         tr.update(c, correct, difficulty=self._item_d.get(item.id, item.difficulty),
-                  guess=item.guess_rate, t=t)
+                  guess=item.guess_rate, t=t, hints=hints)
         for k, v in w.items():
             tr.evidence(k, v, t)
         if not study:
@@ -181,5 +182,5 @@ class PerfectInformationView(SimView):
     def mastery(self, concept: str) -> float:
         return 1.0 if self.sim.theta_now(self.sim.idx[concept]) >= MASTERED else 0.0
 
-    def predict(self, item: ItemInfo) -> float:
-        return self.sim.p_correct(item)
+    def predict(self, item: ItemInfo, hints: int = 0) -> float:
+        return self.sim.p_correct(item, hints=hints)

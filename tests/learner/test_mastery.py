@@ -114,3 +114,26 @@ def test_state_is_json_and_a_stored_three_field_belief_still_reads():
     assert len(old["c"]) == 4 and old["c"][3] == 1  # updated in the caller's dict
     assert 0.0 < before < 1.0
     assert json.loads(json.dumps(old)) == old
+
+
+def test_hints_make_the_item_count_as_easier():
+    from learner.mastery import HINT_LOGIT, hint_relief
+
+    assert [round(hint_relief(h), 3) for h in range(4)] == [0.0, 0.8, 1.2, 1.4]
+    assert hint_relief(1) == pytest.approx(HINT_LOGIT)
+    # a right answer after two hints is a right answer on an item 1.2 logits easier
+    hinted, easier = MasteryTracker(), MasteryTracker()
+    hinted.update("c", True, difficulty=1.0, hints=2)
+    easier.update("c", True, difficulty=1.0 - 1.2)
+    assert hinted.s["c"][:2] == pytest.approx(easier.s["c"][:2])
+    # so it says less than an unaided one, and a wrong answer despite the hints says more
+    unaided = MasteryTracker()
+    unaided.update("c", True, difficulty=1.0)
+    assert unaided.s["c"][0] > hinted.s["c"][0]
+    wrong_hinted, wrong_unaided = MasteryTracker(), MasteryTracker()
+    wrong_hinted.update("c", False, difficulty=1.0, hints=1)
+    wrong_unaided.update("c", False, difficulty=1.0)
+    assert wrong_hinted.s["c"][0] < wrong_unaided.s["c"][0]
+    # predicted success with hints shown is the prediction on the relieved item
+    assert unaided.predict("c", 1.0, hints=1) == pytest.approx(unaided.predict("c", 0.2))
+    assert unaided.predict("c", 1.0, hints=1) > unaided.predict("c", 1.0)

@@ -212,3 +212,57 @@ def test_decision_is_fast_on_a_300_concept_ramp():
     for _ in range(50):
         decide_next(graph=g, learner=v)
     assert (time.perf_counter() - t) / 50 < 0.01
+
+
+def hinted_graph() -> CourseGraph:
+    # one concept b after a, items -1.5..+2.5, each with two hints
+    pre = {"a": (), "b": ("a",)}
+    items = {c: tuple(ItemInfo(f"{c}/{j}", c, -1.5 + j, n_hints=2) for j in range(5)) for c in pre}
+    return CourseGraph(concepts=tuple(pre), prerequisites=pre, items=items)
+
+
+class HintView(View):
+    """Each hint shown is worth one logit to this learner."""
+
+    def predict(self, item, hints=0):
+        return sig(self.ability.get(item.concept, 0.0) - item.difficulty + hints)
+
+
+def test_a_question_still_too_hard_comes_with_its_first_hints():
+    g = hinted_graph()
+    # every question on b is below the band unaided (best: sig(-3 + 1.5) = 0.18)
+    v = HintView(mastery={"a": 0.99, "b": 0.1}, ability={"b": -3.0}, attempts={"b": 3})
+    d = check(decide_next(graph=g, learner=v))
+    assert d.kind == "practice" and d.hints == 2 and d.item_id == "b/0"
+    assert d.predicted_success == pytest.approx(sig(-3.0 + 1.5 + 2))
+    assert "comes with its first 2 hints shown" in d.reason
+    assert any(row.get("hints") == 2 for row in d.details["items"])
+    # one logit short of the band: one hint is enough
+    v.ability["b"] = -1.5
+    d = decide_next(graph=g, learner=v)
+    assert d.hints == 1 and "its first hint" in d.reason
+    # a learner the pool fits gets no support
+    v.ability["b"] = 1.0
+    d = decide_next(graph=g, learner=v)
+    assert d.hints == 0 and "hint" not in d.reason
+    # the first question on a new concept may be supported too
+    d = decide_next(graph=g, learner=HintView(mastery={"a": 0.99}, ability={"b": -3.0}))
+    assert d.kind == "new" and d.hints == 2
+
+
+def test_support_is_bounded_by_the_items_hints_and_never_given_to_reviews_or_probes():
+    pre = {"a": ()}
+    g = CourseGraph(concepts=("a",), prerequisites=pre,
+                    items={"a": (ItemInfo("a/0", "a", 0.0, n_hints=1, probes=frozenset({"a-m"})),)})
+    # two hints would reach the band's middle, but the item has only one
+    v = HintView(mastery={"a": 0.1}, ability={"a": -1.0}, attempts={"a": 2})
+    assert decide_next(graph=g, learner=v).hints == 1
+    # help that can't reach the band is not worth showing
+    v.ability["a"] = -4.0
+    assert decide_next(graph=g, learner=v).hints == 0
+    v.probe = ("a", "a-m")
+    d = decide_next(graph=g, learner=v)
+    assert d.kind == "probe" and d.hints == 0
+    review = HintView(mastery={"a": 0.99}, ability={"a": -4.0}, due={"a"}, attempts={"a": 9})
+    d = decide_next(graph=g, learner=review)
+    assert d.kind == "review" and d.hints == 0

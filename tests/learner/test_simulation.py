@@ -72,3 +72,24 @@ def test_perfect_information_view_sees_the_truth():
         assert view.mastery(c) == (1.0 if truth else 0.0)
         for it in g.items[c]:
             assert view.predict(it) == sim.p_correct(it)
+
+
+def test_hints_raise_a_simulated_learners_success_and_lower_what_they_learn():
+    g = random_ramp(6, seed=3)
+    assert all(1 <= it.n_hints <= 3 for items in g.items.values() for it in items)
+    item = g.items_by_difficulty[g.order[0]][2]
+    gains = {}
+    for hints in (0, 1, 2):
+        s = SimLearner(g, 11)
+        s.theta[0] = -1.0
+        s.misconceptions.clear()
+        ps = s.p_correct(item, hints=hints)
+        gains[hints] = ps
+        before = s.theta_now(0)
+        ok, _, p = s.answer(item, hints=hints)
+        assert p == ps
+        gains[hints] = (ps, s.theta[0] - before, ok)
+    assert gains[0][0] < gains[1][0] < gains[2][0]
+    # same outcome, fewer logits learned with more help (when the outcome matches)
+    if gains[0][2] == gains[1][2]:
+        assert gains[1][1] < gains[0][1] or gains[0][0] < 0.3

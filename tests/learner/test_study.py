@@ -145,3 +145,29 @@ def test_the_response_log_is_append_only(learner, published_course):
         response.save()
     with pytest.raises(ValueError):
         response.delete()
+
+
+def test_a_question_still_too_hard_is_served_with_its_first_hints(client, learner, published_course):
+    from django.urls import reverse
+
+    from learner.graph_from_db import course_graph_for
+
+    enrollment, step = _finish_placement(learner, published_course)
+    step.delete()  # decide again from the state set below
+    enrollment.refresh_from_db()
+    graph = course_graph_for(published_course)
+    # a belief just under each concept's easiest question: every question is below the band
+    enrollment.mastery_state = {
+        c: [min(it.difficulty for it in graph.items[c]) - 0.9, 0.05, None, 0] for c in graph.order if graph.items.get(c)
+    }
+    enrollment.save(update_fields=["mastery_state"])
+    step = step_next(enrollment=enrollment)
+    assert step.kind in (Step.Kind.NEW, Step.Kind.PRACTICE)
+    assert 1 <= step.hints_shown <= len(variant_for(step).hints)
+    assert step.details["hints_up_front"] == step.hints_shown
+    assert "comes with its first" in step.reason
+    client.force_login(learner)
+    html = client.get(reverse("study", args=[published_course.slug])).content.decode()
+    assert 'class="hints"' in html
+    outcome = answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step))
+    assert outcome.response.hints_used == step.hints_shown
