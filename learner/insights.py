@@ -31,6 +31,8 @@ def course_insights(*, course: Course, top_misconceptions: int = 3) -> dict:
             wrong=Count("id", filter=~Q(outcome=Response.Outcome.CORRECT)),
             dont_know=Count("id", filter=Q(outcome=Response.Outcome.DONT_KNOW)),
             hints=Sum("hints_used"),
+            up_front=Sum("hints_up_front"),
+            supported=Count("id", filter=Q(hints_up_front__gt=0)),
             learners=Count("enrollment_id", distinct=True),
         )
     }
@@ -59,7 +61,11 @@ def course_insights(*, course: Course, top_misconceptions: int = 3) -> dict:
                 "learners": stats.get("learners", 0),
                 "error_rate": (stats["wrong"] / answers) if answers else None,
                 "dont_know": stats.get("dont_know", 0),
-                "hints_per_answer": ((stats.get("hints") or 0) / answers) if answers else None,
+                # hints the learners asked for; the ones the policy showed up front are "supported"
+                "hints_per_answer": (
+                    ((stats.get("hints") or 0) - (stats.get("up_front") or 0)) / answers if answers else None
+                ),
+                "supported_share": (stats.get("supported", 0) / answers) if answers else None,
                 "mean_mastery": m.get("mean"),
                 "mastered": m.get("mastered", 0),
                 "tracked": m.get("n", 0),

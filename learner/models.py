@@ -50,6 +50,9 @@ class Step(models.Model):
     reason = models.TextField()
     details = models.JSONField(default=dict, blank=True)
     hints_shown = models.PositiveSmallIntegerField(default=0)
+    hints_up_front = models.PositiveSmallIntegerField(
+        default=0, help_text="Hints the policy showed with the question from the start (scaffolding)."
+    )
     solution_shown = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     answered_at = models.DateTimeField(null=True, blank=True)
@@ -80,7 +83,10 @@ class Response(models.Model):
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     correct = models.BooleanField()
     misconception = models.CharField(max_length=100, blank=True)
-    hints_used = models.PositiveSmallIntegerField(default=0)
+    hints_used = models.PositiveSmallIntegerField(default=0, help_text="Hints shown before the answer, all told.")
+    hints_up_front = models.PositiveSmallIntegerField(
+        default=0, help_text="Of those, shown with the question from the start (scaffolding), not asked for."
+    )
     time_taken_ms = models.PositiveIntegerField(null=True, blank=True)
     predicted_success = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

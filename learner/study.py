@@ -139,6 +139,7 @@ def _create_step(
         reason=reason,
         details=details,
         hints_shown=hints,
+        hints_up_front=hints,
     )
 
 
@@ -197,7 +198,7 @@ def step_next(*, enrollment: Enrollment, when: datetime | None = None) -> Step |
         item_id=decision.item_id,
         predicted=decision.predicted_success,
         reason=decision.reason,
-        details={**decision.details, "hints_up_front": decision.hints} if decision.hints else decision.details,
+        details=decision.details,
         hints=decision.hints,
     )
 
@@ -237,6 +238,7 @@ def answer_submit(
         correct=correct,
         misconception=misconception_slug,
         hints_used=step.hints_shown,
+        hints_up_front=step.hints_up_front,
         time_taken_ms=time_taken_ms,
         predicted_success=step.predicted_success,
     )

@@ -147,27 +147,52 @@ def test_the_response_log_is_append_only(learner, published_course):
         response.delete()
 
 
-def test_a_question_still_too_hard_is_served_with_its_first_hints(client, learner, published_course):
-    from django.urls import reverse
-
+def _scaffolded_step(learner, course) -> Step:
+    """After placement, the policy's step for a learner whose belief sits just under each
+    concept's easiest question: every question is below the band, so one comes with hints."""
     from learner.graph_from_db import course_graph_for
 
-    enrollment, step = _finish_placement(learner, published_course)
+    enrollment, step = _finish_placement(learner, course)
     step.delete()  # decide again from the state set below
     enrollment.refresh_from_db()
-    graph = course_graph_for(published_course)
-    # a belief just under each concept's easiest question: every question is below the band
+    graph = course_graph_for(course)
     enrollment.mastery_state = {
         c: [min(it.difficulty for it in graph.items[c]) - 0.9, 0.05, None, 0] for c in graph.order if graph.items.get(c)
     }
     enrollment.save(update_fields=["mastery_state"])
-    step = step_next(enrollment=enrollment)
+    return step_next(enrollment=enrollment)
+
+
+def test_a_question_still_too_hard_is_served_with_its_first_hints(client, learner, published_course):
+    from django.urls import reverse
+
+    step = _scaffolded_step(learner, published_course)
     assert step.kind in (Step.Kind.NEW, Step.Kind.PRACTICE)
     assert 1 <= step.hints_shown <= len(variant_for(step).hints)
-    assert step.details["hints_up_front"] == step.hints_shown
+    assert step.hints_up_front == step.hints_shown
     assert "comes with its first" in step.reason
     client.force_login(learner)
     html = client.get(reverse("study", args=[published_course.slug])).content.decode()
     assert 'class="hints"' in html
     outcome = answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step))
-    assert outcome.response.hints_used == step.hints_shown
+    assert outcome.response.hints_used == outcome.response.hints_up_front == step.hints_shown
+    # a hint asked for on top is counted among all hints, not among those shown up front
+    step = outcome.next_step
+    while len(variant_for(step).hints) <= step.hints_shown:
+        step = answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step)).next_step
+    up_front = step.hints_up_front
+    hint_reveal(user=learner, course=published_course, step_id=step.pk)
+    response = answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step)).response
+    assert (response.hints_used, response.hints_up_front) == (up_front + 1, up_front)
+
+
+def test_insights_count_hints_asked_for_apart_from_hints_shown_up_front(learner, published_course):
+    from learner.insights import course_insights
+
+    step = _scaffolded_step(learner, published_course)
+    assert step.hints_up_front >= 1
+    concept = step.concept
+    answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step))
+    row = next(r for r in course_insights(course=published_course)["rows"] if r["concept"] == concept)
+    assert row["answers"] == 1 and row["supported_share"] == 1.0
+    assert row["hints_per_answer"] == 0.0  # the learner asked for none
