@@ -10,6 +10,8 @@ Tools (one row at a time): with a `Calculator`, when the model closes a call
 calculator's function and forces `<|result|> value <|result_end|>` into the
 sequence (as nanochat does with its python tool), then the model goes on. The
 forced tokens are yielded like sampled ones, so a stream shows the whole turn.
+The function also sees the text of the tutor's turn so far (prompt included), so a
+tool can bind names the turn has defined (a practice question's ITEM params).
 """
 
 from __future__ import annotations
@@ -45,24 +47,38 @@ def sample_next(logits: torch.Tensor, temperature: float, top_k: int | None, top
 
 @dataclass
 class Calculator:
-    """The calculator tool: ``fn(expression) -> value text`` (the caller's safe evaluator;
-    it should return an error text rather than raise) and the tokenizer its markers and
-    results are spelled with."""
+    """The calculator tool: ``fn(expression, turn) -> value text``, where ``turn`` is the
+    text of the tutor's turn up to the call (from the last ``<|tutor|>``; the caller's safe
+    evaluator may bind names it defines; it should return an error text rather than raise)
+    and the tokenizer its markers and results are spelled with."""
 
     tok: object
-    fn: Callable[[str], str]
+    fn: Callable[[str, str], str]
     max_chars: int = 200
 
     def __post_init__(self):
         ids = self.tok.special_ids
         self.start, self.end = ids["<|calc|>"], ids["<|calc_end|>"]
         self.result, self.result_end = ids["<|result|>"], ids["<|result_end|>"]
+        self.turn_start = ids.get("<|tutor|>")
 
-    def output(self, expression_ids: list[int]) -> list[int]:
-        """The tokens the engine forces after a call: <|result|> value <|result_end|>."""
+    def turn_text(self, seq: list[int]) -> str:
+        """The text of the current tutor turn in ``seq`` (all of it without a turn marker)."""
+        start = 0
+        if self.turn_start is not None:
+            for k in range(len(seq) - 1, -1, -1):
+                if seq[k] == self.turn_start:
+                    start = k + 1
+                    break
+        return self.tok.decode(seq[start:])
+
+    def output(self, expression_ids: list[int], seq: list[int] = ()) -> list[int]:
+        """The tokens the engine forces after a call: <|result|> value <|result_end|>.
+        ``seq``: everything before the call (prompt and generated), for the turn's text."""
         text = self.tok.decode(expression_ids).strip()
         try:
-            value = self.fn(text) if len(text) <= self.max_chars else "error: expression too long"
+            value = (self.fn(text, self.turn_text(list(seq))) if len(text) <= self.max_chars
+                     else "error: expression too long")
         except Exception as error:  # noqa: BLE001 - a tool failure is the model's problem, not the server's
             value = f"error: {error}"
         return [self.result] + self.tok.encode(str(value)) + [self.result_end]
@@ -118,6 +134,7 @@ class Engine:
             done = torch.zeros(num_samples, dtype=torch.bool, device=self.device)
             forced: deque[int] = deque()  # tool output still to insert
             call: list[int] | None = None  # the expression of an open calculator call
+            seq = list(prompt) if calc is not None else []  # the sequence so far, for the tool
             # The per-token loop: one decode step, one sampling call, and for a single row
             # a plain-int stop check (.item() is a memory read on CPU; on CUDA it is the one
             # sync per token that streaming needs anyway).
@@ -132,10 +149,11 @@ class Engine:
                     if t == calc.start:
                         call = []
                     elif t == calc.end and call is not None:
-                        forced.extend(calc.output(call))
+                        forced.extend(calc.output(call, seq[:len(seq) - len(call) - 1]))
                         call = None
                     elif call is not None:
                         call.append(t)
+                    seq.append(t)
                 if stop:
                     if num_samples == 1:
                         if nxt.item() in stop:

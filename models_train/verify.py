@@ -38,6 +38,7 @@ from models_train.factory.structured import (
     StructuredError,
     calc_value,
     choice_json,
+    evaluate_in,
     parse_item_line,
     rebuild,
     same_question,
@@ -141,12 +142,39 @@ def practice_schema(courses: dict[str, CourseSpec], meta: dict, system: str) -> 
     return out
 
 
-def make_practice_writer(course_specs: Iterable[CourseSpec], *, temperature: float = 0.0, calc=calc_value):
+def make_calculator(course_specs: Iterable[CourseSpec]) -> Callable[[str, str], str]:
+    """The calculator tool for practice questions, ``calc(expression, turn) -> text``: the
+    names of the template that the turn's ITEM line picks are bound to the values its params
+    give (params and derived values, as `rebuild` computes them); without a readable ITEM line,
+    or for an unknown template, it is the plain calculator (`calc_value`)."""
+    courses = list(course_specs)
+
+    def calc(expression: str, turn: str = "") -> str:
+        try:
+            ref, params, _ = parse_item_line(turn)
+        except StructuredError:
+            return calc_value(expression)
+        found = find_item(courses, ref)
+        if found is None:
+            return calc_value(expression)
+        concept, item = found
+        try:
+            variant = rebuild(item, params, concept.misconceptions)
+        except StructuredError as error:
+            return f"error: {error}"
+        return evaluate_in(item, variant.values, expression)
+
+    return calc
+
+
+def make_practice_writer(course_specs: Iterable[CourseSpec], *, temperature: float = 0.0, calc=None):
     """write_practice(model, tok, dialogue, prompt_ids, seed) -> text or None for
     `models_train.evaluate` (and the app): the model writes the practice question inside the
     format (`models_train.structured_gen`), with the templates its request shows and the
     course's own variant code as the judge of the params."""
+    course_specs = list(course_specs)
     courses = {c.slug: c for c in course_specs}
+    calc = calc or make_calculator(course_specs)
 
     def question_for(ref: str, params: dict) -> str | None:
         found = find_item(courses.values(), ref)

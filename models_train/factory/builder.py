@@ -30,8 +30,8 @@ from .answers import (
     unmatched_answer,
 )
 from .structured import (
-    calc_expression,
-    calc_value,
+    calc_formula,
+    evaluate_in,
     item_ref,
     params_json,
     question_text,
@@ -179,18 +179,19 @@ def _term_regex(term: str) -> re.Pattern:
 
 
 def _with_calculator(item: ItemSpec, v: Variant, answer: str) -> str:
-    """A numeric template's answer, worked out with the calculator tool first
-    (`<|calc|>4*4/5<|calc_end|><|result|>16/5<|result_end|> 16/5`): the tutor substitutes the
-    values into the template's answer expression and copies the tool's result, instead of
-    doing exact arithmetic in its head. Kept only when the result checks as the answer."""
-    formula = calc_expression(item, v.values)
+    """A template's answer worked out with the calculator tool first: the tutor writes the
+    card's answer formula, the tool evaluates it with the ITEM line's values bound
+    (`<|calc|>k*a/b<|calc_end|><|result|>16/5<|result_end|> 16/5`), and the tutor states the
+    result, instead of doing exact arithmetic in its head. Kept only when the result checks as
+    the answer."""
+    formula = calc_formula(item)
     if formula is None:
         return answer
-    result = calc_value(formula)
-    unit = f" {item.units[0]}" if item.units else ""
-    if not check_answer(v.key, result + unit).correct:
+    result = evaluate_in(item, v.values, formula)
+    stated = result + (f" {item.units[0]}" if item.units else "")
+    if result.startswith("error") or not check_answer(v.key, stated).correct:
         return answer
-    return f"{CALC}{formula}{CALC_END}{RESULT}{result}{RESULT_END} {answer}"
+    return f"{CALC}{formula}{CALC_END}{RESULT}{result}{RESULT_END} {stated}"
 
 
 def _system(course: CourseSpec, concept: ConceptSpec, problem: str | None = None,

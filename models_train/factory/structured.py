@@ -72,36 +72,57 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PLAIN_NUMBER = re.compile(r"\d+(\.\d+)?")
 
 
-def calc_value(expression: str) -> str:
-    """The calculator tool the tutor calls (`<|calc|> 4*4/5 <|calc_end|>`): the course's own
-    safe evaluator (`courses.expressions`: exact fractions, an allowlist of operations, size
-    limits), so a tool result is what the course's checker would compute. Errors come back
-    as text for the model to see, never as an exception."""
+def calc_value(expression: str, turn: str = "") -> str:
+    """The plain calculator (`<|calc|> 4*4/5 <|calc_end|>`): the course's own safe evaluator
+    (`courses.expressions`: exact fractions, an allowlist of operations, size limits), so a
+    tool result is what the course's checker would compute. Errors come back as text for the
+    model to see, never as an exception. ``turn`` is ignored: nothing is bound (the tool that
+    binds a practice question's names is `models_train.verify.make_calculator`)."""
     try:
         return format_value(compile_expression(expression).evaluate({}))
     except (ExpressionError, ZeroDivisionError, OverflowError, ValueError) as error:
         return f"error: {error}"
 
 
-def calc_expression(item: ItemSpec, shown: dict) -> str | None:
-    """The calculator call a tutor makes for a numeric template's answer: the authored answer
-    expression with the variant's values written in (`k*a/b` -> `4*4/5`), or None when the
-    answer isn't an expression over the values (a fixed answer, a text choice). Whether the
-    tool's result is the answer is for the caller to check (`builder._with_calculator`)."""
-    if item.type != "numeric" or not item.answer or not item.is_template:
+def calc_formula(item: ItemSpec) -> str | None:
+    """The calculator call a tutor makes for a template's answer: the card's answer formula
+    itself, over the template's names (`k*a/b`; the tool binds them to the ITEM line's values),
+    or None when the answer isn't a formula over them (a fixed answer, a text choice, multiple
+    choice). Since 2026-12-05; before, the tutor had to write the values in itself (`4*4/5`),
+    and a 2.9M-parameter tutor got that substitution wrong in most held-out requests."""
+    if item.type not in ("numeric", "expression") or not item.answer or not item.is_template:
         return None
-    used = [n for n in _NAME.findall(item.answer) if n in shown]
-    if not used:
-        return None
+    names = {p.name for p in item.params} | {n for n, _ in item.derived}
+    return item.answer if any(n in names for n in _NAME.findall(item.answer)) else None
+
+
+def substitute(expression: str, shown: dict) -> str:
+    """``expression`` with every name bound in ``shown`` written as its value (in parentheses
+    unless a plain number); other names (functions, an expression item's variables) stay."""
 
     def value(m: re.Match) -> str:
         name = m.group(0)
         if name not in shown:
-            return name  # a function (gcd, abs, ...) or a constant
-        text = shown[name]
+            return name
+        text = str(shown[name])
         return text if _PLAIN_NUMBER.fullmatch(text) else f"({text})"
 
-    return _NAME.sub(value, item.answer)
+    return _NAME.sub(value, expression)
+
+
+def evaluate_in(item: ItemSpec, shown: dict, expression: str) -> str:
+    """What the calculator answers for ``expression`` inside a practice question of ``item``
+    whose variant shows ``shown``: for a numeric item the value (exact, as the course formats
+    it); for an expression item the expression with the values written in (its variables stay
+    symbolic; the checker compares expressions by value)."""
+    bound = substitute(expression, shown)
+    if item.type == "expression":
+        try:
+            compile_expression(bound)
+        except (ExpressionError, ValueError) as error:
+            return f"error: {error}"
+        return bound
+    return calc_value(bound)
 
 
 def parse_item_line(text: str) -> tuple[str, dict, str | None]:
@@ -234,5 +255,5 @@ def same_question(item: ItemSpec, written: str, expected: str) -> bool:
 
 
 __all__ = ["ITEM_PREFIX", "QUESTION", "ANSWER", "StructuredError", "Rebuilt", "item_ref", "params_json",
-           "choice_json", "parse_item_line", "rebuild", "template_card", "calc_value", "calc_expression", "question_text", "same_question", "same_text",
+           "choice_json", "parse_item_line", "rebuild", "template_card", "calc_value", "calc_formula", "substitute", "evaluate_in", "question_text", "same_question", "same_text",
            "format_value"]

@@ -375,29 +375,57 @@ def test_template_card_lists_constraints_derived_values_and_the_answer():
 
 def test_the_calculator_is_the_courses_safe_evaluator():
     from courses.specs import ItemSpec, ParamSpec
-    from models_train.factory.structured import calc_expression, calc_value
+    from models_train.factory.structured import calc_formula, calc_value, evaluate_in, substitute
 
     assert calc_value("4*4/5") == "16/5" and calc_value("(9 - 8)/9") == "1/9"
     assert calc_value("1/0").startswith("error") and calc_value("__import__('os')").startswith("error")
     item = ItemSpec(slug="s", type="numeric", prompt="{a}/{b} + {c}", answer="a/b + c",
                     params=(ParamSpec("a", 1, 9), ParamSpec("b", 2, 9), ParamSpec("c", -3, 3)))
-    assert calc_expression(item, {"a": "3", "b": "4", "c": "-1"}) == "3/4 + (-1)"
-    assert calc_value("3/4 + (-1)") == "-1/4"
+    shown = {"a": "3", "b": "4", "c": "-1"}
+    assert calc_formula(item) == "a/b + c"
+    assert substitute("a/b + c", shown) == "3/4 + (-1)"
+    assert evaluate_in(item, shown, "a/b + c") == "-1/4" == calc_value("3/4 + (-1)")
+    assert evaluate_in(item, shown, "a/0").startswith("error")
     fixed = ItemSpec(slug="f", type="numeric", prompt="1 + 1?", answer="2")
-    assert calc_expression(fixed, {}) is None
+    assert calc_formula(fixed) is None
+    # an expression item: the values go in, its variable stays
+    expr = ItemSpec(slug="e", type="expression", prompt="{a} more than {b} times x", answer="a + b*x",
+                    variables=("x",), params=(ParamSpec("a", 1, 9), ParamSpec("b", 2, 9)))
+    assert evaluate_in(expr, {"a": "7", "b": "5"}, calc_formula(expr)) == "7 + 5*x"
 
 
-def test_numeric_practice_answers_are_worked_out_with_the_calculator(course, dialogues):
-    from models_train.factory.structured import calc_value
+def test_the_practice_calculator_binds_the_item_lines_values(course, dialogues):
+    from models_train.verify import make_calculator
 
+    calc = make_calculator([course])
+    d = next(d for d in by_kind(dialogues, "practice_question")
+             if "<|calc|>" in d["messages"][2]["content"])
+    text = d["messages"][2]["content"]
+    turn, rest = text.split("<|calc|>", 1)
+    formula, after = rest.split("<|calc_end|>", 1)
+    result = after.split("<|result|>")[1].split("<|result_end|>")[0]
+    assert calc(formula, turn) == result
+    # without an ITEM line (or with an unknown template) it is the plain calculator
+    assert calc("2*3/4", "") == "3/2" == calc("2*3/4", 'ITEM: {"item": "no/such", "params": {}}')
+    # params a template can't take: the tool says why
+    ref = turn.split('"item": "')[1].split('"')[0]
+    assert calc(formula, f'ITEM: {{"item": "{ref}", "params": {{"zzz": 1}}}}').startswith("error")
+
+
+def test_template_answers_are_worked_out_with_the_calculator(course, dialogues):
+    from models_train.verify import make_calculator
+
+    calc = make_calculator([course])
     verify = make_verifier([course])
     with_calc = [d for d in by_kind(dialogues, "practice_question") if "<|calc|>" in d["messages"][2]["content"]]
     assert with_calc
     for d in with_calc:
         text = d["messages"][2]["content"]
-        call = text.split("<|calc|>")[1].split("<|calc_end|>")[0]
+        turn, rest = text.split("<|calc|>", 1)
+        call = rest.split("<|calc_end|>")[0]
         result = text.split("<|result|>")[1].split("<|result_end|>")[0]
-        assert calc_value(call) == result
+        assert calc(call, turn) == result
+        assert text.split("<|result_end|>")[1].strip().startswith(result)  # the stated answer is the result
         assert verify(d["meta"], text)
 
 

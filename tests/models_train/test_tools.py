@@ -80,18 +80,26 @@ def test_engine_runs_the_calculator_and_feeds_its_result_back(tok):
     after = tok.encode(" 16/5") + [sp["<|end|>"]]
     seen = []
     model = Scripted(tok, call + after)
-    calc = Calculator(tok, lambda e: seen.append(e) or "16/5")
+    calc = Calculator(tok, lambda e, turn: seen.append((e, turn)) or "16/5")
     out = Engine(model).generate([sp["<|bos|>"]], max_tokens=40, temperature=0.0, stop=[sp["<|end|>"]], calc=calc)[0]
     forced = [sp["<|result|>"]] + tok.encode("16/5") + [sp["<|result_end|>"]]
-    assert seen == ["4*4/5"]
+    assert seen == [("4*4/5", "<|bos|>")]  # no tutor turn marker: the whole sequence
     assert out == call + forced + after[:-1]
     assert model.fed[-len(forced) - len(after) + 1:] == forced + after[:-1]  # the model read the result
     # streaming shows the forced tokens too, and a failing tool reports an error instead of raising
     model2 = Scripted(tok, call + after)
     streamed = list(Engine(model2).stream([sp["<|bos|>"]], max_tokens=40, temperature=0.0, stop=[sp["<|end|>"]],
-                                          calc=Calculator(tok, lambda e: 1 / 0)))
+                                          calc=Calculator(tok, lambda e, turn: 1 / 0)))
     text = tok.decode(streamed)
     assert "<|result|>error: division by zero<|result_end|>" in text
+    # the tool sees the tutor's turn up to the call: the prompt's part of it and what was written
+    seen.clear()
+    before = tok.encode("ITEM: x")
+    prompt = [sp["<|bos|>"], sp["<|learner|>"]] + tok.encode("hi") + [sp["<|end|>"], sp["<|tutor|>"]] + before
+    written = tok.encode(" then")
+    Engine(Scripted(tok, written + call + after)).generate(prompt, max_tokens=40, temperature=0.0,
+                                                          stop=[sp["<|end|>"]], calc=calc)
+    assert seen == [("4*4/5", tok.decode(before + written))]
 
 
 def test_tools_refuse_batches(tok):

@@ -31,8 +31,7 @@ from django.core.management.base import BaseCommand, CommandError
 from models_train.dialogue import save_dialogues
 from models_train.factory import BuildReport, build_dialogues, load_courses
 from models_train.management.commands.build_dialogues import print_counts
-from models_train.factory.structured import calc_value
-from models_train.verify import make_practice_writer, make_verifier
+from models_train.verify import make_calculator, make_practice_writer, make_verifier
 
 GENERATED_KINDS = ("next_hint", "try_first", "probe_misconception", "unmatched_mistake", "practice_question")
 OUTPUTS = ("data", "base", "sft", "tutor", "tokenizer.json")  # what a run writes under --out
@@ -139,7 +138,7 @@ class Command(BaseCommand):
         writer = make_practice_writer(courses)
         for name, subset, tokens, extra in (
                 ("replies", replies, preset["new_tokens"], {}),
-                ("practice", practice, preset["practice_tokens"], {"calc": calc_value}),
+                ("practice", practice, preset["practice_tokens"], {"calc": make_calculator(courses)}),
                 ("practice_constrained", practice, preset["practice_tokens"], {"write_practice": writer})):
             if subset:
                 r = evaluate.evaluate_model(model, tok, subset, verify=verify, max_new_tokens=tokens,
