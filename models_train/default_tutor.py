@@ -46,7 +46,10 @@ def main(argv=None) -> dict:
     g.add_argument("--vocab-size", type=int, default=4096)
     g.add_argument("--depth", type=int, default=3)
     g.add_argument("--aspect", type=int, default=64)
-    g.add_argument("--seq-len", type=int, default=256)
+    g.add_argument("--seq-len", type=int, default=256, help="pretraining window (the model's sequence_len)")
+    g.add_argument("--sft-seq-len", type=int, default=None,
+                   help="fine-tuning window (default: twice --seq-len, the most the model reads; at 256 a "
+                        "quarter of the practice dialogues lost their answer)")
     g.add_argument("--batch-size", type=int, default=16)
     g.add_argument("--pretrain-steps", type=int, default=100)
     g.add_argument("--sft-steps", type=int, default=1000)
@@ -80,14 +83,15 @@ def main(argv=None) -> dict:
             if (out / stale).exists():
                 shutil.rmtree(out / stale)
         train_tokenizer.main(["--data", *train_file, "--vocab-size", str(args.vocab_size), "--out", tok_path])
-    common = ["--depth", str(args.depth), "--aspect", str(args.aspect), "--seq-len", str(args.seq_len),
-              "--batch-size", str(args.batch_size), "--seed", str(args.seed), "--device", "cpu", "--log-every", "25",
+    common = ["--depth", str(args.depth), "--aspect", str(args.aspect), "--batch-size", str(args.batch_size), "--seed", str(args.seed), "--device", "cpu", "--log-every", "25",
               "--ckpt-every", str(args.ckpt_every), "--optimizer", args.optimizer]
     pretrain.main(["--tokenizer", tok_path, "--data", *train_file, "--out", str(out / "base"),
-                   "--steps", str(args.pretrain_steps), "--eval-every", "0", "--warmup-steps", "20", *common])
+                   "--steps", str(args.pretrain_steps), "--eval-every", "0", "--warmup-steps", "20",
+                   "--seq-len", str(args.seq_len), *common])
     base = latest_checkpoint(out / "base")
     sft.main(["--init", str(base), "--dialogues", *all_files, "--out", str(out / "sft"),
-              "--steps", str(args.sft_steps), "--eval-every", "0", "--eval-batches", "4", *common])
+              "--steps", str(args.sft_steps), "--eval-every", "0", "--eval-batches", "4",
+              "--seq-len", str(args.sft_seq_len or 2 * args.seq_len), *common])
     final = latest_checkpoint(out / "sft")
     tutor = out / "tutor"
     if tutor.exists():

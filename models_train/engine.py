@@ -55,6 +55,9 @@ class Calculator:
     tok: object
     fn: Callable[[str, str], str]
     max_chars: int = 200
+    # also force " value" after <|result_end|>: the stated answer starts with the tool's result
+    # (constrained practice writing; the model may still add a unit before <|end|>)
+    echo: bool = False
 
     def __post_init__(self):
         ids = self.tok.special_ids
@@ -81,7 +84,10 @@ class Calculator:
                      else "error: expression too long")
         except Exception as error:  # noqa: BLE001 - a tool failure is the model's problem, not the server's
             value = f"error: {error}"
-        return [self.result] + self.tok.encode(str(value)) + [self.result_end]
+        out = [self.result] + self.tok.encode(str(value)) + [self.result_end]
+        if self.echo and not str(value).startswith("error"):
+            out += self.tok.encode(" " + str(value))
+        return out
 
 
 class Engine:

@@ -22,7 +22,9 @@ keeps the choices the model's and the format the schema's:
 4. the question is that text, so it is exactly what the course would show;
 5. the answer is the model's own continuation after ``<|answer|>`` until ``<|end|>``, with
    the calculator tool when ``calc`` is given (the model writes the expression, the tool
-   computes it, the model states the answer): what the course's checker then judges.
+   computes it; inside the format the stated answer then starts with the tool's result, as
+   every training example states it, and the model may add a unit): what the course's
+   checker then judges.
 
 Plain torch and data: nothing here imports Django or the courses app.
 """
@@ -138,13 +140,14 @@ def write_practice(model, tok, prompt: list[int], schema: Sequence[TemplateSchem
     ids = prompt + encode_content(tok, "tutor", "practice_question", turn)
     limit = 2 * model.config.sequence_len - max_answer_tokens
     answer_ids = Engine(model).generate(ids[-limit:], max_tokens=max_answer_tokens, temperature=temperature,
-                                        seed=seed, stop=[tok.special("<|end|>")], calc=calculator(tok, calc))[0]
+                                        seed=seed, stop=[tok.special("<|end|>")],
+                                        calc=calculator(tok, calc, echo=True))[0]
     return practice_text(ref, params, question, tok.decode(answer_ids).strip())
 
 
-def calculator(tok, fn: Callable[[str], str] | None) -> Calculator | None:
-    """The engine's calculator for ``fn``, if the tokenizer has the tool's markers (tokenizers
-    trained before 2026-11-28 don't)."""
+def calculator(tok, fn: Callable[[str, str], str] | None, echo: bool = False) -> Calculator | None:
+    """The engine's calculator for ``fn`` (see `engine.Calculator`, ``echo`` included), if the
+    tokenizer has the tool's markers (tokenizers trained before 2026-11-28 don't)."""
     if fn is None or "<|calc|>" not in tok.special_ids:
         return None
-    return Calculator(tok, fn)
+    return Calculator(tok, fn, echo=echo)

@@ -195,10 +195,15 @@ def _with_calculator(item: ItemSpec, v: Variant, answer: str) -> str:
 
 
 def _system(course: CourseSpec, concept: ConceptSpec, problem: str | None = None,
-            templates: Sequence[str] = ()) -> dict:
+            templates: Sequence[str] = (), checker: str | None = None) -> dict:
+    """The system turn: course, concept, the problem at hand, template cards, and what the
+    course's checker said about the learner's answer (``checker``: the matched
+    misconception's diagnosis, or that none matched) - the app knows it when it asks."""
     text = f"Course: {course.title}. Concept: {concept.title}."
     if problem:
         text += f"\nProblem: {problem}"
+    if checker:
+        text += f"\nChecker: {checker}"
     for card in templates:
         text += "\n" + card
     return {"role": "system", "content": text}
@@ -378,8 +383,9 @@ def _item_dialogues(course, concept, item, vseed, i, seed, others, report) -> li
             report.skipped["probe_misconception: no answer matching it in this variant"] += 1
             continue
         reply = rng.choice(P.PROBE_OPEN) + m.probe
+        matched = _system(course, concept, problem, checker=f"wrong; matches the misconception: {m.diagnosis}")
         out.append(_dialogue(f"{stem}-probe-{mk.slug}-{i}", "probe_misconception", course, concept,
-                             [system, {"role": "learner", "content": _say_wrong(item, wrong, rng)},
+                             [matched, {"role": "learner", "content": _say_wrong(item, wrong, rng)},
                               {"role": "tutor", "content": reply}],
                              misconception=mk.slug, diagnosis=m.diagnosis, wrong_answer=answer_text(wrong),
                              probe_terms=sorted(content_terms(m.probe)), **base))
@@ -403,8 +409,9 @@ def _item_dialogues(course, concept, item, vseed, i, seed, others, report) -> li
         if reveals_any(reply, forms):
             report.skipped["unmatched_mistake: reply would reveal the answer"] += 1
         else:
+            unmatched = _system(course, concept, problem, checker="wrong; matches no known misconception")
             out.append(_dialogue(f"{stem}-unmatched-{i}", "unmatched_mistake", course, concept,
-                                 [system, {"role": "learner", "content": _say_wrong(item, wrong, rng)},
+                                 [unmatched, {"role": "learner", "content": _say_wrong(item, wrong, rng)},
                                   {"role": "tutor", "content": reply}],
                                  wrong_answer=answer_text(wrong), probe_terms=sorted(terms), **base))
 

@@ -112,6 +112,9 @@ def test_misconception_answers_really_match_it(course, built):
         reply = d["messages"][-1]["content"]
         assert reply.endswith(probe) and "?" in reply
         assert is_probing(reply, answer=d["meta"]["answer"], probe=" ".join(d["meta"]["probe_terms"]))
+        # the tutor is told what the checker matched, as the study loop knows it
+        system = d["messages"][0]["content"]
+        assert system.endswith(f"\nChecker: wrong; matches the misconception: {d['meta']['diagnosis']}")
 
 
 def test_unmatched_mistakes_match_no_misconception(course, dialogues):
@@ -121,6 +124,7 @@ def test_unmatched_mistakes_match_no_misconception(course, dialogues):
     for d in unmatched:
         result = check_answer(_variant(course, d).key, _learner_answer(d))
         assert result.readable and not result.correct and result.misconception is None, d["id"]
+        assert d["messages"][0]["content"].endswith("\nChecker: wrong; matches no known misconception")
         reply = d["messages"][-1]["content"]
         assert "?" in reply
         assert is_probing(reply, answer=d["meta"]["answer"], probe=" ".join(d["meta"]["probe_terms"]))

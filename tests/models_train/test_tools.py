@@ -102,6 +102,23 @@ def test_engine_runs_the_calculator_and_feeds_its_result_back(tok):
     assert seen == [("4*4/5", tok.decode(before + written))]
 
 
+def test_inside_the_format_the_stated_answer_starts_with_the_tools_result(tok):
+    sp = tok.special_ids
+    call = [sp["<|calc|>"]] + tok.encode("k*a/b") + [sp["<|calc_end|>"]]
+    result = [sp["<|result|>"]] + tok.encode("16/5") + [sp["<|result_end|>"]]
+    echo = Calculator(tok, lambda e, turn: "16/5", echo=True)
+    out = Engine(Scripted(tok, call + [sp["<|end|>"]])).generate(
+        [sp["<|bos|>"]], max_tokens=40, temperature=0.0, stop=[sp["<|end|>"]], calc=echo)[0]
+    assert out == call + result + tok.encode(" 16/5")
+    assert parse_practice_question(tok.decode([sp["<|question|>"]] + tok.encode(" q ") + [sp["<|answer|>"]] + out)) \
+        == ("q", "16/5")
+    # an error is shown, never stated as the answer
+    failing = Calculator(tok, lambda e, turn: "error: unknown name k", echo=True)
+    out = Engine(Scripted(tok, call + [sp["<|end|>"]])).generate(
+        [sp["<|bos|>"]], max_tokens=40, temperature=0.0, stop=[sp["<|end|>"]], calc=failing)[0]
+    assert tok.decode(out).endswith("<|result|>error: unknown name k<|result_end|>")
+
+
 def test_tools_refuse_batches(tok):
     import pytest
 
