@@ -48,8 +48,9 @@ def main(argv=None) -> dict:
     g.add_argument("--aspect", type=int, default=64)
     g.add_argument("--seq-len", type=int, default=256, help="pretraining window (the model's sequence_len)")
     g.add_argument("--sft-seq-len", type=int, default=None,
-                   help="fine-tuning window (default: twice --seq-len, the most the model reads; at 256 a "
-                        "quarter of the practice dialogues lost their answer)")
+                   help="fine-tuning window (default: --seq-len; at most twice it). At 256 the end of a "
+                        "quarter of the ramps' practice dialogues is cut; 512 took 764 s instead of 470 s "
+                        "for the same practice score (docs/models.md)")
     g.add_argument("--batch-size", type=int, default=16)
     g.add_argument("--pretrain-steps", type=int, default=100)
     g.add_argument("--sft-steps", type=int, default=1000)
@@ -91,7 +92,7 @@ def main(argv=None) -> dict:
     base = latest_checkpoint(out / "base")
     sft.main(["--init", str(base), "--dialogues", *all_files, "--out", str(out / "sft"),
               "--steps", str(args.sft_steps), "--eval-every", "0", "--eval-batches", "4",
-              "--seq-len", str(args.sft_seq_len or 2 * args.seq_len), *common])
+              "--seq-len", str(args.sft_seq_len or args.seq_len), *common])
     final = latest_checkpoint(out / "sft")
     tutor = out / "tutor"
     if tutor.exists():
