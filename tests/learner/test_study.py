@@ -173,7 +173,7 @@ def test_a_question_still_too_hard_is_served_with_its_first_hints(client, learne
     assert "comes with its first" in step.reason
     client.force_login(learner)
     html = client.get(reverse("study", args=[published_course.slug])).content.decode()
-    assert 'class="hints"' in html
+    assert 'class="hints"' in html and "This one is a stretch for you right now" in html
     outcome = answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step))
     assert outcome.response.hints_used == outcome.response.hints_up_front == step.hints_shown
     # a hint asked for on top is counted among all hints, not among those shown up front
