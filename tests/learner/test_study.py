@@ -176,6 +176,10 @@ def test_a_question_still_too_hard_is_served_with_its_first_hints(client, learne
     assert 'class="hints"' in html and "This one is a stretch for you right now" in html
     outcome = answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step))
     assert outcome.response.hints_used == outcome.response.hints_up_front == step.hints_shown
+    # the knowledge map says which answers came after hints
+    n = step.hints_shown
+    html = client.get(reverse("knowledge_map", args=[published_course.slug])).content.decode()
+    assert f"after {n} hint{'s' if n > 1 else ''}" in html
     # a hint asked for on top is counted among all hints, not among those shown up front
     step = outcome.next_step
     while len(variant_for(step).hints) <= step.hints_shown:
