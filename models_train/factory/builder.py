@@ -32,7 +32,6 @@ from .answers import (
 from .structured import (
     calc_formula,
     evaluate_in,
-    renamed_template,
     item_ref,
     params_json,
     question_text,
@@ -179,16 +178,16 @@ def _term_regex(term: str) -> re.Pattern:
 # --- dialogue assembly --------------------------------------------------------------------
 
 
-def _with_calculator(item: ItemSpec, v: Variant, answer: str, shown: dict | None = None) -> str:
+def _with_calculator(item: ItemSpec, v: Variant, answer: str) -> str:
     """A template's answer worked out with the calculator tool first: the tutor writes the
     card's answer formula, the tool evaluates it with the ITEM line's values bound
     (`<|calc|>k*a/b<|calc_end|><|result|>16/5<|result_end|> 16/5`), and the tutor states the
     result, instead of doing exact arithmetic in its head. Kept only when the result checks as
-    the answer. ``shown``: the values under the card's names (a renamed template's)."""
+    the answer."""
     formula = calc_formula(item)
     if formula is None:
         return answer
-    result = evaluate_in(item, v.values if shown is None else shown, formula)
+    result = evaluate_in(item, v.values, formula)
     stated = result + (f" {item.units[0]}" if item.units else "")
     if result.startswith("error") or not check_answer(v.key, stated).correct:
         return answer
@@ -216,11 +215,10 @@ PRACTICE_CARDS = 1
 
 
 def practice_templates(concept: ConceptSpec, difficulty: str, rng: random.Random,
-                       include: ItemSpec | None = None, include_as: ItemSpec | None = None) -> list[str]:
+                       include: ItemSpec | None = None) -> list[str]:
     """The template cards a practice-question request carries in its system turn: up to
     ``PRACTICE_CARDS`` of the concept's templates at ``difficulty`` (all its templates when
-    none is at that difficulty), in random order, ``include`` always among them (its card
-    from ``include_as`` when given: a renamed copy)."""
+    none is at that difficulty), in random order, ``include`` always among them."""
     pool = [it for it in concept.items if it.is_template and it.params]
     at = [it for it in pool if difficulty_bucket(it.difficulty) == difficulty] or pool
     others = [it for it in at if it is not include]
@@ -228,8 +226,7 @@ def practice_templates(concept: ConceptSpec, difficulty: str, rng: random.Random
     if include is not None:
         shown.append(include)
     rng.shuffle(shown)
-    return [template_card(item_ref(concept.slug, it.slug), include_as if it is include and include_as else it,
-                          difficulty_bucket(it.difficulty)) for it in shown]
+    return [template_card(item_ref(concept.slug, it.slug), it, difficulty_bucket(it.difficulty)) for it in shown]
 
 
 def _dialogue(did, kind, course, concept, messages, **meta) -> dict:
@@ -326,9 +323,7 @@ def _variant_seeds(seed: int, course, concept, item, n: int) -> list[int]:
     return [int(_unit(seed, course.slug, concept.slug, item.slug, "variant", i) * 1_000_000) for i in range(n)]
 
 
-def _item_dialogues(course, concept, item, vseed, i, seed, others, report, rename: bool = False) -> list[dict]:
-    """The dialogues of one variant; ``rename``: its practice question uses a renamed copy of
-    the template (`structured.renamed_template`; training data only)."""
+def _item_dialogues(course, concept, item, vseed, i, seed, others, report) -> list[dict]:
     try:
         v = draw_variant(item, vseed, concept_misconceptions=concept.misconceptions)
     except VariantError as e:
@@ -428,16 +423,13 @@ def _item_dialogues(course, concept, item, vseed, i, seed, others, report, renam
                                                 title_lc=P.lower_title(concept.title))
         ref = item_ref(concept.slug, item.slug)
         question = question_text(item, v.prompt, tuple(key.choices))
-        card, names = renamed_template(item, rng) if rename and calc_formula(item) else (item, {})
-        shown = {names.get(k, k): value for k, value in v.values.items()}
-        content = practice_text(ref, params_json(card, shown), question, _with_calculator(card, v, ans, shown))
-        out.append(_dialogue(f"{stem}-practice-{i}" + ("-renamed" if names else ""), "practice_question", course,
-                             concept,
-                             [_system(course, concept, templates=practice_templates(concept, diff, rng, item, card)),
+        content = practice_text(ref, params_json(item, v.values), question, _with_calculator(item, v, ans))
+        out.append(_dialogue(f"{stem}-practice-{i}", "practice_question", course, concept,
+                             [_system(course, concept, templates=practice_templates(concept, diff, rng, item)),
                               {"role": "learner", "content": ask},
                               {"role": "tutor", "content": content}],
                              item=ref, variant=vseed, seed=seed, difficulty=diff,
-                             item_type=item.type, renamed=bool(names) or None))
+                             item_type=item.type))
     return out
 
 
@@ -449,9 +441,8 @@ def course_dialogues(course: CourseSpec, *, seed: int = 0, per_item: int = 2,
                      practice_per_item: int | None = None) -> list[dict]:
     """Every dialogue of one course (all split 'train'; `build_dialogues` assigns splits).
     ``practice_per_item`` (> per_item) adds practice questions from further variants: the
-    practice answer (the card's formula in the calculator) needs more examples than the other
-    kinds; half of these extra ones rename the template's values (`meta.renamed`), so the
-    tutor learns to copy the formula from the card rather than remember it per template."""
+    practice answer (substituting values into the card's expression) needs more examples
+    than the other kinds."""
     report = report if report is not None else BuildReport()
     short_texts = sorted({a for c in course.concepts for it in c.items if it.type == "short_text"
                           for a in it.answers if "{" not in a})
@@ -464,9 +455,7 @@ def course_dialogues(course: CourseSpec, *, seed: int = 0, per_item: int = 2,
         for item in concept.items:
             n = max(per_item, practice_per_item or 0) if "practice_question" in kinds else per_item
             for i, vseed in enumerate(_variant_seeds(seed, course, concept, item, n)):
-                # half of the extra practice variants name the template's values differently
-                rename = i >= per_item and i % 2 == 1
-                out += [d for d in _item_dialogues(course, concept, item, vseed, i, seed, short_texts, report, rename)
+                out += [d for d in _item_dialogues(course, concept, item, vseed, i, seed, short_texts, report)
                         if d["meta"]["kind"] in kinds and (i < per_item or d["meta"]["kind"] == "practice_question")]
     for d in out:
         validate(d)
@@ -513,13 +502,7 @@ def build_dialogues(courses: Sequence[CourseSpec], *, seed: int = 0, per_item: i
     train, held = split_dialogues(dialogues, heldout_concepts=heldout_concepts, heldout_courses=heldout_courses,
                                   heldout_fraction=heldout_fraction, seed=seed)
     held_ids = {d["id"] for d in held}
-    kept = []
     for d in dialogues:
         d["split"] = "heldout" if d["id"] in held_ids else "train"
-        if d["split"] == "heldout" and d["meta"].get("renamed"):
-            # evaluation asks for real templates (the verifier rebuilds them by name)
-            report.skipped["practice_question: renamed copy in a held-out concept"] += 1
-            continue
         report.counts[(d["meta"]["kind"], d["split"])] += 1
-        kept.append(d)
-    return kept
+    return dialogues

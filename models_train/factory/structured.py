@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import random
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 
 from courses.checkers import AnswerKey
@@ -94,37 +94,6 @@ def calc_formula(item: ItemSpec) -> str | None:
         return None
     names = {p.name for p in item.params} | {n for n, _ in item.derived}
     return item.answer if any(n in names for n in _NAME.findall(item.answer)) else None
-
-
-# names a renamed template may take (single letters that are not constants or usual variables)
-_RENAME_POOL = tuple("abcdfghjkmnpqrstuvw")
-_PLACEHOLDER_OR_BRACE = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def renamed_template(item: ItemSpec, rng: random.Random) -> tuple[ItemSpec, dict[str, str]]:
-    """``item`` with its param and derived-value names replaced by other letters, and the
-    mapping (old -> new); the values, the question and the answer stay the same. Training
-    data only: with the real names, the tutor can remember each template's formula instead
-    of reading it off the card, and then fails on a template it has never seen. Returns
-    ``(item, {})`` when there are not enough free letters."""
-    names = [p.name for p in item.params] + [n for n, _ in item.derived]
-    used = set(names) | set(item.variables or ("x",))
-    for text in (item.answer or "", *item.constraints, *(e for _, e in item.derived)):
-        used |= set(_NAME.findall(text))
-    pool = [c for c in _RENAME_POOL if c not in used]
-    if not names or len(pool) < len(names):
-        return item, {}
-    mapping = dict(zip(names, rng.sample(pool, len(names))))
-
-    def rename(expression: str) -> str:
-        return _NAME.sub(lambda m: mapping.get(m.group(0), m.group(0)), expression)
-
-    prompt = _PLACEHOLDER_OR_BRACE.sub(
-        lambda m: "{" + mapping.get(m.group(1), m.group(1)) + "}" if m.group(1) else m.group(0), item.prompt)
-    return replace(item, prompt=prompt, params=tuple(replace(p, name=mapping[p.name]) for p in item.params),
-                   derived=tuple((mapping[n], rename(e)) for n, e in item.derived),
-                   constraints=tuple(rename(c) for c in item.constraints),
-                   answer=rename(item.answer) if item.answer else item.answer), mapping
 
 
 def substitute(expression: str, shown: dict) -> str:
@@ -286,5 +255,5 @@ def same_question(item: ItemSpec, written: str, expected: str) -> bool:
 
 
 __all__ = ["ITEM_PREFIX", "QUESTION", "ANSWER", "StructuredError", "Rebuilt", "item_ref", "params_json",
-           "choice_json", "parse_item_line", "rebuild", "template_card", "calc_value", "calc_formula", "substitute", "evaluate_in", "renamed_template", "question_text", "same_question", "same_text",
+           "choice_json", "parse_item_line", "rebuild", "template_card", "calc_value", "calc_formula", "substitute", "evaluate_in", "question_text", "same_question", "same_text",
            "format_value"]

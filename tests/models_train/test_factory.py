@@ -5,7 +5,6 @@ trains a tiny tutor (--quick)."""
 
 import json
 import os
-import re
 import shutil
 import sys
 from collections import Counter
@@ -468,40 +467,3 @@ def test_more_practice_variants_leave_the_other_kinds_alone(course):
     assert len({d["id"] for d in more}) == len(more)
     verify = make_verifier([course])
     assert all(verify(d["meta"], d["messages"][-1]["content"]) for d in kind(more, "practice_question"))
-
-
-def test_renamed_practice_copies_teach_reading_the_formula_off_the_card(course):
-    """Half of the extra practice variants show the template under other names: the card,
-    the ITEM line and the calculator call agree with each other, the value is the real
-    one, and no renamed copy is held out (evaluation rebuilds real templates by name)."""
-    import random
-
-    from models_train.factory.structured import evaluate_in, parse_item_line, renamed_template
-    from models_train.verify import find_item
-
-    report = BuildReport()
-    built = build_dialogues([course], seed=0, per_item=2, practice_per_item=6, report=report)
-    renamed = [d for d in built if d["meta"].get("renamed")]
-    assert renamed and all(d["split"] == "train" for d in renamed)
-    plain = build_dialogues([course], seed=0, per_item=2, practice_per_item=6)
-    for d in renamed:
-        system, text = d["messages"][0]["content"], d["messages"][2]["content"]
-        ref, params, _ = parse_item_line(text)
-        concept, item = find_item([course], ref)
-        card_names = re.search(r"^params: (.*)$", system, re.M).group(1)
-        assert [n.split()[0] for n in card_names.split(", ")] == list(params)  # the card's names
-        assert set(params) != {p.name for p in item.params}  # not the real ones
-        formula = text.split("<|calc|>")[1].split("<|calc_end|>")[0]
-        assert re.search(r"^answer: (.*)$", system, re.M).group(1) == formula
-        result = text.split("<|result|>")[1].split("<|result_end|>")[0]
-        # the same variant under the real names gives the same value
-        v = draw_variant(item, d["meta"]["variant"], concept_misconceptions=concept.misconceptions)
-        assert evaluate_in(item, v.values, item.answer) == result
-    # the other dialogues are the same as without renaming, ids and all
-    assert [d["id"] for d in plain if not d["meta"].get("renamed")] == \
-        [d["id"] for d in built if not d["meta"].get("renamed")]
-    # renaming keeps constraints, derived values and placeholders consistent
-    item = next(it for c in course.concepts for it in c.items if it.is_template and it.derived)
-    copy, names = renamed_template(item, random.Random(1))
-    assert names and {p.name for p in copy.params} == {names[p.name] for p in item.params}
-    assert all(names.get(n, n) == m for (n, _), (m, _) in zip(item.derived, copy.derived))
