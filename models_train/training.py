@@ -16,10 +16,10 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from models_train.models import ModelVersion, TrainingRun
 from models_train.versions import model_version_promote, model_version_register
+from tutor.publishing import publish_after_commit
 
 
 def training_run_request(*, user=None, preset: str = TrainingRun.Preset.DEFAULT) -> TrainingRun:
@@ -29,16 +29,14 @@ def training_run_request(*, user=None, preset: str = TrainingRun.Preset.DEFAULT)
 
     with transaction.atomic():
         run = TrainingRun.objects.create(preset=preset, requested_by=user)
-
-        def publish() -> None:
-            try:
-                run_training.apply_async(args=[run.pk], queue="gpu")
-            except OperationalError as error:
-                TrainingRun.objects.filter(pk=run.pk).update(
-                    status=TrainingRun.Status.FAILED, finished_at=timezone.now(), error=f"The broker could not be reached: {error}"
-                )
-
-        transaction.on_commit(publish)
+        publish_after_commit(
+            run_training,
+            args=[run.pk],
+            queue="gpu",
+            on_broker_down=lambda reason: TrainingRun.objects.filter(pk=run.pk).update(
+                status=TrainingRun.Status.FAILED, finished_at=timezone.now(), error=reason
+            ),
+        )
     return run
 
 

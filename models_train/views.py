@@ -32,9 +32,13 @@ def training_start(request):
         messages.error(request, "A training run is already queued or running; wait for it to finish.")
         return redirect("models_page")
     try:
-        training_run_request(user=request.user, preset=request.POST.get("preset", TrainingRun.Preset.DEFAULT))
+        run = training_run_request(user=request.user, preset=request.POST.get("preset", TrainingRun.Preset.DEFAULT))
     except ValueError as error:
         messages.error(request, str(error))
+        return redirect("models_page")
+    run.refresh_from_db()  # publishing happened on commit: a broker that is down failed the run
+    if run.status == TrainingRun.Status.FAILED:
+        messages.error(request, f"Training could not be queued. {run.error}")
     else:
         messages.success(request, "Training queued on the gpu queue. Progress shows below.")
     return redirect("models_page")

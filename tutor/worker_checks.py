@@ -2,9 +2,9 @@
 
 from django.db import transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from tutor.models import WorkerCheck
+from tutor.publishing import publish_after_commit
 
 QUEUES = ("default", "gpu")
 
@@ -21,18 +21,14 @@ def worker_check_request(*, user, queue: str = "default") -> WorkerCheck:
 
     with transaction.atomic():
         check = WorkerCheck.objects.create(queue=queue, requested_by=user)
-
-        def publish() -> None:
-            try:
-                worker_check_run.apply_async(args=[check.pk], queue=queue)
-            except OperationalError as error:
-                WorkerCheck.objects.filter(pk=check.pk).update(
-                    status=WorkerCheck.Status.FAILED,
-                    finished_at=timezone.now(),
-                    detail=f"The broker could not be reached: {error}",
-                )
-
-        transaction.on_commit(publish)
+        publish_after_commit(
+            worker_check_run,
+            args=[check.pk],
+            queue=queue,
+            on_broker_down=lambda reason: WorkerCheck.objects.filter(pk=check.pk).update(
+                status=WorkerCheck.Status.FAILED, finished_at=timezone.now(), detail=reason
+            ),
+        )
     return check
 
 

@@ -3,7 +3,6 @@ and absorbed in one transaction; refused when they don't belong to the current s
 
 import pytest
 
-from courses.variants import draw_variant
 from learner.models import ConceptState, Enrollment, Response, Step
 from learner.study import StepMismatch, answer_submit, current_step, enrollment_for, hint_reveal, step_next, variant_for
 

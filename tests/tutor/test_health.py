@@ -8,6 +8,7 @@ import time
 import pytest
 from django.urls import reverse
 
+from models_train.models import TrainingRun
 from tutor.celery import app
 from tutor.models import WorkerCheck
 
@@ -93,3 +94,9 @@ def test_pages_survive_the_broker_going_away(client, make_user, redis_that_goes_
     assert check.status == WorkerCheck.Status.FAILED
     assert "broker could not be reached" in check.detail
     assert "broker could not be reached" in response.content.decode()
+    # so does retraining the tutor: the run is recorded as failed, with the reason
+    response = client.post(reverse("training_start"), {"preset": "quick"}, follow=True)
+    assert response.status_code == 200
+    run = TrainingRun.objects.get()
+    assert run.status == TrainingRun.Status.FAILED and "broker could not be reached" in run.error
+    assert "Training could not be queued" in response.content.decode()
