@@ -198,7 +198,7 @@ def _system(course: CourseSpec, concept: ConceptSpec, problem: str | None = None
             templates: Sequence[str] = (), checker: str | None = None) -> dict:
     """The system turn: course, concept, the problem at hand, template cards, and what the
     course's checker said about the learner's answer (``checker``: the matched
-    misconception's diagnosis, or that none matched) - the app knows it when it asks."""
+    misconception's diagnosis, or that none matched) - known wherever the reply is asked for."""
     text = f"Course: {course.title}. Concept: {concept.title}."
     if problem:
         text += f"\nProblem: {problem}"
