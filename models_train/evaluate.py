@@ -83,17 +83,20 @@ def _rates(rows: list[dict]) -> dict:
 def evaluate_model(model, tok, dialogues: list[dict], *, verify: Verify | None = None, text_paths=(),
                    max_dialogues: int | None = None, max_new_tokens: int = 64, practice_new_tokens: int = 160,
                    temperature: float = 0.0, write_practice=None, calc=None,
-                   seed: int = 0, batch_size: int = 8, samples: int = 5, work_dir: str | Path | None = None) -> dict:
+                   seed: int = 0, batch_size: int = 8, samples: int = 5, work_dir: str | Path | None = None,
+                   loss: bool = True, keep_outputs: bool = False) -> dict:
     """The report as a dict. dialogues should be the held-out ones. Replies are generated with
     up to ``max_new_tokens``; practice questions (ITEM line, question and answer) with up to
     ``practice_new_tokens``, or by ``write_practice(model, tok, dialogue, prompt_ids, seed) ->
     text or None`` when given (constrained generation: `models_train.structured_gen`).
-    ``calc(expression) -> text`` is the calculator tool practice questions may call."""
+    ``calc(expression, turn) -> text`` is the calculator tool practice questions may call.
+    ``loss=False`` skips the dialogue loss (when the same dialogues were scored already);
+    ``keep_outputs`` adds every generated text (``report["outputs"]``: id, task, generated)."""
     t0 = time.perf_counter()
     report: dict = {"n_dialogues": len(dialogues)}
     token_bytes = torch.tensor(tok.token_bytes())
     nullctx = __import__("contextlib").nullcontext
-    if dialogues:
+    if dialogues and loss:
         seq = 2 * model.config.sequence_len
         report["dialogue_loss"] = loss_and_bpb(model, DialogueBatches(tok, dialogues, batch_size, seq).fixed(),
                                                token_bytes, nullctx)
@@ -106,7 +109,7 @@ def evaluate_model(model, tok, dialogues: list[dict], *, verify: Verify | None =
     engine = Engine(model)
     end = tok.special("<|end|>")
     model_rows, human_rows = defaultdict(list), defaultdict(list)
-    examples = []
+    examples, outputs = [], []
     chosen = [d for d in dialogues if d["task"] in ("hint", "respond_to_mistake", "practice_question")]
     if max_dialogues:  # round-robin over sources so a small budget still sees every source
         by_src = defaultdict(list)
@@ -135,9 +138,13 @@ def evaluate_model(model, tok, dialogues: list[dict], *, verify: Verify | None =
         if len(examples) < samples:
             examples.append({"id": d["id"], "task": d["task"], "generated": text,
                              "reference": d["messages"][k]["content"], **s})
+        if keep_outputs:
+            outputs.append({"id": d["id"], "task": d["task"], "generated": text})
     report["generation"] = {key: {"model": _rates(rows), "reference": _rates(human_rows[key]), "n": len(rows)}
                             for key, rows in model_rows.items()}
     report["examples"] = examples
+    if keep_outputs:
+        report["outputs"] = outputs
     report["settings"] = {"max_new_tokens": max_new_tokens, "practice_new_tokens": practice_new_tokens,
                           "temperature": temperature, "seed": seed,
                           "verify": verify is not None, "constrained_practice": write_practice is not None}

@@ -320,6 +320,25 @@ def test_train_default_tutor_quick(tmp_path):
     practice = report["ramps"]["evaluation"]["practice"]["generation"]["all"]
     assert practice["reference"]["verified_rate"] == 1.0  # the factory's own questions verify
     assert line["ramp_replies"]["reference"]["reveal_rate"] == 0.0
+    constrained = report["ramps"]["evaluation"]["practice_constrained"]
+    assert sum(constrained["failures"].values()) == round(
+        constrained["generation"]["all"]["model"]["parse_n"] * (1 - constrained["generation"]["all"]["model"]["verified_rate"]))
+
+    # the same checkpoint, evaluated on its own by evaluate_tutor
+    out = StringIO()
+    call_command("evaluate_tutor", line["checkpoint"], "--ramps", str(FIXTURE), "--per-kind", "1", "--practice", "2",
+                 "--threads", "1", stdout=out, stderr=StringIO())
+    evaluated = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert evaluated["checkpoint"] == line["checkpoint"] and evaluated["courses"] == ["tiny-fractions"]
+    assert evaluated["practice_constrained"]["n"] == 2 and evaluated["practice"]["reference"]["verified_rate"] == 1.0
+    assert evaluated["replies"]["reference"]["reveal_rate"] == 0.0
+    assert isinstance(evaluated["practice_constrained_failures"], dict)
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="not a checkpoint folder"):
+        call_command("evaluate_tutor", str(tmp_path / "nothing"), stdout=StringIO(), stderr=StringIO())
+    with pytest.raises(CommandError, match="a number or 'all'"):
+        call_command("evaluate_tutor", line["checkpoint"], "--practice", "many", stdout=StringIO(), stderr=StringIO())
 
 
 def test_orderings_are_never_shown_solved(course, dialogues):

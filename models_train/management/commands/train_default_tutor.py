@@ -19,7 +19,6 @@ metrics, wall and CPU seconds. A ramp that can't be read is reported and left ou
 
 import glob
 import json
-import random
 import shutil
 import time
 from collections import defaultdict
@@ -31,31 +30,14 @@ from django.core.management.base import BaseCommand, CommandError
 from models_train.dialogue import save_dialogues
 from models_train.factory import BuildReport, build_dialogues, load_courses
 from models_train.management.commands.build_dialogues import print_counts
-from models_train.verify import make_calculator, make_practice_writer, make_verifier
+from models_train.ramp_eval import evaluate_on_ramps, rates, sample_per_kind
 
-GENERATED_KINDS = ("next_hint", "try_first", "probe_misconception", "unmatched_mistake", "practice_question")
 OUTPUTS = ("data", "base", "sft", "tutor", "tokenizer.json")  # what a run writes under --out
-
 FULL = {"per_item": 2, "practice_per_item": 16, "tutor": [], "eval_per_kind": 12, "eval_practice": 40,
         "new_tokens": 48, "practice_tokens": 160}
 QUICK = {"per_item": 1, "eval_per_kind": 2, "eval_practice": 2, "new_tokens": 8, "practice_tokens": 16,
          "tutor": ["--vocab-size", "512", "--depth", "1", "--seq-len", "128", "--batch-size", "4",
                    "--pretrain-steps", "3", "--sft-steps", "3", "--eval-dialogues", "4", "--max-new-tokens", "8"]}
-
-
-def sample_per_kind(dialogues, n: int, seed: int, n_practice: int | None = None) -> list[dict]:
-    """Up to n held-out dialogues of each generated kind (n_practice practice questions), a
-    seeded sample."""
-    by_kind = defaultdict(list)
-    for d in dialogues:
-        if d["split"] == "heldout" and d["meta"].get("kind") in GENERATED_KINDS:
-            by_kind[d["meta"]["kind"]].append(d)
-    out = []
-    for kind in GENERATED_KINDS:
-        pool = sorted(by_kind[kind], key=lambda d: d["id"])
-        random.Random(f"{seed}:{kind}").shuffle(pool)
-        out += pool[: n_practice if kind == "practice_question" and n_practice is not None else n]
-    return out
 
 
 class Command(BaseCommand):
@@ -109,7 +91,7 @@ class Command(BaseCommand):
 
         import torch  # only now: the factory above needs none of it
 
-        from models_train import default_tutor, evaluate
+        from models_train import default_tutor
         from models_train.checkpoint import load_tutor
 
         files = [str(ramp_file)]
@@ -129,22 +111,11 @@ class Command(BaseCommand):
         tutor = Path(summary["default_tutor"])
         model, tok, _ = load_tutor(tutor)
         torch.manual_seed(seed)
-        verify = make_verifier(courses)
         chosen = sample_per_kind(dialogues, preset["eval_per_kind"], seed, preset["eval_practice"])
-        practice = [d for d in chosen if d["task"] == "practice_question"]
-        replies = [d for d in chosen if d["task"] != "practice_question"]
         ramp_report = {"n_sampled": len(chosen), "per_kind": preset["eval_per_kind"],
-                       "practice": preset["eval_practice"]}
-        writer = make_practice_writer(courses)
-        for name, subset, tokens, extra in (
-                ("replies", replies, preset["new_tokens"], {}),
-                ("practice", practice, preset["practice_tokens"], {"calc": make_calculator(courses)}),
-                ("practice_constrained", practice, preset["practice_tokens"], {"write_practice": writer})):
-            if subset:
-                r = evaluate.evaluate_model(model, tok, subset, verify=verify, max_new_tokens=tokens,
-                                            practice_new_tokens=tokens, seed=seed, **extra)
-                ramp_report[name] = {k: r[k] for k in ("generation", "examples", "settings", "seconds", "dialogue_loss")
-                                     if k in r}
+                       "practice": preset["eval_practice"],
+                       **evaluate_on_ramps(model, tok, courses, chosen, new_tokens=preset["new_tokens"],
+                                           practice_tokens=preset["practice_tokens"], seed=seed)}
         by_kind = defaultdict(list)
         for d in chosen:
             by_kind[d["meta"]["kind"]].append(d["id"])
@@ -156,9 +127,6 @@ class Command(BaseCommand):
                          "evaluation": ramp_report}
         report_path.write_text(json.dumps(full, indent=1))
 
-        def rates(section, key="all"):
-            return ramp_report.get(section, {}).get("generation", {}).get(key, {})
-
         line = {
             "checkpoint": str(tutor), "report": str(report_path), "params": summary["params"],
             "train_dialogues": full.get("train_dialogues"), "ramp_dialogues": len(dialogues),
@@ -166,9 +134,9 @@ class Command(BaseCommand):
             "dialogue_loss": (summary.get("dialogue_loss") or {}).get("val_loss"),
             "val_bpb": (summary.get("dialogue_loss") or {}).get("val_bpb"),
             "all_sources": summary.get("generation"),
-            "ramp_replies": rates("replies"),
-            "ramp_practice": rates("practice"),
-            "ramp_practice_constrained": rates("practice_constrained"),
+            "ramp_replies": rates(ramp_report, "replies"),
+            "ramp_practice": rates(ramp_report, "practice"),
+            "ramp_practice_constrained": rates(ramp_report, "practice_constrained"),
             "wall_s": round(time.perf_counter() - t0, 1), "cpu_s": round(time.process_time() - c0, 1),
         }
         self.stdout.write(json.dumps(line))
