@@ -8,13 +8,29 @@ Prints the dialogues per kind and split, then one JSON line. A ramp that can't b
 reported (every file:line) and left out; with --strict it stops the command.
 """
 
+import glob
 import json
 import time
+from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from models_train.dialogue import save_dialogues
 from models_train.factory import KINDS, BuildReport, build_dialogues, load_courses
+
+
+def readable_courses(refs, write_error) -> tuple[list, list]:
+    """(courses, errors) of the ramp folders or course slugs ``refs`` (None: every ramp in
+    ramps/); an unreadable one is reported through ``write_error`` and left out; CommandError
+    when none can be read."""
+    refs = refs if refs is not None else sorted(glob.glob(str(Path(settings.BASE_DIR) / "ramps" / "*")))
+    courses, errors = load_courses(refs)
+    for e in errors:
+        write_error(f"error: {e.ref}: {e.message}\n(left out)")
+    if not courses:
+        raise CommandError("no ramp could be read" if refs else "no ramps given")
+    return courses, errors
 
 
 def print_counts(write, report: BuildReport, dialogues) -> None:

@@ -12,15 +12,14 @@ Prints a short table and one JSON line last. The numbers in docs/models.md ("111
 practice requests", "200 replies") are this command's defaults on the seed ramps.
 """
 
-import glob
 import json
 import time
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from models_train.factory import build_dialogues, load_courses
+from models_train.factory import build_dialogues
+from models_train.management.commands.build_dialogues import readable_courses
 from models_train.ramp_eval import evaluate_on_ramps, rates, sample_per_kind
 
 
@@ -43,12 +42,7 @@ class Command(BaseCommand):
             raise CommandError(f"{checkpoint}: not a checkpoint folder")
         if practice != "all" and not practice.isdigit():
             raise CommandError(f"--practice must be a number or 'all', not {practice!r}")
-        refs = ramps if ramps is not None else sorted(glob.glob(str(Path(settings.BASE_DIR) / "ramps" / "*")))
-        courses, errors = load_courses(refs)
-        for e in errors:
-            self.stderr.write(f"error: {e.ref}: {e.message}\n(left out)")
-        if not courses:
-            raise CommandError("no ramp could be read" if refs else "no ramps given")
+        courses, _ = readable_courses(ramps, self.stderr.write)
         dialogues = build_dialogues(courses, seed=seed, per_item=per_item)
         chosen = sample_per_kind(dialogues, per_kind, seed, None if practice == "all" else int(practice))
 

@@ -17,7 +17,6 @@ plus a "ramps" section), and prints one JSON line last: checkpoint, report path,
 metrics, wall and CPU seconds. A ramp that can't be read is reported and left out.
 """
 
-import glob
 import json
 import shutil
 import time
@@ -28,8 +27,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from models_train.dialogue import save_dialogues
-from models_train.factory import BuildReport, build_dialogues, load_courses
-from models_train.management.commands.build_dialogues import print_counts
+from models_train.factory import BuildReport, build_dialogues
+from models_train.management.commands.build_dialogues import print_counts, readable_courses
 from models_train.ramp_eval import evaluate_on_ramps, rates, sample_per_kind
 
 OUTPUTS = ("data", "base", "sft", "tutor", "tokenizer.json")  # what a run writes under --out
@@ -75,12 +74,7 @@ class Command(BaseCommand):
             path = out / name
             shutil.rmtree(path) if path.is_dir() else path.unlink()
 
-        refs = ramps if ramps is not None else sorted(glob.glob(str(Path(settings.BASE_DIR) / "ramps" / "*")))
-        courses, errors = load_courses(refs)
-        for e in errors:
-            self.stderr.write(f"error: {e.ref}: {e.message}\n(left out)")
-        if not courses:
-            raise CommandError("no ramp could be read" if refs else "no ramps given")
+        courses, errors = readable_courses(ramps, self.stderr.write)
         report = BuildReport()
         dialogues = build_dialogues(courses, seed=seed, per_item=per_item or preset["per_item"], report=report,
                                     practice_per_item=practice_per_item or preset.get("practice_per_item"))
