@@ -20,7 +20,9 @@ keeps the choices the model's and the format the schema's:
    whether the values satisfy the template's constraints and gives the question text; if
    not, other combinations are sampled (``tries``);
 4. the question is that text, so it is exactly what the course would show;
-5. the answer is the model's own continuation after ``<|answer|>`` until ``<|end|>``, with
+5. a multiple-choice question's answer is one of its choices, the one the model scores
+   highest as the whole answer; any other answer is the model's own continuation after
+   ``<|answer|>`` until ``<|end|>``, with
    the calculator tool when ``calc`` is given (the model writes the expression, the tool
    computes it; inside the format the stated answer then starts with the tool's result, as
    every training example states it, and the model may add a unit): what the course's
@@ -74,14 +76,16 @@ def spread(values: Sequence, k: int = MAX_VALUES) -> list:
 
 
 @torch.inference_mode()
-def score_texts(model, tok, prompt: list[int], texts: Sequence[str], batch: int = 16) -> list[float]:
-    """log P(text | prompt) under the model for each text (its tokens after the prompt)."""
+def score_texts(model, tok, prompt: list[int], texts: Sequence[str], batch: int = 16,
+                suffix: Sequence[int] = ()) -> list[float]:
+    """log P(text | prompt) under the model for each text (its tokens after the prompt), and of
+    ``suffix`` after it when given (e.g. ``<|end|>``: the text is the whole rest)."""
     device = next(model.parameters()).device
     pad = tok.special("<|pad|>")
     limit = 2 * model.config.sequence_len
     out: list[float] = []
     for start in range(0, len(texts), batch):
-        encoded = [tok.encode(t) for t in texts[start : start + batch]]
+        encoded = [tok.encode(t) + list(suffix) for t in texts[start : start + batch]]
         rows = [(prompt + e)[-limit - 1 :] for e in encoded]  # the most recent context if long
         T = max(len(r) for r in rows) - 1
         x = torch.full((len(rows), T), pad, dtype=torch.long)
@@ -121,9 +125,12 @@ def choose_item(model, tok, prompt: list[int], schema: Sequence[TemplateSchema],
 
 def write_practice(model, tok, prompt: list[int], schema: Sequence[TemplateSchema],
                    question_for: Callable[[str, dict], str | None], *, temperature: float = 0.0, seed: int = 0,
-                   tries: int = 8, max_answer_tokens: int = 48, calc: Callable[[str], str] | None = None) -> str | None:
+                   tries: int = 8, max_answer_tokens: int = 48, calc: Callable[[str, str], str] | None = None,
+                   choices_for: Callable[[str, dict], Sequence[str] | None] | None = None) -> str | None:
     """A practice question in the format, or None when no allowed combination satisfying
-    the constraints was found in ``tries`` (the first try greedy when temperature is 0)."""
+    the constraints was found in ``tries`` (the first try greedy when temperature is 0).
+    ``choices_for(ref, params)``: a multiple-choice question's choices; its answer is then
+    the choice the model scores highest as the whole answer (sampled with temperature)."""
     if not schema:
         return None
     rng = random.Random(seed)
@@ -138,6 +145,10 @@ def write_practice(model, tok, prompt: list[int], schema: Sequence[TemplateSchem
     # the turn so far, tokenised as training tokenised it, up to and including <|answer|>
     turn = f"{item_line(ref, params)}\n{QUESTION} {question} {ANSWER}"
     ids = prompt + encode_content(tok, "tutor", "practice_question", turn)
+    choices = list(choices_for(ref, params) or ()) if choices_for is not None else []
+    if choices:
+        scores = score_texts(model, tok, ids, [" " + c for c in choices], suffix=[tok.special("<|end|>")])
+        return practice_text(ref, params, question, choices[_pick(scores, temperature, rng)])
     limit = 2 * model.config.sequence_len - max_answer_tokens
     answer_ids = Engine(model).generate(ids[-limit:], max_tokens=max_answer_tokens, temperature=temperature,
                                         seed=seed, stop=[tok.special("<|end|>")],

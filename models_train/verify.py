@@ -186,10 +186,20 @@ def make_practice_writer(course_specs: Iterable[CourseSpec], *, temperature: flo
         except StructuredError:
             return None
 
+    def choices_for(ref: str, params: dict) -> list[str] | None:
+        found = find_item(courses.values(), ref)
+        if found is None or found[1].type != "multiple_choice":
+            return None
+        concept, item = found
+        try:
+            return list(rebuild(item, params, concept.misconceptions).key.choices)
+        except StructuredError:
+            return None
+
     def write(model, tok, dialogue: dict, prompt_ids: list[int], seed: int = 0) -> str | None:
         system = next((m["content"] for m in dialogue["messages"] if m["role"] == "system"), "")
         schema = practice_schema(courses, dialogue.get("meta") or {}, system)
         return write_practice(model, tok, prompt_ids, schema, question_for, temperature=temperature, seed=seed,
-                              calc=calc)
+                              calc=calc, choices_for=choices_for)
 
     return write

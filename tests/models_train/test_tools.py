@@ -4,7 +4,7 @@ practice questions written inside their format (models_train.structured_gen)."""
 import torch
 from torch import nn
 
-from models_train.dialogue import render
+from models_train.dialogue import encode_content, render
 from models_train.engine import Calculator, Engine
 from models_train.gpt import GPTConfig
 from models_train.scoring import parse_practice_question
@@ -172,3 +172,19 @@ def test_write_practice_stays_inside_the_schema(tok):
             assert params["w"] in ("half", "third")
     assert write_practice(model, tok, prompt, schema, lambda r, p: None, tries=3) is None
     assert write_practice(model, tok, prompt, [], question_for) is None
+
+
+def test_a_multiple_choice_answer_is_the_choice_the_model_scores_highest(tok):
+    model = random_gpt(vocab=tok.vocab_size, seq=128)
+    prompt = [tok.special("<|bos|>"), tok.special("<|tutor|>")]
+    schema = [TemplateSchema("fractions/where", (("a", (1, 2, 3)),))]
+    choices = ["Between 0 and 1", "Between 1 and 2", "Exactly on 2"]
+    text = write_practice(model, tok, prompt, schema, lambda r, p: f"Where is {p['a']}/2?",
+                          choices_for=lambda r, p: choices)
+    answer = text.split("<|answer|>")[1].strip()
+    assert answer in choices
+    ref, params = "fractions/where", {"a": int(text.split('"a": ')[1][0])}
+    ids = prompt + encode_content(tok, "tutor", "practice_question",
+                                  practice_text(ref, params, f"Where is {params['a']}/2?", "").rstrip())
+    scores = score_texts(model, tok, ids, [" " + c for c in choices], suffix=[tok.special("<|end|>")])
+    assert answer == choices[max(range(3), key=scores.__getitem__)]
