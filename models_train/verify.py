@@ -142,6 +142,16 @@ def practice_schema(courses: dict[str, CourseSpec], meta: dict, system: str) -> 
     return out
 
 
+def _variant_of(pool: Iterable[CourseSpec], ref: str, params: dict):
+    """(item, the variant these params give) for a template reference; None for a template
+    that isn't there; StructuredError for params it can't take."""
+    found = find_item(pool, ref)
+    if found is None:
+        return None
+    concept, item = found
+    return item, rebuild(item, params, concept.misconceptions)
+
+
 def make_calculator(course_specs: Iterable[CourseSpec]) -> Callable[[str, str], str]:
     """The calculator tool for practice questions, ``calc(expression, turn) -> text``: the
     names of the template that the turn's ITEM line picks are bound to the values its params
@@ -154,14 +164,13 @@ def make_calculator(course_specs: Iterable[CourseSpec]) -> Callable[[str, str], 
             ref, params, _ = parse_item_line(turn)
         except StructuredError:
             return calc_value(expression)
-        found = find_item(courses, ref)
-        if found is None:
-            return calc_value(expression)
-        concept, item = found
         try:
-            variant = rebuild(item, params, concept.misconceptions)
+            found = _variant_of(courses, ref, params)
         except StructuredError as error:
             return f"error: {error}"
+        if found is None:
+            return calc_value(expression)
+        item, variant = found
         return evaluate_in(item, variant.values, expression)
 
     return calc
@@ -176,25 +185,19 @@ def make_practice_writer(course_specs: Iterable[CourseSpec], *, temperature: flo
     courses = {c.slug: c for c in course_specs}
     calc = calc or make_calculator(course_specs)
 
-    def question_for(ref: str, params: dict) -> str | None:
-        found = find_item(courses.values(), ref)
-        if found is None:
-            return None
-        concept, item = found
+    def variant(ref: str, params: dict):
         try:
-            return rebuild(item, params, concept.misconceptions).question
+            return _variant_of(courses.values(), ref, params)
         except StructuredError:
             return None
 
+    def question_for(ref: str, params: dict) -> str | None:
+        found = variant(ref, params)
+        return found[1].question if found else None
+
     def choices_for(ref: str, params: dict) -> list[str] | None:
-        found = find_item(courses.values(), ref)
-        if found is None or found[1].type != "multiple_choice":
-            return None
-        concept, item = found
-        try:
-            return list(rebuild(item, params, concept.misconceptions).key.choices)
-        except StructuredError:
-            return None
+        found = variant(ref, params)
+        return list(found[1].key.choices) if found and found[0].type == "multiple_choice" else None
 
     def write(model, tok, dialogue: dict, prompt_ids: list[int], seed: int = 0) -> str | None:
         system = next((m["content"] for m in dialogue["messages"] if m["role"] == "system"), "")
