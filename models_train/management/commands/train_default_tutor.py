@@ -32,7 +32,7 @@ from models_train.management.commands.build_dialogues import print_counts, reada
 from models_train.ramp_eval import evaluate_on_ramps, rates, sample_per_kind
 
 OUTPUTS = ("data", "base", "sft", "tutor", "tokenizer.json")  # what a run writes under --out
-FULL = {"per_item": 2, "practice_per_item": 16, "tutor": [], "eval_per_kind": 12, "eval_practice": 40,
+FULL = {"per_item": 2, "practice_per_item": 32, "tutor": [], "eval_per_kind": 12, "eval_practice": 40,
         "new_tokens": 48, "practice_tokens": 160}
 QUICK = {"per_item": 1, "eval_per_kind": 2, "eval_practice": 2, "new_tokens": 8, "practice_tokens": 16,
          "tutor": ["--vocab-size", "512", "--depth", "1", "--seq-len", "128", "--batch-size", "4",
@@ -50,7 +50,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--per-item", type=int, default=None, help="variants per item (default 2; quick 1)")
         parser.add_argument("--practice-per-item", type=int, default=None,
-                            help="variants per template for practice questions (default 16; quick: --per-item)")
+                            help="variants per template for practice questions (default 32; quick: --per-item)")
         parser.add_argument("--no-vendored", action="store_true", help="leave out the vendored real conversations")
         parser.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out")
         parser.add_argument("--resume", action="store_true",
