@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -65,7 +65,7 @@ class Calculator:
         self.result, self.result_end = ids["<|result|>"], ids["<|result_end|>"]
         self.turn_start = ids.get("<|tutor|>")
 
-    def turn_text(self, seq: list[int]) -> str:
+    def turn_text(self, seq: Sequence[int]) -> str:
         """The text of the current tutor turn in ``seq`` (all of it without a turn marker)."""
         start = 0
         if self.turn_start is not None:
@@ -75,12 +75,12 @@ class Calculator:
                     break
         return self.tok.decode(seq[start:])
 
-    def output(self, expression_ids: list[int], seq: list[int] = ()) -> list[int]:
+    def output(self, expression_ids: list[int], seq: Sequence[int] = ()) -> list[int]:
         """The tokens the engine forces after a call: <|result|> value <|result_end|>.
         ``seq``: everything before the call (prompt and generated), for the turn's text."""
         text = self.tok.decode(expression_ids).strip()
         try:
-            value = (self.fn(text, self.turn_text(list(seq))) if len(text) <= self.max_chars
+            value = (self.fn(text, self.turn_text(seq)) if len(text) <= self.max_chars
                      else "error: expression too long")
         except Exception as error:  # noqa: BLE001 - a tool failure is the model's problem, not the server's
             value = f"error: {error}"

@@ -145,7 +145,7 @@ def write_practice(model, tok, prompt: list[int], schema: Sequence[TemplateSchem
     # the turn so far, tokenised as training tokenised it, up to and including <|answer|>
     turn = f"{item_line(ref, params)}\n{QUESTION} {question} {ANSWER}"
     ids = prompt + encode_content(tok, "tutor", "practice_question", turn)
-    choices = list(choices_for(ref, params) or ()) if choices_for is not None else []
+    choices = choices_for(ref, params) if choices_for is not None else None
     if choices:
         scores = score_texts(model, tok, ids, [" " + c for c in choices], suffix=[tok.special("<|end|>")])
         return practice_text(ref, params, question, choices[_pick(scores, temperature, rng)])

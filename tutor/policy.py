@@ -151,7 +151,7 @@ def choose_item(graph: CourseGraph, learner: LearnerView, concept: str, recent: 
     best, best_p, best_h, best_score = None, None, 0, None
     for it in pool:
         for h in range(min(support, it.n_hints) + 1):
-            p = float(learner.predict(it, hints=h)) if h else float(learner.predict(it))
+            p = float(learner.predict(it, hints=h))
             # lower is better: P(outside the band) plus the hints' cost, then the distance
             # to the target
             score = (round(1.0 - p_in_band(p) + HINT_COST * h, 6), abs(p - target))

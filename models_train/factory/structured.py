@@ -72,12 +72,12 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PLAIN_NUMBER = re.compile(r"\d+(\.\d+)?")
 
 
-def calc_value(expression: str, turn: str = "") -> str:
+def calc_value(expression: str) -> str:
     """The plain calculator (`<|calc|> 4*4/5 <|calc_end|>`): the course's own safe evaluator
     (`courses.expressions`: exact fractions, an allowlist of operations, size limits), so a
     tool result is what the course's checker would compute. Errors come back as text for the
-    model to see, never as an exception. ``turn`` is ignored: nothing is bound (the tool that
-    binds a practice question's names is `models_train.verify.make_calculator`)."""
+    model to see, never as an exception. Nothing is bound here (the tool that binds a practice
+    question's names is `models_train.verify.make_calculator`)."""
     try:
         return format_value(compile_expression(expression).evaluate({}))
     except (ExpressionError, ZeroDivisionError, OverflowError, ValueError) as error:

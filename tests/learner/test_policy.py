@@ -35,7 +35,7 @@ class View:
     def mastery(self, c):
         return self.m.get(c, 0.0)
 
-    def predict(self, item):
+    def predict(self, item, hints=0):  # graph()'s items have no hints to show
         return sig(self.ability.get(item.concept, 0.0) - item.difficulty)
 
     def review_due(self, c):

@@ -53,7 +53,7 @@ class Command(BaseCommand):
         if threads:
             torch.set_num_threads(threads)
         try:
-            model, tok, meta = load_tutor(path)
+            model, tok, _ = load_tutor(path)
         except CheckpointError as error:
             raise CommandError(str(error)) from None
         torch.manual_seed(seed)
