@@ -140,7 +140,30 @@ class CourseGraph:
         """Each concept's items, easiest first (ties: authoring order)."""
         return {c: tuple(sorted(self.items.get(c, ()), key=lambda it: it.difficulty)) for c in self.concepts}
 
+    @cached_property
+    def reference_difficulty(self) -> dict[str, float]:
+        """Each concept's *typical question*: the median difficulty of its items (0 without
+        items). Proficiency on a concept is measured against it, and "mastered" means a
+        typical question *of that concept* is answered right 80% of the time (the tracker) or
+        90% (the simulated truth). Authors write difficulties on one scale for the whole ramp
+        (the fractions ramp's first concept has items at -3.0..-2.2); until 2026-12-05 mastery
+        was measured against difficulty 0, so a concept whose questions were all easy could
+        never be shown to be mastered by its own questions, and learners practised it for
+        hundreds of items."""
+        out = {}
+        for c in self.concepts:
+            ds = sorted(it.difficulty for it in self.items.get(c, ()))
+            k = len(ds)
+            out[c] = 0.0 if not k else (ds[k // 2] if k % 2 else 0.5 * (ds[k // 2 - 1] + ds[k // 2]))
+        return out
+
     # ---- helpers --------------------------------------------------------------------------
+    def relative_difficulty(self, item: ItemInfo, difficulty: float | None = None) -> float:
+        """``item``'s difficulty (or ``difficulty``, e.g. a calibrated one) relative to its
+        concept's typical question (:attr:`reference_difficulty`)."""
+        d = item.difficulty if difficulty is None else difficulty
+        return d - self.reference_difficulty.get(item.concept, 0.0)
+
     def ancestors(self, concept: str) -> frozenset[str]:
         """All transitive prerequisites of ``concept``."""
         return self._ancestor_sets[self.index[concept]]

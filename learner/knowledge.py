@@ -74,9 +74,8 @@ def refresh_concept_states(*, enrollment: Enrollment, slugs, source: str, when: 
         estimate = estimator.mastery(state, slug, t)
         row.p_correct = shifted(float(estimate.p_correct), row.offset_logit)
         row.p_mastery = tracker.mastery(slug, t)
-        belief = enrollment.mastery_state.get(slug)
-        if belief is not None:
-            row.sd = float(belief[1]) ** 0.5
+        if slug in enrollment.mastery_state:
+            row.sd = tracker.belief(slug, t)[1]
         if row.source != ConceptState.Source.PRACTICE or source == ConceptState.Source.PRACTICE:
             row.source = source
         row.save()
@@ -99,7 +98,7 @@ def knowledge_record_answer(
     tracker.update(
         concept_slug,
         correct,
-        difficulty=item.difficulty if item else 0.0,
+        difficulty=graph.relative_difficulty(item) if item else 0.0,
         guess=item.guess_rate if item else 0.0,
         t=t,
         hints=hints,

@@ -144,10 +144,11 @@ class Placement:
 
     # ---- model ----------------------------------------------------------------------------
     def _likelihood(self, it: ItemInfo) -> list[float]:
-        slip = 1.0 / (1.0 + math.exp(-(math.log(self.slip / (1 - self.slip)) + 0.5 * it.difficulty)))
+        d = self.graph.relative_difficulty(it)  # against the concept's typical question
+        slip = 1.0 / (1.0 + math.exp(-(math.log(self.slip / (1 - self.slip)) + 0.5 * d)))
         slip = min(max(slip, 0.02), 0.4)
         # easy free-response items can be worked out without really knowing the concept
-        g = 1.0 / (1.0 + math.exp(-(math.log(self.guess / (1 - self.guess)) - 0.6 * it.difficulty)))
+        g = 1.0 / (1.0 + math.exp(-(math.log(self.guess / (1 - self.guess)) - 0.6 * d)))
         guess = max(it.guess_rate, min(max(g, 0.02), 0.35))
         dkk, dku = self.dk_known, self.dk_unknown
         unknown = [(1 - dku) * guess, (1 - dku) * (1 - guess), dku]

@@ -70,6 +70,7 @@ class _DbLearnerView:
 
     def __init__(self, enrollment: Enrollment, graph: CourseGraph, now: datetime):
         self.enrollment = enrollment
+        self.graph = graph
         self.tracker = tracker_for(enrollment)
         self.t = now.timestamp()
         self.now = now
@@ -87,7 +88,8 @@ class _DbLearnerView:
         # practice lands in the 0.6-0.9 true-success band more often than the estimator's
         # prediction does; see docs/placement-and-policy.md). The estimator still drives
         # the rows' p_correct and the placement offset.
-        return self.tracker.predict(item.concept, item.difficulty, item.guess_rate, self.t, hints=hints)
+        return self.tracker.predict(item.concept, self.graph.relative_difficulty(item), item.guess_rate, self.t,
+                                    hints=hints)
 
     def review_due(self, concept: str) -> bool:
         row = self.rows.get(concept)

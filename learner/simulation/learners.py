@@ -7,7 +7,12 @@ right answer on an item of difficulty ``d`` is
 
 (``guess`` = 1/choices for multiple choice, 0.02 otherwise), halved on the non-guess part
 for an item that can expose a misconception the learner holds. A concept is *mastered* when
-``sigmoid(theta_now) >= 0.9`` (``theta_now >= MASTERED``: 90% on a typical item).
+``sigmoid(theta_now - ref) >= 0.9`` (``theta_now - ref >= MASTERED``: 90% on a typical
+question of the concept, whose difficulty ``ref`` is the median of its authored items:
+``CourseGraph.reference_difficulty``). Every level below (known, unknown, half-learned, the
+cap of 5) is relative to ``ref`` too; until 2026-12-05 they were relative to difficulty 0,
+so on an authored ramp whose early concepts have only easy questions (-3.0..-2.2) a learner
+had to reach 99% on them to count as mastered.
 
 * **Initial knowledge** respects prerequisites: a level ``u`` per learner (a quarter know
   nothing), concepts well below the level known (theta ~ N(3.2, 0.5)), the rest unknown
@@ -87,14 +92,16 @@ class SimLearner:
         theta = np.empty(n)
         pos = np.arange(n) / max(1, n - 1)
         known = np.zeros(n, dtype=bool)
+        # proficiency is measured against each concept's typical question
+        self.ref = np.array([graph.reference_difficulty[c] for c in graph.order], dtype=float)
         for i in range(n):
             k = rng.random() < _sig(14.0 * (u - pos[i]))
             k = k and all(known[p] for p in graph.prereq_idx[i])
             known[i] = k
-            theta[i] = rng.gauss(3.2, 0.5) if k else rng.gauss(-3.5, 0.7)
+            theta[i] = self.ref[i] + (rng.gauss(3.2, 0.5) if k else rng.gauss(-3.5, 0.7))
         for i in range(n):  # half-learned concepts at the edge of what is known
             if not known[i] and all(known[p] for p in graph.prereq_idx[i]) and rng.random() < 0.3:
-                theta[i] = rng.uniform(0.0, 2.0)
+                theta[i] = self.ref[i] + rng.uniform(0.0, 2.0)
         self.theta = theta
         self.last_t = np.full(n, np.nan)
         self.spaced = np.zeros(n)
@@ -151,11 +158,14 @@ class SimLearner:
         days = np.where(np.isnan(self.last_t), 0.0, np.maximum(0.0, self.t - np.nan_to_num(self.last_t)) / DAY)
         return self.theta - 0.35 * np.log1p(days) / (1.0 + self.spaced)
 
+    def is_mastered(self, i: int) -> bool:
+        return self.theta_now(i) - self.ref[i] >= MASTERED
+
     def mastered(self) -> np.ndarray:
-        return self.thetas_now() >= MASTERED
+        return self.thetas_now() - self.ref >= MASTERED
 
     def all_mastered(self) -> bool:
-        return bool(np.all(self.thetas_now() >= MASTERED))
+        return bool(np.all(self.thetas_now() - self.ref >= MASTERED))
 
     def difficulty(self, item: ItemInfo) -> float:
         return self.true_item_difficulty.get(item.id, item.difficulty)
@@ -179,7 +189,7 @@ class SimLearner:
     def _readiness(self, i: int) -> float:
         r = 1.0
         for p in self.graph.prereq_idx[i]:
-            if self.theta_now(p) < MASTERED:
+            if not self.is_mastered(p):
                 r *= 0.35
         return r
 
@@ -216,11 +226,11 @@ class SimLearner:
         gain = self.rate * (0.30 if correct else 0.20) * self._readiness(i) * fit * HINT_LEARNING ** hints
         if self.misconceptions.get(i):
             gain *= 0.6
-        self.theta[i] = min(5.0, th + gain)
+        self.theta[i] = min(self.ref[i] + 5.0, th + gain)
         self.last_t[i] = self.t
         self.items_answered += 1
         self.attempts[i] += 1
-        if not self.ever[i] and self.theta[i] >= MASTERED:
+        if not self.ever[i] and self.theta[i] - self.ref[i] >= MASTERED:
             self.ever[i] = True
             self.attempts_to_master[i] = int(self.attempts[i])
             if self.cover_at is None and self.ever.all():

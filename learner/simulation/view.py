@@ -18,7 +18,6 @@ from ..course_graph import CourseGraph, ItemInfo
 from ..kt.graph import propagate_evidence
 from ..mastery import MasteryTracker, hint_relief
 from ..review import recall_probability, review_card_new, review_card_update
-from .learners import MASTERED
 
 # how strongly a finished placement's P(mastered) enters the estimator state, in
 # pseudo-answers (the same rule as the Django side: learner.knowledge.PLACEMENT_EVIDENCE)
@@ -93,12 +92,13 @@ class SimView:
 
     def predict(self, item: ItemInfo, hints: int = 0) -> float:
         d = self._item_d.get(item.id, item.difficulty)
+        rel = self.graph.relative_difficulty(item, d)
         if self.predict_source == "tracker":
-            return self.tracker.predict(item.concept, d, item.guess_rate, self.now, hints=hints)
+            return self.tracker.predict(item.concept, rel, item.guess_rate, self.now, hints=hints)
         # the estimator knows hints only as history; shown hints relieve the item as in the tracker
         p = self.est.predict_at_difficulty(self.state, item.concept, d - hint_relief(hints), self.now)
         if self.predict_source == "blend":
-            return blend(p, self.tracker.predict(item.concept, d, item.guess_rate, self.now, hints=hints))
+            return blend(p, self.tracker.predict(item.concept, rel, item.guess_rate, self.now, hints=hints))
         return p
 
     def review_due(self, concept: str) -> bool:
@@ -142,7 +142,7 @@ class SimView:
         if self.mastery_source == "kt":
             self._refresh((c, *w))
         tr = self.tracker
-        tr.update(c, correct, difficulty=self._item_d.get(item.id, item.difficulty),
+        tr.update(c, correct, difficulty=self.graph.relative_difficulty(item, self._item_d.get(item.id)),
                   guess=item.guess_rate, t=t, hints=hints)
         for k, v in w.items():
             tr.evidence(k, v, t)
@@ -180,7 +180,7 @@ class PerfectInformationView(SimView):
         self.sim = sim
 
     def mastery(self, concept: str) -> float:
-        return 1.0 if self.sim.theta_now(self.sim.idx[concept]) >= MASTERED else 0.0
+        return 1.0 if self.sim.is_mastered(self.sim.idx[concept]) else 0.0
 
     def predict(self, item: ItemInfo, hints: int = 0) -> float:
         return self.sim.p_correct(item, hints=hints)

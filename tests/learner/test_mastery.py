@@ -5,7 +5,8 @@ import math
 
 import pytest
 
-from learner.mastery import FORGET_MU, FORGET_VAR, KNOWN_MU, KNOWN_VAR, LEARN, MU0, Q, VAR0, MasteryTracker
+from learner.mastery import (FORGET_MU, FORGET_VAR, KNOWN_MU, KNOWN_VAR, LEARN, MU0, Q, RATE_KEY, RATE_M0,
+                             RATE_KEEP, RATE_VAR0, SLIP, VAR0, MasteryTracker)
 
 DAY = 86400.0
 
@@ -22,14 +23,103 @@ def test_a_concept_never_seen_has_the_prior():
 
 
 def test_one_right_answer_is_one_laplace_step_by_hand():
-    tr = MasteryTracker(state={"c": [0.0, 1.0, None, 0]})
+    # with the learning rate known exactly (no spread) the step is the one-dimensional one
+    tr = MasteryTracker(state={"c": [0.0, 1.0, None, 0]}, rate_var=0.0)
     tr.update("c", True, difficulty=0.0)
     mu, var = 0.0 + LEARN, 1.0 + Q                      # practice helps, and adds noise
-    p = 1.0 / (1.0 + math.exp(-mu))                     # 0.5622
-    var2 = 1.0 / (1.0 / var + p * (1.0 - p))            # Fisher information of one answer
-    mu2 = mu + var2 * (1.0 - p)
-    assert tr.s["c"][0] == pytest.approx(mu2) and tr.s["c"][1] == pytest.approx(var2)
-    assert (round(mu2, 3), round(var2, 3)) == (0.629, 0.866)
+    s = 1.0 / (1.0 + math.exp(-mu))
+    p, dp = (1.0 - SLIP) * s, (1.0 - SLIP) * s * (1.0 - s)  # a knower still slips now and then
+    var2 = 1.0 / (1.0 / var + dp * dp / (p * (1.0 - p)))    # Fisher information of one answer
+    mu2 = mu + var2 * dp * (1.0 - p) / (p * (1.0 - p))
+    assert tr.belief("c")[0] == pytest.approx(mu2) and tr.belief("c")[1] ** 2 == pytest.approx(var2)
+    assert (round(mu2, 3), round(var2, 3)) == (0.634, 0.878)
+
+
+def test_one_answer_updates_the_joint_belief_over_proficiency_and_rate_by_hand():
+    tr = MasteryTracker(state={"c": [0.0, 1.0, None, 0]})
+    tr.update("c", True, difficulty=0.0)
+    # before the answer: theta = 0 + LEARN * rate + N(0, 1 + Q), rate ~ N(1, RATE_VAR0)
+    m = [LEARN * RATE_M0, RATE_M0]
+    cov = [[1.0 + Q + LEARN ** 2 * RATE_VAR0, LEARN * RATE_VAR0], [LEARN * RATE_VAR0, RATE_VAR0]]
+    sg = 1.0 / (1.0 + math.exp(-m[0]))
+    p, dp = (1.0 - SLIP) * sg, (1.0 - SLIP) * sg * (1.0 - sg)
+    info, score = dp * dp / (p * (1.0 - p)), dp * (1.0 - p) / (p * (1.0 - p))
+    # posterior covariance = (cov^-1 + info * e1 e1')^-1, mean = m + posterior_cov e1 * score
+    det = cov[0][0] * cov[1][1] - cov[0][1] ** 2
+    a, b, d = cov[1][1] / det + info, -cov[0][1] / det, cov[0][0] / det
+    det2 = a * d - b * b
+    post = [[d / det2, -b / det2], [-b / det2, a / det2]]
+    theta_mean, rate_mean = m[0] + post[0][0] * score, m[1] + post[0][1] * score
+    assert tr.belief("c")[0] == pytest.approx(theta_mean)
+    assert tr.belief("c")[1] ** 2 == pytest.approx(post[0][0])
+    assert tr.rate()[0] == pytest.approx(rate_mean) and tr.rate()[1] ** 2 == pytest.approx(post[1][1])
+    assert tr.rate()[0] > RATE_M0  # a right answer beyond the prediction says: learns fast
+    # the concept is stored given the rate: theta = alpha + beta * rate + N(0, v)
+    alpha, v, _t, _s, beta = tr.s["c"]
+    assert beta == pytest.approx(post[0][1] / post[1][1])
+    assert v == pytest.approx(post[0][0] - post[0][1] ** 2 / post[1][1])
+    assert alpha + beta * rate_mean == pytest.approx(theta_mean)
+
+
+def test_the_learning_rate_carries_over_to_other_concepts():
+    fast, slow = MasteryTracker(), MasteryTracker()
+    for k in range(12):  # the same items, rising in difficulty; one learner keeps up, one doesn't
+        fast.update("a", True, difficulty=-1.0 + 0.3 * k)
+        slow.update("a", k < 3, difficulty=-1.0 + 0.3 * k)
+    assert fast.rate()[0] > RATE_M0 > slow.rate()[0]
+    assert fast.rate()[1] < math.sqrt(RATE_VAR0)
+    # a new concept: no attempts yet, so the rate doesn't matter ...
+    assert fast.predict("b", 0.0) == pytest.approx(slow.predict("b", 0.0), abs=0.03)
+    # ... and after the same answers on it, the fast learner is expected further along
+    for tr in (fast, slow):
+        for ok in (False, True, False, True):
+            tr.update("b", ok, difficulty=0.0)
+    assert fast.belief("b")[0] > slow.belief("b")[0]
+    # what the rate learns moves a concept practised earlier (it is kept given the rate)
+    before = fast.belief("a")
+    alpha_v_beta = [fast.s["a"][k] for k in (0, 1, 4)]
+    fast.update("b", True, difficulty=3.0)
+    assert [fast.s["a"][k] for k in (0, 1, 4)] == alpha_v_beta  # O(1): "a" is not touched
+    assert fast.belief("a") != before
+
+
+def test_the_rates_weight_on_a_concept_stays_bounded():
+    # right answers on items far too easy to say much: the old linear model let the concept's
+    # dependence on the rate grow with every attempt, and its uncertainty with the square
+    tr = MasteryTracker()
+    for _ in range(300):
+        tr.update("c", True, difficulty=-4.0)
+    assert tr.s["c"][4] <= LEARN / (1.0 - RATE_KEEP) + 1e-9
+    assert tr.belief("c")[1] < 2.5
+    # settling older gains keeps the belief as it is
+    before = tr.belief("c")
+    alpha, v, beta = tr.s["c"][0], tr.s["c"][1], tr.s["c"][4]
+    rm, rv = tr.s[RATE_KEY]
+    settled = [alpha + (1 - RATE_KEEP) * beta * rm, v + (1 - RATE_KEEP ** 2) * beta ** 2 * rv, RATE_KEEP * beta]
+    assert settled[0] + settled[2] * rm == pytest.approx(before[0])
+    assert settled[1] + settled[2] ** 2 * rv == pytest.approx(before[1] ** 2)
+
+
+def test_a_slip_after_a_run_of_right_answers_is_not_a_collapse():
+    slipped, kept_on = MasteryTracker(), MasteryTracker()
+    for tr in (slipped, kept_on):
+        for _ in range(30):
+            tr.update("c", True, difficulty=0.0)
+    high = slipped.belief("c")[0]
+    slipped.update("c", False, difficulty=0.0)
+    kept_on.update("c", True, difficulty=0.0)
+    assert high - 1.0 < slipped.belief("c")[0] < kept_on.belief("c")[0]
+    tr = slipped
+    assert tr.predict("c", -10.0) == pytest.approx(1.0 - SLIP, abs=1e-3)  # even the easiest item
+
+
+def test_graph_evidence_leaves_the_rate_alone():
+    tr = MasteryTracker()
+    tr.update("a", True)
+    rate = list(tr.s[RATE_KEY])
+    mean = tr.belief("a")[0]
+    tr.evidence("a", 0.8)
+    assert tr.s[RATE_KEY] == rate and tr.belief("a")[0] > mean
 
 
 def test_right_answers_raise_and_wrong_ones_lower_mastery():
@@ -42,14 +132,14 @@ def test_right_answers_raise_and_wrong_ones_lower_mastery():
     hard, easy = MasteryTracker(), MasteryTracker()
     hard.update("c", True, difficulty=2.0)
     easy.update("c", True, difficulty=-2.0)
-    assert hard.s["c"][0] > easy.s["c"][0]
+    assert hard.belief("c")[0] > easy.belief("c")[0]
 
 
 def test_a_lucky_guess_counts_less():
     plain, mc = MasteryTracker(), MasteryTracker()
     plain.update("c", True)
     mc.update("c", True, guess=0.25)
-    assert plain.s["c"][0] > mc.s["c"][0] > MU0
+    assert plain.belief("c")[0] > mc.belief("c")[0] > MU0
 
 
 def test_forgetting_is_log_shaped_and_slowed_by_spaced_responses():
@@ -68,7 +158,7 @@ def test_forgetting_is_log_shaped_and_slowed_by_spaced_responses():
     massed.update("c", True, t=600.0)
     assert massed.s["c"][3] == 0
     for tr_ in (spaced, massed):
-        tr_.s["c"][:2] = [3.0, 0.5]
+        tr_.s["c"][:2], tr_.s["c"][4] = [3.0, 0.5], 0.0
     last_s, last_m = spaced.s["c"][2], massed.s["c"][2]
     assert spaced.mastery("c", t=last_s + week) > massed.mastery("c", t=last_m + week)
     f = math.log(8.0)
@@ -89,17 +179,17 @@ def test_evidence_moves_the_belief_but_not_the_forgetting_clock():
 def test_placement_prior_is_the_moment_matched_mixture():
     tr = MasteryTracker()
     tr.set_prior("c", 0.7, t=5.0)
-    mu, var, t, spaced = tr.s["c"]
+    mu, var, t, spaced, beta = tr.s["c"]
     assert mu == pytest.approx(0.7 * KNOWN_MU + 0.3 * MU0)
     assert var == pytest.approx(0.7 * KNOWN_VAR + 0.3 * VAR0 + 0.7 * 0.3 * (KNOWN_MU - MU0) ** 2)
-    assert (t, spaced) == (5.0, 0)
+    assert (t, spaced, beta) == (5.0, 0, 0.0)  # what placement found doesn't depend on the rate
     tr.set_prior("k", 1.0)
     assert tr.mastery("k") > 0.95
 
 
 def test_predict_includes_the_next_attempts_gain_and_the_belief_spread():
     tr = MasteryTracker(state={"c": [1.0, 0.0001, None, 0]})
-    assert tr.predict("c", 1.0 + LEARN) == pytest.approx(0.5, abs=0.01)
+    assert tr.predict("c", 1.0 + LEARN) == pytest.approx(0.5 * (1.0 - SLIP), abs=0.01)
     wide = MasteryTracker(state={"c": [3.0, 4.0, None, 0]})
     narrow = MasteryTracker(state={"c": [3.0, 0.01, None, 0]})
     assert 0.5 < wide.predict("c", 0.0) < narrow.predict("c", 0.0)  # uncertainty pulls towards 0.5
@@ -111,7 +201,8 @@ def test_state_is_json_and_a_stored_three_field_belief_still_reads():
     tr = MasteryTracker(state=old)
     before = tr.mastery("c", t=100.0 + DAY)
     tr.update("c", True, t=100.0 + 2 * DAY)
-    assert len(old["c"]) == 4 and old["c"][3] == 1  # updated in the caller's dict
+    assert len(old["c"]) == 5 and old["c"][3] == 1  # updated in the caller's dict
+    assert RATE_KEY in old
     assert 0.0 < before < 1.0
     assert json.loads(json.dumps(old)) == old
 
@@ -125,15 +216,15 @@ def test_hints_make_the_item_count_as_easier():
     hinted, easier = MasteryTracker(), MasteryTracker()
     hinted.update("c", True, difficulty=1.0, hints=2)
     easier.update("c", True, difficulty=1.0 - 1.2)
-    assert hinted.s["c"][:2] == pytest.approx(easier.s["c"][:2])
+    assert hinted.belief("c") == pytest.approx(easier.belief("c"))
     # so it says less than an unaided one, and a wrong answer despite the hints says more
     unaided = MasteryTracker()
     unaided.update("c", True, difficulty=1.0)
-    assert unaided.s["c"][0] > hinted.s["c"][0]
+    assert unaided.belief("c")[0] > hinted.belief("c")[0]
     wrong_hinted, wrong_unaided = MasteryTracker(), MasteryTracker()
     wrong_hinted.update("c", False, difficulty=1.0, hints=1)
     wrong_unaided.update("c", False, difficulty=1.0)
-    assert wrong_hinted.s["c"][0] < wrong_unaided.s["c"][0]
+    assert wrong_hinted.belief("c")[0] < wrong_unaided.belief("c")[0]
     # predicted success with hints shown is the prediction on the relieved item
     assert unaided.predict("c", 1.0, hints=1) == pytest.approx(unaided.predict("c", 0.2))
     assert unaided.predict("c", 1.0, hints=1) > unaided.predict("c", 1.0)

@@ -3,6 +3,8 @@
 import io
 import json
 
+import pytest
+
 from learner.course_graph import random_ramp
 from learner.simulation import cli
 from learner.simulation.learners import MASTERED, SimLearner
@@ -49,7 +51,7 @@ def test_simulated_learner_respects_prerequisites_and_learns():
     s.read_material(root)
     for _ in range(30):
         s.answer(item)
-    assert s.theta_now(0) > before and s.theta_now(0) >= MASTERED
+    assert s.theta_now(0) > before and s.theta_now(0) - s.ref[0] >= MASTERED and s.is_mastered(0)
 
 
 def test_perfect_information_view_sees_the_truth():
@@ -68,7 +70,7 @@ def test_perfect_information_view_sees_the_truth():
 
     view = PerfectInformationView(g, NoEstimator(), sim=sim, now=sim.t)
     for c in g.order:
-        truth = sim.theta_now(sim.idx[c]) >= MASTERED
+        truth = sim.theta_now(sim.idx[c]) - g.reference_difficulty[c] >= MASTERED
         assert view.mastery(c) == (1.0 if truth else 0.0)
         for it in g.items[c]:
             assert view.predict(it) == sim.p_correct(it)
@@ -93,3 +95,22 @@ def test_hints_raise_a_simulated_learners_success_and_lower_what_they_learn():
     # same outcome, fewer logits learned with more help (when the outcome matches)
     if gains[0][2] == gains[1][2]:
         assert gains[1][1] < gains[0][1] or gains[0][0] < 0.3
+
+
+def test_mastery_is_measured_against_each_concepts_typical_question():
+    from learner.course_graph import CourseGraph, ItemInfo
+    from learner.simulation.learners import MASTERED, SimLearner
+
+    # one concept whose questions are all easy, one whose questions are all hard
+    items = {"easy": tuple(ItemInfo(id=f"easy/{k}", concept="easy", difficulty=d) for k, d in enumerate((-3.0, -2.6, -2.2))),
+             "hard": tuple(ItemInfo(id=f"hard/{k}", concept="hard", difficulty=d) for k, d in enumerate((1.0, 2.0, 2.4, 3.0)))}
+    g = CourseGraph(concepts=("easy", "hard"), prerequisites={"easy": (), "hard": ()}, items=items)
+    assert g.reference_difficulty == {"easy": -2.6, "hard": 2.2}
+    assert g.relative_difficulty(items["easy"][0]) == pytest.approx(-0.4)
+    assert g.relative_difficulty(items["hard"][0], 2.2) == 0.0
+    sim = SimLearner(g, seed=1)
+    sim.theta[:] = [-2.6 + MASTERED + 0.01, 2.2 + MASTERED - 0.01]
+    assert sim.mastered().tolist() == [True, False]
+    # a learner who gets 90% of the easy concept's typical questions right has mastered it
+    typical = ItemInfo(id="easy/typical", concept="easy", difficulty=-2.6)
+    assert sim.p_correct(typical) == pytest.approx(0.02 + 0.98 * 0.97 * 0.9, abs=0.01)

@@ -104,6 +104,14 @@ def test_practice_answer_updates_state_and_review_card(learner, published_course
     assert state.p_correct > before
     assert state.review_card and state.review_due_at is not None
     assert state.source == ConceptState.Source.PRACTICE
+    # the tracker's belief is stored against the concept's typical question, with the
+    # learner's learning rate beside the concepts
+    from learner.mastery import RATE_KEY, MasteryTracker
+
+    enrollment.refresh_from_db()
+    assert RATE_KEY in enrollment.mastery_state and concept.slug in enrollment.mastery_state
+    tracker = MasteryTracker(state=enrollment.mastery_state)
+    assert state.sd == pytest.approx(tracker.belief(concept.slug, state.last_response_at.timestamp())[1])
 
 
 def test_misconception_answer_triggers_a_probe(learner, published_course):
@@ -156,7 +164,9 @@ def _scaffolded_step(learner, course) -> Step:
     enrollment.refresh_from_db()
     graph = course_graph_for(course)
     enrollment.mastery_state = {
-        c: [min(it.difficulty for it in graph.items[c]) - 0.9, 0.05, None, 0] for c in graph.order if graph.items.get(c)
+        c: [min(graph.relative_difficulty(it) for it in graph.items[c]) - 0.9, 0.05, None, 0]
+        for c in graph.order
+        if graph.items.get(c)
     }
     enrollment.save(update_fields=["mastery_state"])
     return step_next(enrollment=enrollment)
