@@ -70,10 +70,11 @@ typical rate); with the rate, on the tuning ramps, practice in the band went fro
 59% / 61% at 8% fewer items. Graph evidence does not move the rate (a neighbour's answer says
 what is known, not how fast it was learnt).
 
-P(mastered) = P(theta >= logit(target)) where ``target`` is the success on a typical item
-that counts as mastered (0.8, the same definition as ``RampKT.mastery_threshold``): "we are
-this sure you would get a typical question right at least 80% of the time"; at the graph's
-0.95 that means a proficiency of about 2.4 logits (90% on a typical item).
+P(mastered) = P(theta >= logit(target)) where ``target`` is the success on the concept's
+typical question that counts as mastered (0.8, the same definition as
+``RampKT.mastery_threshold``): "we are this sure you would get a typical question of this
+concept right at least 80% of the time"; at the graph's 0.95 that means a proficiency of
+about 2.4 logits (90% on a typical question).
 
 State: ``{concept: [alpha, v, last_t, spaced, beta], "~rate": [mean, var]}``,
 JSON-serialisable ("~" cannot start a concept slug). A stored state from before either
@@ -206,7 +207,6 @@ class MasteryTracker:
         if t is not None and v[2] is not None and t - v[2] >= SPACED:
             v[3] += 1
         self._age(v, t)
-        v_before = v[1]
         beta = v[4]
         rm, rv = self.s.get(RATE_KEY) or (RATE_M0, self.rate_var0)
         if beta > 0.0 and RATE_KEEP < 1.0:
@@ -215,6 +215,7 @@ class MasteryTracker:
             v[0] += (1.0 - RATE_KEEP) * beta * rm
             v[1] += (1.0 - RATE_KEEP ** 2) * beta * beta * rv
             v[4] = RATE_KEEP * beta
+        v_before = v[1]
         # the attempt's gain, LEARN times the learner's rate, fading out towards CEILING: beyond
         # it practice adds nothing an item can measure (and a long run of right answers on
         # easy items would otherwise be read as ever-growing proficiency)
