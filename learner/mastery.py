@@ -63,7 +63,9 @@ rate: a learner who keeps beating the predictions on one concept starts the next
 faster expected progress. At each attempt older gains settle into the rate-free part at the
 current estimate (beta *= ``RATE_KEEP``, mean and variance unchanged), so a concept's weight on
 the rate stays below ``LEARN`` / (1 - ``RATE_KEEP``) = 2.5: without it, the rate's uncertainty
-entered a concept practised 300 times as 300^2 * LEARN^2 * var(rate). Why: with one fixed
+entered a concept practised 300 times as 300^2 * LEARN^2 * var(rate). The rate's mean never
+falls below ``RATE_FLOOR`` (a learner who gets everything wrong would otherwise be expected to
+get worse with practice). Why: with one fixed
 gain, the simulated benchmark's predicted success was off by -0.6 logits for its slowest
 learners and +0.7 for its fastest (practice in the band 47% for either against 67% near the
 typical rate); with the rate, on the tuning ramps, practice in the band went from 53% / 57% to
@@ -113,6 +115,7 @@ def _sig(x: float) -> float:
 RATE_KEY = "~rate"   # the learner's learning rate; "~" can't start a concept slug
 RATE_M0, RATE_VAR0 = 1.0, 0.3 ** 2    # x LEARN per attempt: learners differ in speed
 RATE_KEEP = 0.9
+RATE_FLOOR = 0.1                      # the slowest learning the tracker will believe in
 CEILING = 4.0                         # logits (98% on a typical item): where practice stops adding
 
 
@@ -196,6 +199,9 @@ class MasteryTracker:
         k = info / (1.0 + info * ptt)
         ptt2, ptr2, prr2 = ptt - k * ptt * ptt, ptr - k * ptt * ptr, rv - k * ptr * ptr
         mt2, rm2 = mt + ptt2 * score, rm + ptr2 * score
+        # practice never makes a learner worse: a run of failures (guessing, a bad day) can
+        # slow the expected gain to RATE_FLOOR but not turn it negative
+        rm2 = max(RATE_FLOOR, rm2)
         r[0], r[1] = rm2, prr2
         v[4] = ptr2 / prr2
         v[1] = max(ptt2 - ptr2 * ptr2 / prr2, 1e-6)

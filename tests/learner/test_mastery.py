@@ -6,7 +6,7 @@ import math
 import pytest
 
 from learner.mastery import (FORGET_MU, FORGET_VAR, KNOWN_MU, KNOWN_VAR, LEARN, MU0, Q, RATE_KEY, RATE_M0,
-                             RATE_KEEP, RATE_VAR0, SLIP, VAR0, MasteryTracker)
+                             RATE_FLOOR, RATE_KEEP, RATE_VAR0, SLIP, VAR0, MasteryTracker)
 
 DAY = 86400.0
 
@@ -111,6 +111,16 @@ def test_a_slip_after_a_run_of_right_answers_is_not_a_collapse():
     assert high - 1.0 < slipped.belief("c")[0] < kept_on.belief("c")[0]
     tr = slipped
     assert tr.predict("c", -10.0) == pytest.approx(1.0 - SLIP, abs=1e-3)  # even the easiest item
+
+
+def test_failures_slow_the_expected_gain_but_never_reverse_it():
+    tr = MasteryTracker()
+    for k in range(200):
+        tr.update(f"c{k // 20}", False, difficulty=-2.0)
+    assert tr.rate()[0] == pytest.approx(RATE_FLOOR)
+    # the concept's own belief is consistent with the floored rate
+    alpha, _v, _t, _s, beta = tr.s["c9"]
+    assert tr.belief("c9")[0] == pytest.approx(alpha + beta * RATE_FLOOR)
 
 
 def test_graph_evidence_leaves_the_rate_alone():
