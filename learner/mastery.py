@@ -210,9 +210,13 @@ class MasteryTracker:
     def update(self, c: str, correct: bool, *, difficulty: float = 0.0, guess: float = 0.0,
                t: float | None = None, hints: int = 0) -> None:
         v = self._get(c)
-        if t is not None and v[2] is not None and t - v[2] >= SPACED:
-            v[3] += 1
+        spaced = t is not None and v[2] is not None and t - v[2] >= SPACED
+        # forget the time since the last response as belief() and predict() do, then count the
+        # retrieval as spaced (until 2026-12-05 the count came first, so an update forgot half
+        # of what the prediction just before it had)
         self._age(v, t)
+        if spaced:
+            v[3] += 1
         beta = v[4]
         rm, rv = self.s.get(RATE_KEY) or (RATE_M0, self.rate_var0)
         if beta > 0.0 and RATE_KEEP < 1.0:
@@ -275,17 +279,16 @@ class MasteryTracker:
         """Expected success on an item of ``difficulty`` answered after ``hints`` hints."""
         difficulty -= hint_relief(hints)
         v = self.s.get(c)
-        if v is None:
-            mu, var = MU0, VAR0
-        else:
-            dmu, dvar = self._forgetting(v, t)
-            # the next response comes after one more attempt's expected gain (as in update, but
-            # without its fade towards CEILING: fading here too was measured, 2026-12-05 - band
-            # 0.630 -> 0.617 on random 30, whole-ramp mastery on random 100 94% -> 81%)
-            beta = (v[4] if len(v) > 4 else 0.0) + self.learn
-            rm, rv = self.s.get(RATE_KEY) or (RATE_M0, self.rate_var0)
-            mu = v[0] - dmu + beta * rm
-            var = v[1] + dvar + self.q + beta * beta * rv
+        if v is None:  # a first answer: update() starts from the never-seen prior too
+            v = [MU0, VAR0, None, 0, 0.0]
+        dmu, dvar = self._forgetting(v, t)
+        # the next response comes after one more attempt's expected gain (as in update, but
+        # without its fade towards CEILING: fading here too was measured, 2026-12-05 - band
+        # 0.630 -> 0.617 on random 30, whole-ramp mastery on random 100 94% -> 81%)
+        beta = (v[4] if len(v) > 4 else 0.0) + self.learn
+        rm, rv = self.s.get(RATE_KEY) or (RATE_M0, self.rate_var0)
+        mu = v[0] - dmu + beta * rm
+        var = v[1] + dvar + self.q + beta * beta * rv
         # expected success under the belief (probit approximation of the logistic-normal)
         k = math.sqrt(1.0 + math.pi * var / 8.0)
         return guess + (1.0 - guess) * (1.0 - SLIP) * _sig((mu - difficulty) / k)

@@ -176,6 +176,27 @@ def test_forgetting_is_log_shaped_and_slowed_by_spaced_responses():
     assert massed._forgetting(massed.s["c"], last_m + week) == pytest.approx((FORGET_MU * f, FORGET_VAR * f))
 
 
+def test_an_answer_forgets_as_much_as_the_prediction_before_it_did():
+    tr = MasteryTracker(state={"c": [3.0, 0.3, 0.0, 0, 0.0]}, rate_var=0.0)
+    week = 7 * DAY
+    predicted_mean = tr.belief("c", t=week)[0]
+    assert predicted_mean == pytest.approx(3.0 - FORGET_MU * math.log(8.0))
+    aged = MasteryTracker(state={"c": [3.0, 0.3, 0.0, 0, 0.0]}, rate_var=0.0)
+    aged._age(aged.s["c"], week)
+    assert aged.s["c"][0] == pytest.approx(predicted_mean)
+    # update() ages first, then counts the spaced retrieval (the simulated learners do the same)
+    tr.update("c", True, t=week)
+    assert tr.s["c"][3] == 1
+    aged.update("c", True, t=week)  # already aged to this moment: the same answer, same belief
+    assert [tr.s["c"][k] for k in (0, 1, 4)] == pytest.approx([aged.s["c"][k] for k in (0, 1, 4)])
+    # a never-seen concept: predict() starts where update() does
+    fresh = MasteryTracker(rate_var=0.0)
+    p = fresh.predict("n", 0.0)
+    fresh.update("n", True)
+    s = 1.0 / (1.0 + math.exp(-(MU0 + LEARN) / math.sqrt(1.0 + math.pi * (VAR0 + Q) / 8.0)))
+    assert p == pytest.approx((1.0 - SLIP) * s)
+
+
 def test_evidence_moves_the_belief_but_not_the_forgetting_clock():
     tr = MasteryTracker(state={"c": [1.0, 1.0, 0.0, 0]})
     tr.evidence("c", 0.5, t=3 * DAY)
