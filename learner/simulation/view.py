@@ -131,8 +131,8 @@ class SimView:
     def record(self, item: ItemInfo, correct: bool, *, hints: int = 0,
                misconception: str | None = None, served_probe: bool = False,
                study: bool = True) -> None:
-        """Absorb one graded answer at ``self.now`` (``study=False``: a placement answer,
-        which is evidence but doesn't make the concept "started")."""
+        """Absorb one graded answer at ``self.now`` (``study=False``: a placement answer, which
+        is evidence for the estimator but doesn't make the concept "started")."""
         c = item.concept
         t = self.now
         self.est.update(self.state, c, int(correct), item=item.id, t=t, hints=hints)
@@ -141,13 +141,16 @@ class SimView:
             self.est.apply_evidence(self.state, k, v)
         if self.mastery_source == "kt":
             self._refresh((c, *w))
+        if not study:
+            # placement answers reach the tracker through the placement's result (its prior),
+            # as in the study loop: fed in as practice, they would also count a practice gain
+            # and teach the learner's learning rate from questions that taught nothing
+            return
         tr = self.tracker
         tr.update(c, correct, difficulty=self.graph.relative_difficulty(item, self._item_d.get(item.id)),
                   guess=item.guess_rate, t=t, hints=hints)
         for k, v in w.items():
             tr.evidence(k, v, t)
-        if not study:
-            return
         card = self.cards.get(c) or review_card_new()
         card = self.cards[c] = review_card_update(card, correct=correct, hints=hints, when=_dt(self.now))
         self.due_at[c] = datetime.fromisoformat(card["due"]).timestamp()
