@@ -243,7 +243,9 @@ class MasteryTracker:
         alone: forgetting is a function of the time since the last *response* (log-shaped, so
         ageing in many small steps would overstate it). It leaves the learning rate alone too:
         a neighbour's answer says something about what is known here, not how fast it was
-        learnt. ``t`` is accepted for symmetry."""
+        learnt; so it steps on the belief *given* the rate, and on a well-practised concept
+        (whose variance is partly the rate's) it moves the mean less than it did before the
+        rate existed. ``t`` is accepted for symmetry."""
         if not weight:
             return
         v = self._get(c)
