@@ -114,3 +114,30 @@ def test_mastery_is_measured_against_each_concepts_typical_question():
     # a learner who gets 90% of the easy concept's typical questions right has mastered it
     typical = ItemInfo(id="easy/typical", concept="easy", difficulty=-2.6)
     assert sim.p_correct(typical) == pytest.approx(0.02 + 0.98 * 0.97 * 0.9, abs=0.01)
+
+
+def test_placement_answers_reach_the_tracker_only_through_the_placement_prior():
+    from learner.simulation.view import SimView
+
+    g = random_ramp(8, seed=2)
+
+    class NoEstimator:
+        def new_state(self):
+            return {}
+
+        def mastery(self, state, c, t):
+            return type("M", (), {"p_mastered": 0.5})()
+
+        def update(self, *a, **k):
+            pass
+
+        def apply_evidence(self, *a, **k):
+            pass
+
+    view = SimView(g, NoEstimator(), now=0.0)
+    item = g.items[g.order[0]][0]
+    view.record(item, False, study=False)
+    assert view.tracker.s == {}  # no practice gain, no lesson for the learning rate
+    assert view.attempts(item.concept) == 0
+    view.record(item, False)
+    assert item.concept in view.tracker.s and view.attempts(item.concept) == 1
