@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from functools import cached_property
+from statistics import median
 from typing import Iterable, Mapping
 
 
@@ -150,12 +151,8 @@ class CourseGraph:
         was measured against difficulty 0, so a concept whose questions were all easy could
         never be shown to be mastered by its own questions, and learners practised it for
         hundreds of items."""
-        out = {}
-        for c in self.concepts:
-            ds = sorted(it.difficulty for it in self.items.get(c, ()))
-            k = len(ds)
-            out[c] = 0.0 if not k else (ds[k // 2] if k % 2 else 0.5 * (ds[k // 2 - 1] + ds[k // 2]))
-        return out
+        return {c: float(median(it.difficulty for it in self.items[c])) if self.items.get(c) else 0.0
+                for c in self.concepts}
 
     # ---- helpers --------------------------------------------------------------------------
     def relative_difficulty(self, item: ItemInfo, difficulty: float | None = None) -> float:

@@ -137,6 +137,11 @@ class MasteryTracker:
             v.append(0 if len(v) == 3 else 0.0)
         return v
 
+    def _rate_belief(self) -> tuple[float, float]:
+        """The learning rate's mean and variance (the prior until an answer has moved it)."""
+        r = self.s.get(RATE_KEY)
+        return (r[0], r[1]) if r else (RATE_M0, self.rate_var0)
+
     def _rate(self) -> list:
         r = self.s.get(RATE_KEY)
         if r is None:
@@ -150,7 +155,7 @@ class MasteryTracker:
         beta = v[4] if len(v) > 4 else 0.0
         if not beta:
             return v[0], v[1]
-        rm, rv = self.s.get(RATE_KEY) or (RATE_M0, self.rate_var0)
+        rm, rv = self._rate_belief()
         return v[0] + beta * rm, v[1] + beta * beta * rv
 
     @staticmethod
@@ -183,7 +188,7 @@ class MasteryTracker:
         then factorised back into the rate's belief and the concept's conditional; without,
         on the concept's conditional alone (the rate is left as it is)."""
         beta = v[4]
-        rm, rv = self.s.get(RATE_KEY) or (RATE_M0, self.rate_var0)
+        rm, rv = self._rate_belief()
         if not rate or not beta or rv <= 0.0:
             mu = v[0] + beta * rm
             info, score = self._score(mu, y, d, guess, weight)
@@ -218,7 +223,7 @@ class MasteryTracker:
         if spaced:
             v[3] += 1
         beta = v[4]
-        rm, rv = self.s.get(RATE_KEY) or (RATE_M0, self.rate_var0)
+        rm, rv = self._rate_belief()
         if beta > 0.0 and RATE_KEEP < 1.0:
             # older gains settle into the rate-free part at the current rate estimate (mean and
             # variance unchanged), so the rate's weight on a concept stays bounded
@@ -268,7 +273,7 @@ class MasteryTracker:
 
     def rate(self) -> tuple[float, float]:
         """The learner's learning rate (x the typical gain per attempt): mean and sd."""
-        rm, rv = self.s.get(RATE_KEY) or (RATE_M0, self.rate_var0)
+        rm, rv = self._rate_belief()
         return rm, math.sqrt(rv)
 
     def mastery(self, c: str, t: float | None = None) -> float:
@@ -288,7 +293,7 @@ class MasteryTracker:
         # without its fade towards CEILING: fading here too was measured, 2026-12-05 - band
         # 0.630 -> 0.617 on random 30, whole-ramp mastery on random 100 94% -> 81%)
         beta = (v[4] if len(v) > 4 else 0.0) + self.learn
-        rm, rv = self.s.get(RATE_KEY) or (RATE_M0, self.rate_var0)
+        rm, rv = self._rate_belief()
         mu = v[0] - dmu + beta * rm
         var = v[1] + dvar + self.q + beta * beta * rv
         # expected success under the belief (probit approximation of the logistic-normal)

@@ -165,7 +165,7 @@ class SimLearner:
         return self.thetas_now() - self.ref >= MASTERED
 
     def all_mastered(self) -> bool:
-        return bool(np.all(self.thetas_now() - self.ref >= MASTERED))
+        return bool(self.mastered().all())
 
     def difficulty(self, item: ItemInfo) -> float:
         return self.true_item_difficulty.get(item.id, item.difficulty)
