@@ -284,6 +284,34 @@ class MasteryTracker:
     def predict(self, c: str, difficulty: float, guess: float = 0.0, t: float | None = None,
                 hints: int = 0) -> float:
         """Expected success on an item of ``difficulty`` answered after ``hints`` hints."""
+        mu, var = self._next_logit(c, difficulty, t, hints)
+        # expected success under the belief (probit approximation of the logistic-normal)
+        k = math.sqrt(1.0 + math.pi * var / 8.0)
+        return guess + (1.0 - guess) * (1.0 - SLIP) * _sig(mu / k)
+
+    def in_band(self, c: str, difficulty: float, band: tuple[float, float], guess: float = 0.0,
+                t: float | None = None, hints: int = 0) -> float:
+        """P(the learner's *true* success on the next answer lies in ``band``) under the belief.
+
+        Not the same as asking whether the expected success (``predict``) is in the band: an
+        uncertain belief pulls the expected success towards 1/2, and an item picked for an
+        expected 0.78 is then one the learner most likely gets right 85-90% of the time."""
+        mu, var = self._next_logit(c, difficulty, t, hints)
+        top = (1.0 - guess) * (1.0 - SLIP)
+        sd = math.sqrt(var)
+
+        def below(p: float) -> float:  # P(true success < p)
+            x = (p - guess) / top
+            if x <= 0.0:
+                return 0.0
+            if x >= 1.0:
+                return 1.0
+            return 0.5 * math.erfc(-(math.log(x / (1.0 - x)) - mu) / (sd * math.sqrt(2.0)))
+
+        return max(0.0, below(band[1]) - below(band[0]))
+
+    def _next_logit(self, c: str, difficulty: float, t: float | None, hints: int) -> tuple[float, float]:
+        """Mean and variance of (proficiency - relieved difficulty) at the next answer."""
         difficulty -= hint_relief(hints)
         v = self.s.get(c)
         if v is None:  # a first answer: update() starts from the never-seen prior too
@@ -296,6 +324,4 @@ class MasteryTracker:
         rm, rv = self._rate_belief()
         mu = v[0] - dmu + beta * rm
         var = v[1] + dvar + self.q + beta * beta * rv
-        # expected success under the belief (probit approximation of the logistic-normal)
-        k = math.sqrt(1.0 + math.pi * var / 8.0)
-        return guess + (1.0 - guess) * (1.0 - SLIP) * _sig((mu - difficulty) / k)
+        return mu - difficulty, var

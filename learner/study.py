@@ -91,6 +91,12 @@ class _DbLearnerView:
         return self.tracker.predict(item.concept, self.graph.relative_difficulty(item), item.guess_rate, self.t,
                                     hints=hints)
 
+    def in_band(self, item: ItemInfo, hints: int, band: tuple[float, float]) -> float:
+        """P(the learner's true success lies in ``band``) under the tracker's belief: what the
+        policy chooses practice by (see ``tutor.policy``)."""
+        return self.tracker.in_band(item.concept, self.graph.relative_difficulty(item), band, item.guess_rate,
+                                    self.t, hints=hints)
+
     def review_due(self, concept: str) -> bool:
         row = self.rows.get(concept)
         return bool(row and row.review_due_at and row.review_due_at <= self.now)

@@ -14,6 +14,8 @@ import math
 from collections import deque
 from datetime import datetime, timezone
 
+from tutor.policy import p_in_band
+
 from ..course_graph import CourseGraph, ItemInfo
 from ..kt.graph import propagate_evidence
 from ..mastery import MasteryTracker, hint_relief
@@ -101,6 +103,14 @@ class SimView:
             return blend(p, self.tracker.predict(item.concept, rel, item.guess_rate, self.now, hints=hints))
         return p
 
+    def in_band(self, item: ItemInfo, hints: int, band: tuple[float, float]) -> float:
+        """P(true success in ``band``): the tracker's belief when it predicts, else the policy's
+        default reading of the prediction in use."""
+        if self.predict_source != "tracker":
+            return p_in_band(self.predict(item, hints), band)
+        rel = self.graph.relative_difficulty(item, self._item_d.get(item.id, item.difficulty))
+        return self.tracker.in_band(item.concept, rel, band, item.guess_rate, self.now, hints=hints)
+
     def review_due(self, concept: str) -> bool:
         due = self.due_at.get(concept)
         return due is not None and due <= self.now
@@ -187,3 +197,6 @@ class PerfectInformationView(SimView):
 
     def predict(self, item: ItemInfo, hints: int = 0) -> float:
         return self.sim.p_correct(item, hints=hints)
+
+    def in_band(self, item: ItemInfo, hints: int, band: tuple[float, float]) -> float:
+        return 1.0 if band[0] <= self.sim.p_correct(item, hints=hints) <= band[1] else 0.0

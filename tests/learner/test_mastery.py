@@ -259,3 +259,34 @@ def test_hints_make_the_item_count_as_easier():
     # predicted success with hints shown is the prediction on the relieved item
     assert unaided.predict("c", 1.0, hints=1) == pytest.approx(unaided.predict("c", 0.2))
     assert unaided.predict("c", 1.0, hints=1) > unaided.predict("c", 1.0)
+
+
+def test_in_band_is_the_probability_of_the_true_success_under_the_belief_by_hand():
+    # no rate spread: the next answer's logit is N(mu + LEARN, v + Q)
+    tr = MasteryTracker(state={"c": [1.0, 0.5, None, 0]}, rate_var=0.0)
+    mu, sd = 1.0 + LEARN, math.sqrt(0.5 + Q)
+
+    def logit(p):
+        x = p / (1.0 - SLIP)  # no guessing: the true success is (1 - SLIP) * sigmoid(logit)
+        return math.log(x / (1.0 - x))
+
+    want = phi((logit(0.9) - mu) / sd) - phi((logit(0.6) - mu) / sd)
+    assert tr.in_band("c", 0.0, (0.6, 0.9)) == pytest.approx(want)
+    assert round(want, 3) == 0.793  # logits 0.484 .. 2.557 around 1.25, sd 0.775
+    # a band the learner cannot reach (a knower still slips) has probability 0
+    assert tr.in_band("c", -10.0, (0.99, 1.0)) == 0.0
+    # with guessing, true success never falls below the guess rate
+    assert tr.in_band("c", 10.0, (0.0, 0.25), guess=0.25) == 0.0
+    assert tr.in_band("c", 10.0, (0.0, 0.3), guess=0.25) > 0.9
+
+
+def test_in_band_prefers_a_harder_item_than_the_expected_success_suggests():
+    # an uncertain belief pulls the expected success towards 1/2: the item whose *expected*
+    # success is closest to the band's middle in logits (0.79) is one the learner most likely
+    # answers right more often than 0.9; the true success is likeliest in the band on a harder one
+    tr = MasteryTracker(state={"c": [2.0, 2.0, None, 0]}, rate_var=0.0)
+    ds = [x / 10.0 for x in range(-20, 41)]
+    by_expected = min(ds, key=lambda d: abs(tr.predict("c", d) - 0.79))
+    by_band = max(ds, key=lambda d: tr.in_band("c", d, (0.6, 0.9)))
+    assert by_band > by_expected + 0.3
+    assert tr.in_band("c", by_band, (0.6, 0.9)) > tr.in_band("c", by_expected, (0.6, 0.9))

@@ -266,3 +266,28 @@ def test_support_is_bounded_by_the_items_hints_and_never_given_to_reviews_or_pro
     review = HintView(mastery={"a": 0.99}, ability={"a": -4.0}, due={"a"}, attempts={"a": 9})
     d = decide_next(graph=g, learner=review)
     assert d.kind == "review" and d.hints == 0
+
+
+class BeliefView(View):
+    """A view that says itself how likely each item's true success is in the band."""
+
+    def __init__(self, in_band, **kw):
+        super().__init__(**kw)
+        self.band = in_band
+
+    def in_band(self, item, hints, band):
+        assert band == (0.6, 0.9)
+        return self.band.get(item.id, 0.0)
+
+
+def test_practice_item_is_chosen_by_the_views_own_in_band_when_it_has_one():
+    g = graph()
+    # by the prediction alone b/1 (predicted 0.82) would win; the view's belief says b/3
+    v = BeliefView({"b/1": 0.3, "b/3": 0.7, "b/2": 0.5}, mastery={"a": 0.99, "b": 0.5}, ability={"b": 1.0},
+                   attempts={"b": 3})
+    plain = decide_next(graph=g, learner=View(mastery={"a": 0.99, "b": 0.5}, ability={"b": 1.0}, attempts={"b": 3}))
+    assert plain.item_id == "b/1"
+    d = check(decide_next(graph=g, learner=v))
+    assert d.kind == "practice" and d.item_id == "b/3"
+    row = next(r for r in d.details["items"] if r["item"] == "b/3")
+    assert row["in_band"] == 0.7 and row["score"] == pytest.approx(0.3)
