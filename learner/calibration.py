@@ -2,14 +2,22 @@
 
 Runs as a Celery task on a schedule and when an educator asks. It is atomic: the new
 EstimatorFit and the new item difficulties appear together, or nothing changes.
+
+The estimator (RampKT) keeps its own item offsets in its parameters. The items'
+``difficulty`` - what the mastery tracker and the policy read - is calibrated separately, on
+the authors' scale, by :mod:`learner.item_calibration` (until 2026-12-05 RampKT's shrunk
+offsets were written there; see that module for what it cost).
 """
 
+import dataclasses
 import random
 
 from django.db import transaction
 
 from courses.models import Course, Item
 from courses.services import course_touch
+from learner.graph_from_db import course_graph_for
+from learner.item_calibration import calibrate_item_difficulties
 from learner.kt.metrics import all_metrics
 from learner.kt.ramp import RampKT
 from learner.kt.responses_csv import Response as LogResponse
@@ -57,6 +65,16 @@ def _held_out_metrics(sequences: dict[str, list[LogResponse]], seed: int) -> dic
     return {"held_out_learners": len(test), **all_metrics(ys, ps)} if len(set(ys)) > 1 else {}
 
 
+def item_difficulties_from_log(*, course: Course, sequences: dict[str, list[LogResponse]]) -> dict[str, float]:
+    """Calibrated difficulties (item id -> logits) of the course's live items, each starting
+    from its author's prior ``Item.difficulty_prior``."""
+    priors = dict(Item.objects.filter(concept__course=course).values_list("pk", "difficulty_prior"))
+    graph = course_graph_for(course)
+    items = {it.id: dataclasses.replace(it, difficulty=priors[int(it.id)])
+             for its in graph.items.values() for it in its}
+    return calibrate_item_difficulties(sequences=sequences.values(), items=items)
+
+
 def calibration_run(*, course: Course, seed: int = 0) -> EstimatorFit:
     sequences = course_sequences(course=course)
     total = sum(len(s) for s in sequences.values())
@@ -64,11 +82,12 @@ def calibration_run(*, course: Course, seed: int = 0) -> EstimatorFit:
         raise CalibrationSkipped(f"{course.slug} has {total} practice answers; calibration needs {MIN_RESPONSES}.")
     metrics = _held_out_metrics(sequences, seed)
     model = RampKT().fit(list(sequences.values()))
+    difficulties = item_difficulties_from_log(course=course, sequences=sequences)
     with transaction.atomic():
         fit = EstimatorFit.objects.create(course=course, params=model.to_dict(), n_responses=total, metrics=metrics)
-        items = Item.objects.filter(concept__course=course, pk__in=[int(k) for k in model.item_difficulty])
+        items = Item.objects.filter(concept__course=course, pk__in=[int(k) for k in difficulties])
         for item in items:
-            item.difficulty = model.item_difficulty[str(item.pk)]
+            item.difficulty = difficulties[str(item.pk)]
         Item.objects.bulk_update(items, ["difficulty"])
         course_touch(course)
     return fit

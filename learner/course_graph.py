@@ -14,7 +14,7 @@ so the hot path never rebuilds it: keep one graph object per course version.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from statistics import median
 from typing import Iterable, Mapping
@@ -155,6 +155,14 @@ class CourseGraph:
                 for c in self.concepts}
 
     # ---- helpers --------------------------------------------------------------------------
+    def with_difficulties(self, difficulties: Mapping[str, float]) -> "CourseGraph":
+        """A copy whose items have these difficulties (item id -> logits; items not named keep
+        theirs): the course as the study loop sees it after a calibration."""
+        items = {c: tuple(replace(it, difficulty=float(difficulties.get(it.id, it.difficulty))) for it in its)
+                 for c, its in self.items.items()}
+        return CourseGraph(concepts=self.concepts, prerequisites=self.prerequisites, items=items,
+                           target_success=self.target_success, mastery_threshold=self.mastery_threshold)
+
     def relative_difficulty(self, item: ItemInfo, difficulty: float | None = None) -> float:
         """``item``'s difficulty (or ``difficulty``, e.g. a calibrated one) relative to its
         concept's typical question (:attr:`reference_difficulty`)."""

@@ -284,7 +284,7 @@ class MasteryTracker:
     def predict(self, c: str, difficulty: float, guess: float = 0.0, t: float | None = None,
                 hints: int = 0) -> float:
         """Expected success on an item of ``difficulty`` answered after ``hints`` hints."""
-        mu, var = self._next_logit(c, difficulty, t, hints)
+        mu, var = self.next_logit(c, difficulty, t, hints)
         # expected success under the belief (probit approximation of the logistic-normal)
         k = math.sqrt(1.0 + math.pi * var / 8.0)
         return guess + (1.0 - guess) * (1.0 - SLIP) * _sig(mu / k)
@@ -296,7 +296,7 @@ class MasteryTracker:
         Not the same as asking whether the expected success (``predict``) is in the band: an
         uncertain belief pulls the expected success towards 1/2, and an item picked for an
         expected 0.78 is then one the learner most likely gets right 85-90% of the time."""
-        mu, var = self._next_logit(c, difficulty, t, hints)
+        mu, var = self.next_logit(c, difficulty, t, hints)
         top = (1.0 - guess) * (1.0 - SLIP)
         sd = math.sqrt(var)
 
@@ -310,8 +310,10 @@ class MasteryTracker:
 
         return max(0.0, below(band[1]) - below(band[0]))
 
-    def _next_logit(self, c: str, difficulty: float, t: float | None, hints: int) -> tuple[float, float]:
-        """Mean and variance of (proficiency - relieved difficulty) at the next answer."""
+    def next_logit(self, c: str, difficulty: float, t: float | None, hints: int) -> tuple[float, float]:
+        """Mean and variance of the logit of the next answer's success, before guessing and
+        slips: proficiency (after the attempt's expected gain and any forgetting until ``t``)
+        minus the item's ``difficulty`` relieved by ``hints`` hints."""
         difficulty -= hint_relief(hints)
         v = self.s.get(c)
         if v is None:  # a first answer: update() starts from the never-seen prior too

@@ -21,7 +21,7 @@ import numpy as np
 from tutor.policy import decide_next
 
 from ..course_graph import CourseGraph
-from .runners import (BAND, fit_estimator, make_learner, run_fixed_order, run_placement,
+from .runners import (BAND, fit_estimator, make_learner, policy_graph, run_fixed_order, run_placement,
                       run_policy, run_random_order, true_difficulties)
 from .view import SimView
 
@@ -84,7 +84,8 @@ def measure_latency(graph: CourseGraph, est, *, history: int = 10_000, steps: in
 def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int = 0,
                   train_learners: int = 150, cap_factor: int = 100, latency_graph: CourseGraph | None = None,
                   latency_history: int = 10_000, latency_steps: int = 400, mastery: str = "tracker",
-                  predict: str = "tracker", fit_max_iter: int = 100, log=None) -> dict:
+                  predict: str = "tracker", fit_max_iter: int = 100, item_difficulties: str = "authored",
+                  log=None) -> dict:
     """Everything the report needs, as one JSON-serialisable dict."""
     import torch
 
@@ -94,9 +95,12 @@ def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int =
     true_d = true_difficulties(graph, seed)
     n = len(graph.order)
     log(f"fitting the estimator on {train_learners} simulated training learners ...")
-    est, train = fit_estimator(graph, learners=train_learners, seed=seed + 1, true_d=true_d,
-                               max_iter=fit_max_iter)
+    est, train, train_log = fit_estimator(graph, learners=train_learners, seed=seed + 1, true_d=true_d,
+                                          max_iter=fit_max_iter)
     log(f"  {train['train_responses']} responses, simulated in {train['simulate_s']} s, fitted in {train['fit_s']} s")
+    # the learners live on the authored ramp (their truth); the tutor sees the ramp's items with
+    # the difficulties it would have in the study loop
+    seen = policy_graph(graph, item_difficulties=item_difficulties, estimator=est, training_log=train_log)
     cap = cap_factor * n
     curves = {k: [] for k in CHECKPOINTS}
     p_default_acc, p_default_q = [], []
@@ -111,12 +115,12 @@ def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int =
         lseed = seed * 100_000 + k
         sim = make_learner(graph, lseed, true_d)
         known0 = int(sim.mastered().sum())
-        res_p, curve = run_placement(graph, sim, seed=lseed, checkpoints=CHECKPOINTS)
+        res_p, curve = run_placement(seen, sim, seed=lseed, checkpoints=CHECKPOINTS)
         for q, a in curve.items():
             curves[q].append(a)
         p_default_acc.append(res_p[2])
         p_default_q.append(res_p[1])
-        r = run_policy(graph, sim, est, placement_result=res_p, cap_items=cap, latencies=decide_lat,
+        r = run_policy(seen, sim, est, placement_result=res_p, cap_items=cap, latencies=decide_lat,
                        mastery=mastery, predict=predict)
         pol.append(r)
         for kk, v in r["kinds"].items():
@@ -173,7 +177,7 @@ def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int =
         lat_est, lat_fit = est, None
     else:
         ltd = true_difficulties(latency_graph, seed)
-        lat_est, lat_fit = fit_estimator(latency_graph, learners=60, seed=seed + 2, true_d=ltd,
+        lat_est, lat_fit, _ = fit_estimator(latency_graph, learners=60, seed=seed + 2, true_d=ltd,
                                          max_iter=fit_max_iter)
     latency = measure_latency(latency_graph, lat_est, history=latency_history, steps=latency_steps, seed=seed,
                               mastery=mastery, predict=predict)
@@ -193,7 +197,7 @@ def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int =
                  "edges": sum(len(graph.prereq_idx[i]) for i in range(n))},
         "seed": seed, "learners": learners,
         "estimator": {"kind": "RampKT", **train},
-        "view": {"mastery": mastery, "predict": predict},
+        "view": {"mastery": mastery, "predict": predict, "item_difficulties": item_difficulties},
         "placement": placement,
         "practice_in_band": practice_band,
         "all_served_in_band": round(band_all[0] / band_all[1], 4) if band_all[1] else None,

@@ -4,6 +4,7 @@ command ``python manage.py simulate_learners`` is a thin wrapper that adds ``--r
     python -m learner.simulation.cli --random 30            # a generated 30-concept ramp
     python -m learner.simulation.cli --ramp-path ramps/fractions-to-linear-equations
     python -m learner.simulation.cli --quick                # seconds: for the test suite
+    python -m learner.simulation.cli --random 30 --item-difficulties calibrated
 
 Prints a human table, then one JSON summary line last.
 """
@@ -15,6 +16,7 @@ import sys
 
 from ..course_graph import CourseGraph, graph_from_spec, random_ramp
 from .benchmark import default_learners, format_report, run_benchmark
+from .runners import ITEM_DIFFICULTIES
 
 
 def add_arguments(p: argparse.ArgumentParser, *, with_slug: bool = False) -> None:
@@ -31,6 +33,9 @@ def add_arguments(p: argparse.ArgumentParser, *, with_slug: bool = False) -> Non
                    help="P(mastered) for gating: the per-concept tracker (default) or RampKT.mastery")
     p.add_argument("--predict", choices=("tracker", "kt", "blend"), default="tracker",
                    help="predicted success per item: the tracker (default), RampKT, or their logit average")
+    p.add_argument("--item-difficulties", choices=ITEM_DIFFICULTIES, default="authored",
+                   help="the difficulties the tutor reads: as authored (default), calibrated from the training "
+                        "population's log as the calibration task does, or the estimator's item offsets")
     p.add_argument("--latency-history", type=int, default=10_000)
     p.add_argument("--cap-per-concept", type=int, default=100,
                    help="items per concept after which a learner's run stops unmastered (default 100)")
@@ -66,6 +71,7 @@ def run(options: dict, graph: CourseGraph | None = None, source: str | None = No
     summary = run_benchmark(graph, source=source or "graph", learners=learners, seed=seed,
                             mastery=options.get("mastery") or "tracker",
                             predict=options.get("predict") or "tracker",
+                            item_difficulties=options.get("item_difficulties") or "authored",
                             cap_factor=options.get("cap_per_concept") or 100, log=log, **kw)
     summary["quick"] = bool(quick)
     print(format_report(summary), file=out, flush=True)

@@ -96,7 +96,27 @@ def fit_estimator(graph: CourseGraph, *, learners: int, seed: int, true_d: dict[
     t2 = time.perf_counter()
     return est, {"train_learners": learners, "train_responses": sum(len(s) for s in log),
                  "simulate_s": round(t1 - t0, 2), "fit_s": round(t2 - t1, 2), "transfer": transfer,
-                 "prior_sd": prior_sd, "max_iter": max_iter}
+                 "prior_sd": prior_sd, "max_iter": max_iter}, log
+
+
+ITEM_DIFFICULTIES = ("authored", "calibrated", "estimator")
+
+
+def policy_graph(graph: CourseGraph, *, item_difficulties: str, estimator, training_log) -> CourseGraph:
+    """The ramp as the study loop would see it: with the authored item difficulties, with
+    difficulties calibrated from the training population's log as the calibration task does
+    (``learner.item_calibration``), or with the estimator's own item offsets (what the
+    calibration task wrote until 2026-12-05)."""
+    if item_difficulties == "authored":
+        return graph
+    if item_difficulties == "calibrated":
+        from ..item_calibration import calibrate_item_difficulties
+
+        items = {it.id: it for its in graph.items.values() for it in its}
+        return graph.with_difficulties(calibrate_item_difficulties(sequences=training_log, items=items))
+    if item_difficulties == "estimator":
+        return graph.with_difficulties({k: v for k, v in estimator.item_difficulty.items()})
+    raise ValueError(f"item difficulties are one of {', '.join(ITEM_DIFFICULTIES)}, not {item_difficulties!r}")
 
 
 # ---- placement -----------------------------------------------------------------------------------

@@ -50,9 +50,17 @@ def test_calibration_fits_the_course_and_its_item_difficulties(published_course,
     assert fit.n_responses == Response.objects.count()
     assert 0.5 < fit.metrics["auc"] <= 1.0
     hard.refresh_from_db()
-    others = Item.objects.filter(concept__course=published_course).exclude(pk=hard.pk)
-    assert hard.difficulty > max(i.difficulty for i in others)
+    # the hard item moved up from its author's value, and furthest of its concept's items
+    assert hard.difficulty > hard.difficulty_prior + 0.5
+    others = Item.objects.filter(concept=hard.concept).exclude(pk=hard.pk)
+    assert all(i.difficulty - i.difficulty_prior < hard.difficulty - hard.difficulty_prior for i in others)
     published_course.refresh_from_db()
     assert published_course.updated_at > before  # caches keyed on it are rebuilt
-    # The study loop now uses the fitted parameters.
-    assert estimator_for(published_course).item_difficulty[str(hard.pk)] == pytest.approx(hard.difficulty)
+    # The study loop now uses the fitted parameters: the estimator its own item offsets, the
+    # tracker and the policy the items' difficulties, on the authors' scale.
+    offsets = estimator_for(published_course).item_difficulty
+    assert offsets[str(hard.pk)] == max(offsets.values())
+    for concept in published_course.concepts.all():
+        items = list(concept.items.filter(retired_at__isnull=True))
+        if items:  # each concept keeps its authored mean: only the items' places among them move
+            assert sum(i.difficulty for i in items) == pytest.approx(sum(i.difficulty_prior for i in items))

@@ -141,3 +141,27 @@ def test_placement_answers_reach_the_tracker_only_through_the_placement_prior():
     assert view.attempts(item.concept) == 0
     view.record(item, False)
     assert item.concept in view.tracker.s and view.attempts(item.concept) == 1
+
+
+def test_the_tutor_can_see_calibrated_difficulties_while_the_learners_keep_the_truth():
+    from learner.simulation.runners import fit_estimator, policy_graph
+
+    g = random_ramp(8, seed=2)
+    td = true_difficulties(g, 2)
+    est, _info, log = fit_estimator(g, learners=15, seed=3, true_d=td, max_iter=20)
+    assert policy_graph(g, item_difficulties="authored", estimator=est, training_log=log) is g
+    cal = policy_graph(g, item_difficulties="calibrated", estimator=est, training_log=log)
+    off = policy_graph(g, item_difficulties="estimator", estimator=est, training_log=log)
+    for c in g.order:
+        mine, theirs = g.items[c], cal.items[c]
+        assert [it.id for it in theirs] == [it.id for it in mine]
+        # calibration keeps each concept's authored mean; the estimator's offsets don't
+        assert sum(it.difficulty for it in theirs) == pytest.approx(sum(it.difficulty for it in mine))
+    assert any(a.difficulty != b.difficulty for c in g.order for a, b in zip(g.items[c], cal.items[c]))
+    assert {it.id: it.difficulty for its in off.items.values() for it in its} == pytest.approx(
+        {k: v for k, v in est.item_difficulty.items()})
+    with pytest.raises(ValueError, match="item difficulties are one of"):
+        policy_graph(g, item_difficulties="guessed", estimator=est, training_log=log)
+    out = io.StringIO()
+    summary = cli.run({"quick": True, "seed": 0, "item_difficulties": "calibrated"}, out=out)
+    assert summary["view"]["item_difficulties"] == "calibrated"
