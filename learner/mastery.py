@@ -105,6 +105,22 @@ def hint_relief(hints: int) -> float:
     return 2.0 * HINT_LOGIT * (1.0 - 0.5 ** max(0, hints))
 
 
+def band_probability(mu: float, sd: float, band: tuple[float, float], guess: float, top: float) -> float:
+    """P(guess + top * sigmoid(z) lies in ``band``) for z ~ N(mu, sd^2)."""
+    def below(p: float) -> float:  # P(success < p)
+        x = (p - guess) / top
+        if x <= 0.0:
+            return 0.0
+        if x >= 1.0:
+            return 1.0
+        z = math.log(x / (1.0 - x))
+        if sd <= 0.0:
+            return 1.0 if mu < z else 0.0
+        return 0.5 * math.erfc(-(z - mu) / (sd * math.sqrt(2.0)))
+
+    return max(0.0, below(band[1]) - below(band[0]))
+
+
 def _sig(x: float) -> float:
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
@@ -297,18 +313,7 @@ class MasteryTracker:
         uncertain belief pulls the expected success towards 1/2, and an item picked for an
         expected 0.78 is then one the learner most likely gets right 85-90% of the time."""
         mu, var = self.next_logit(c, difficulty, t, hints)
-        top = (1.0 - guess) * (1.0 - SLIP)
-        sd = math.sqrt(var)
-
-        def below(p: float) -> float:  # P(true success < p)
-            x = (p - guess) / top
-            if x <= 0.0:
-                return 0.0
-            if x >= 1.0:
-                return 1.0
-            return 0.5 * math.erfc(-(math.log(x / (1.0 - x)) - mu) / (sd * math.sqrt(2.0)))
-
-        return max(0.0, below(band[1]) - below(band[0]))
+        return band_probability(mu, math.sqrt(var), band, guess, (1.0 - guess) * (1.0 - SLIP))
 
     def next_logit(self, c: str, difficulty: float, t: float | None, hints: int) -> tuple[float, float]:
         """Mean and variance of the logit of the next answer's success, before guessing and

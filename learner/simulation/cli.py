@@ -5,6 +5,7 @@ command ``python manage.py simulate_learners`` is a thin wrapper that adds ``--r
     python -m learner.simulation.cli --ramp-path ramps/fractions-to-linear-equations
     python -m learner.simulation.cli --quick                # seconds: for the test suite
     python -m learner.simulation.cli --random 30 --item-difficulties calibrated
+    python -m learner.simulation.cli --random 30 --belief-sd 0.5   # how good must prediction be?
 
 Prints a human table, then one JSON summary line last.
 """
@@ -36,6 +37,9 @@ def add_arguments(p: argparse.ArgumentParser, *, with_slug: bool = False) -> Non
     p.add_argument("--item-difficulties", choices=ITEM_DIFFICULTIES, default="authored",
                    help="the difficulties the tutor reads: as authored (default), calibrated from the training "
                         "population's log as the calibration task does, or the estimator's item offsets")
+    p.add_argument("--belief-sd", type=float, default=None, metavar="S",
+                   help="diagnostic: choose items from the learner's true success logit plus an error of sd S "
+                        "(a calibrated belief of that quality) instead of the tracker's belief")
     p.add_argument("--latency-history", type=int, default=10_000)
     p.add_argument("--cap-per-concept", type=int, default=100,
                    help="items per concept after which a learner's run stops unmastered (default 100)")
@@ -72,6 +76,7 @@ def run(options: dict, graph: CourseGraph | None = None, source: str | None = No
                             mastery=options.get("mastery") or "tracker",
                             predict=options.get("predict") or "tracker",
                             item_difficulties=options.get("item_difficulties") or "authored",
+                            belief_sd=options.get("belief_sd"),
                             cap_factor=options.get("cap_per_concept") or 100, log=log, **kw)
     summary["quick"] = bool(quick)
     print(format_report(summary), file=out, flush=True)

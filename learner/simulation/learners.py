@@ -171,12 +171,17 @@ class SimLearner:
         return self.true_item_difficulty.get(item.id, item.difficulty)
 
     def p_correct(self, item: ItemInfo, hints: int = 0) -> float:
+        z, guess, top = self.success_terms(item, hints)
+        return guess + top * _sig(z)
+
+    def success_terms(self, item: ItemInfo, hints: int = 0) -> tuple[float, float, float]:
+        """(z, guess, top) with P(right) = guess + top * sigmoid(z): the logit of knowing it
+        now (hints shown included), the guessing floor, and the ceiling (slips; halved by a
+        misconception the item exposes)."""
         i = self.idx[item.concept]
         guess = item.guess_rate or 0.02
-        p = (1.0 - SLIP) * _sig(self.theta_now(i) + hint_boost(hints) - self.difficulty(item))
-        if self._exposes(i, item):
-            p *= 0.5
-        return guess + (1.0 - guess) * p
+        top = (1.0 - guess) * (1.0 - SLIP) * (0.5 if self._exposes(i, item) else 1.0)
+        return self.theta_now(i) + hint_boost(hints) - self.difficulty(item), guess, top
 
     def _exposes(self, i: int, item: ItemInfo) -> str | None:
         held = self.misconceptions.get(i)

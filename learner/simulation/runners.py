@@ -15,7 +15,7 @@ from ..course_graph import CourseGraph
 from ..kt.responses_csv import Response
 from ..placement import Placement
 from .learners import DAY, SimLearner
-from .view import PerfectInformationView, SimView
+from .view import NoisyBeliefView, PerfectInformationView, SimView
 
 BAND = (0.6, 0.9)
 
@@ -170,14 +170,17 @@ def _confident(p: Placement, conf: float) -> bool:
 
 def run_policy(graph: CourseGraph, sim: SimLearner, est, *, placement_result, cap_items: int,
                latencies: list | None = None, mastery: str = "tracker", predict: str = "tracker",
-               perfect_information: bool = False) -> dict:
+               perfect_information: bool = False, belief_sd: float | None = None) -> dict:
     """Placement result -> estimator state -> decide_next / answer / record until the
     learner truly masters every concept (or ``cap_items``). ``perfect_information``: the
     policy sees the learner's true success probabilities and mastery (the ceiling; pass a
-    placement result with no questions)."""
+    placement result with no questions). ``belief_sd``: items are chosen from a calibrated
+    belief with that error instead of the tracker's (diagnostic; :class:`NoisyBeliefView`)."""
     marginals, n_placement, _acc, obs = placement_result
     if perfect_information:
         view = PerfectInformationView(graph, est, sim=sim, now=sim.t)
+    elif belief_sd is not None:
+        view = NoisyBeliefView(graph, est, sim=sim, now=sim.t, sd=belief_sd, seed=repr(sim.rate))
     else:
         view = SimView(graph, est, now=sim.t, mastery=mastery, predict=predict)
     for item, out in obs:  # placement answers are real responses too

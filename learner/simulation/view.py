@@ -11,6 +11,7 @@ refresh of P(mastered) for the concepts it touched, and one FSRS card update.
 from __future__ import annotations
 
 import math
+import random
 from collections import deque
 from datetime import datetime, timezone
 
@@ -18,7 +19,7 @@ from tutor.policy import p_in_band
 
 from ..course_graph import CourseGraph, ItemInfo
 from ..kt.graph import propagate_evidence
-from ..mastery import MasteryTracker, hint_relief
+from ..mastery import MasteryTracker, band_probability, hint_relief
 from ..review import recall_probability, review_card_new, review_card_update
 
 # how strongly a finished placement's P(mastered) enters the estimator state, in
@@ -200,3 +201,37 @@ class PerfectInformationView(SimView):
 
     def in_band(self, item: ItemInfo, hints: int, band: tuple[float, float]) -> float:
         return 1.0 if band[0] <= self.sim.p_correct(item, hints=hints) <= band[1] else 0.0
+
+
+class NoisyBeliefView(SimView):
+    """Diagnostic: the policy choosing items from a *calibrated belief of a given quality*
+    instead of the tracker's - the learner's true success logit plus an error drawn from
+    N(0, ``sd``^2) (one draw per concept and moment), held with exactly that uncertainty.
+    Mastery still comes from the tracker. It answers "how good would the knowledge model's
+    prediction have to be for the policy to keep X% of practice in the band in this world?"
+    (``simulate_learners --belief-sd``)."""
+
+    def __init__(self, graph: CourseGraph, estimator, *, sim, now: float, sd: float, seed: int = 0):
+        super().__init__(graph, estimator, now=now)
+        self.sim = sim
+        self.sd = sd
+        self._rng = random.Random(f"belief:{seed}")
+        self._errors: dict[str, float] = {}
+        self._errors_at = None
+
+    def _belief(self, item: ItemInfo, hints: int) -> tuple[float, float, float]:
+        if self._errors_at != self.now:
+            self._errors, self._errors_at = {}, self.now
+        e = self._errors.get(item.concept)
+        if e is None:
+            e = self._errors[item.concept] = self._rng.gauss(0.0, self.sd)
+        z, guess, top = self.sim.success_terms(item, hints)
+        return z + e, guess, top
+
+    def predict(self, item: ItemInfo, hints: int = 0) -> float:
+        m, guess, top = self._belief(item, hints)
+        return guess + top / (1.0 + math.exp(-m / math.sqrt(1.0 + math.pi * self.sd ** 2 / 8.0)))
+
+    def in_band(self, item: ItemInfo, hints: int, band: tuple[float, float]) -> float:
+        m, guess, top = self._belief(item, hints)
+        return band_probability(m, self.sd, band, guess, top)

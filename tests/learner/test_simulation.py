@@ -165,3 +165,62 @@ def test_the_tutor_can_see_calibrated_difficulties_while_the_learners_keep_the_t
     out = io.StringIO()
     summary = cli.run({"quick": True, "seed": 0, "item_difficulties": "calibrated"}, out=out)
     assert summary["view"]["item_difficulties"] == "calibrated"
+
+
+def test_a_belief_of_given_quality_is_the_truth_plus_one_error_per_concept_and_moment():
+    import math
+    import statistics
+
+    from learner.mastery import band_probability
+    from learner.simulation.view import NoisyBeliefView
+
+    g = random_ramp(8, seed=2)
+    sim = SimLearner(g, seed=5)
+
+    class NoEstimator:
+        def new_state(self):
+            return {}
+
+        def mastery(self, state, c, t):
+            return type("M", (), {"p_mastered": 0.5})()
+
+    sharp = NoisyBeliefView(g, NoEstimator(), sim=sim, now=sim.t, sd=1e-9)
+    band = (0.6, 0.9)
+    for c in g.order:
+        for it in g.items[c]:
+            z, guess, top = sim.success_terms(it)
+            assert guess + top / (1 + math.exp(-z)) == pytest.approx(sim.p_correct(it))
+            # no error: the truth itself
+            assert sharp.predict(it) == pytest.approx(sim.p_correct(it))
+            assert sharp.in_band(it, 0, band) == (1.0 if band[0] <= sim.p_correct(it) <= band[1] else 0.0)
+    noisy = NoisyBeliefView(g, NoEstimator(), sim=sim, now=sim.t, sd=0.7, seed=1)
+    c = g.order[0]
+    a, b = g.items[c][0], g.items[c][-1]
+    # one error for the whole concept at one moment: the items keep their true order
+    ea = noisy._belief(a, 0)[0] - sim.success_terms(a)[0]
+    eb = noisy._belief(b, 0)[0] - sim.success_terms(b)[0]
+    assert ea == pytest.approx(eb)
+    m, guess, top = noisy._belief(a, 0)
+    assert noisy.in_band(a, 0, band) == pytest.approx(band_probability(m, 0.7, band, guess, top))
+    errors = []
+    for k in range(400):  # a new moment, a new error, of the stated spread
+        noisy.now = sim.t + k
+        errors.append(noisy._belief(a, 0)[0] - sim.success_terms(a)[0])
+    assert statistics.pstdev(errors) == pytest.approx(0.7, rel=0.15)
+    assert abs(statistics.fmean(errors)) < 0.15
+
+
+def test_band_probability_by_hand():
+    import math
+
+    from learner.mastery import band_probability
+
+    def phi(x):
+        return 0.5 * math.erfc(-x / math.sqrt(2))
+
+    lo, hi = math.log(0.6 / 0.4), math.log(0.9 / 0.1)
+    assert band_probability(1.0, 0.5, (0.6, 0.9), 0.0, 1.0) == pytest.approx(phi((hi - 1) / 0.5) - phi((lo - 1) / 0.5))
+    assert band_probability(1.0, 0.0, (0.6, 0.9), 0.0, 1.0) == 1.0
+    assert band_probability(3.0, 0.0, (0.6, 0.9), 0.0, 1.0) == 0.0
+    # a misconception halving the ceiling puts the band out of reach
+    assert band_probability(5.0, 1.0, (0.6, 0.9), 0.0, 0.5) == 0.0
