@@ -209,3 +209,29 @@ def test_insights_count_hints_asked_for_apart_from_hints_shown_up_front(learner,
     row = next(r for r in course_insights(course=published_course)["rows"] if r["concept"] == concept)
     assert row["answers"] == 1 and row["supported_share"] == 1.0
     assert row["hints_per_answer"] == 0.0  # the learner asked for none
+
+
+def test_policy_steps_choose_items_by_the_trackers_belief_and_record_it(learner, published_course):
+    from learner.graph_from_db import course_graph_for
+    from learner.knowledge import tracker_for
+
+    enrollment = enrollment_for(user=learner, course=published_course)
+    step = step_next(enrollment=enrollment)
+    for _ in range(40):
+        if step is None or step.kind in (Step.Kind.NEW, Step.Kind.PRACTICE):
+            break
+        step = answer_submit(user=learner, course=published_course, step_id=step.pk,
+                             answer=right_answer(step)).next_step
+    assert step is not None and step.kind in (Step.Kind.NEW, Step.Kind.PRACTICE)
+    enrollment.refresh_from_db()
+    graph = course_graph_for(published_course)
+    tracker = tracker_for(enrollment)
+    rows = step.details["items"]
+    assert rows and all("in_band" in r for r in rows)
+    chosen = next(r for r in rows if r["item"] == str(step.item_id) and not r.get("hints"))
+    item = graph.item_by_id[str(step.item_id)]
+    t = step.created_at.timestamp()
+    want = tracker.in_band(item.concept, graph.relative_difficulty(item), (0.6, 0.9), item.guess_rate, t)
+    assert chosen["in_band"] == pytest.approx(want, abs=2e-3)
+    if not step.hints_up_front:  # the chosen item is the likeliest in the band of those considered
+        assert chosen["in_band"] >= max(r["in_band"] for r in rows if not r.get("hints")) - 1e-9
