@@ -191,7 +191,6 @@ def test_a_belief_of_given_quality_is_the_truth_plus_one_error_per_concept_and_m
             z, guess, top = sim.success_terms(it)
             assert guess + top / (1 + math.exp(-z)) == pytest.approx(sim.p_correct(it))
             # no error: the truth itself
-            assert sharp.predict(it) == pytest.approx(sim.p_correct(it))
             assert sharp.in_band(it, 0, band) == (1.0 if band[0] <= sim.p_correct(it) <= band[1] else 0.0)
     noisy = NoisyBeliefView(g, NoEstimator(), sim=sim, now=sim.t, sd=0.7, seed=1)
     c = g.order[0]
