@@ -85,7 +85,7 @@ def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int =
                   train_learners: int = 150, cap_factor: int = 100, latency_graph: CourseGraph | None = None,
                   latency_history: int = 10_000, latency_steps: int = 400, mastery: str = "tracker",
                   predict: str = "tracker", fit_max_iter: int = 100, item_difficulties: str = "authored",
-                  belief_sd: float | None = None, log=None) -> dict:
+                  belief_sd: float | None = None, ideal_observer: str | None = None, log=None) -> dict:
     """Everything the report needs, as one JSON-serialisable dict."""
     import torch
 
@@ -113,7 +113,12 @@ def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int =
     decide_lat: list[float] = []
     for k in range(learners):
         lseed = seed * 100_000 + k
-        sim = make_learner(graph, lseed, true_d)
+        if ideal_observer is not None:
+            from .ideal import ObservedLearner
+
+            sim = make_learner(graph, lseed, true_d, cls=ObservedLearner)
+        else:
+            sim = make_learner(graph, lseed, true_d)
         known0 = int(sim.mastered().sum())
         res_p, curve = run_placement(seen, sim, seed=lseed, checkpoints=CHECKPOINTS)
         for q, a in curve.items():
@@ -121,7 +126,7 @@ def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int =
         p_default_acc.append(res_p[2])
         p_default_q.append(res_p[1])
         r = run_policy(seen, sim, est, placement_result=res_p, cap_items=cap, latencies=decide_lat,
-                       mastery=mastery, predict=predict, belief_sd=belief_sd)
+                       mastery=mastery, predict=predict, belief_sd=belief_sd, ideal_observer=ideal_observer)
         pol.append(r)
         for kk, v in r["kinds"].items():
             kinds[kk] = kinds.get(kk, 0) + v
@@ -198,7 +203,8 @@ def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int =
         "seed": seed, "learners": learners,
         "estimator": {"kind": "RampKT", **train},
         "view": {"mastery": mastery, "predict": predict, "item_difficulties": item_difficulties,
-                 **({"belief_sd": belief_sd} if belief_sd is not None else {})},
+                 **({"belief_sd": belief_sd} if belief_sd is not None else {}),
+                 **({"ideal_observer": ideal_observer} if ideal_observer is not None else {})},
         "placement": placement,
         "practice_in_band": practice_band,
         "all_served_in_band": round(band_all[0] / band_all[1], 4) if band_all[1] else None,

@@ -6,6 +6,7 @@ command ``python manage.py simulate_learners`` is a thin wrapper that adds ``--r
     python -m learner.simulation.cli --quick                # seconds: for the test suite
     python -m learner.simulation.cli --random 30 --item-difficulties calibrated
     python -m learner.simulation.cli --random 30 --belief-sd 0.5   # how good must prediction be?
+    python -m learner.simulation.cli --random 30 --ideal-observer items-and-gate   # the bound
 
 Prints a human table, then one JSON summary line last.
 """
@@ -40,6 +41,9 @@ def add_arguments(p: argparse.ArgumentParser, *, with_slug: bool = False) -> Non
     p.add_argument("--belief-sd", type=float, default=None, metavar="S",
                    help="diagnostic: choose items from the learner's true success logit plus an error of sd S "
                         "(a calibrated belief of that quality) instead of the tracker's belief")
+    p.add_argument("--ideal-observer", choices=("items", "items-and-gate"), default=None,
+                   help="diagnostic bound: items (and mastery) from an observer that knows everything about the "
+                        "simulated learner but where each concept started (learner/simulation/ideal.py)")
     p.add_argument("--latency-history", type=int, default=10_000)
     p.add_argument("--cap-per-concept", type=int, default=100,
                    help="items per concept after which a learner's run stops unmastered (default 100)")
@@ -76,7 +80,7 @@ def run(options: dict, graph: CourseGraph | None = None, source: str | None = No
                             mastery=options.get("mastery") or "tracker",
                             predict=options.get("predict") or "tracker",
                             item_difficulties=options.get("item_difficulties") or "authored",
-                            belief_sd=options.get("belief_sd"),
+                            belief_sd=options.get("belief_sd"), ideal_observer=options.get("ideal_observer"),
                             cap_factor=options.get("cap_per_concept") or 100, log=log, **kw)
     summary["quick"] = bool(quick)
     print(format_report(summary), file=out, flush=True)

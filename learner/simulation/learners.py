@@ -66,6 +66,18 @@ DAY = 86400.0
 SESSION = 25 * 60.0
 HINT_BOOST = 1.0        # logits the first hint shown is worth (each further one: half as much)
 HINT_LEARNING = 0.8     # learning from a supported answer, per hint shown
+# starting proficiency relative to the concept's typical question: known N(3.2, 0.5), unknown
+# N(-3.5, 0.7), half-learned uniform on 0..2
+START = {"known": (3.2, 0.5), "unknown": (-3.5, 0.7), "half": (0.0, 2.0)}
+CAP = 5.0               # no proficiency beyond this above the typical question
+MATERIAL = 2.0          # what reading a concept's material the first time gives (x readiness)
+
+
+def practice_fit(p):
+    """How much of an attempt's gain an item of true success ``p`` gives (float or array):
+    half on a hopeless item (below 30%), all of it in between, tapering off above 90%."""
+    p = np.asarray(p, dtype=float)
+    return np.where(p < 0.3, 0.5, np.where(p <= 0.9, 1.0, np.maximum(0.3, 1.0 - (p - 0.9) * 7.0)))
 
 
 def hint_boost(hints: int) -> float:
@@ -98,10 +110,14 @@ class SimLearner:
             k = rng.random() < _sig(14.0 * (u - pos[i]))
             k = k and all(known[p] for p in graph.prereq_idx[i])
             known[i] = k
-            theta[i] = self.ref[i] + (rng.gauss(3.2, 0.5) if k else rng.gauss(-3.5, 0.7))
+            theta[i] = self.ref[i] + (rng.gauss(*START["known"]) if k else rng.gauss(*START["unknown"]))
+        # which of the START distributions each concept's proficiency was drawn from (for the
+        # ideal observer, learner.simulation.ideal, which is told this)
+        self.start_kind = ["known" if k else "unknown" for k in known]
         for i in range(n):  # half-learned concepts at the edge of what is known
             if not known[i] and all(known[p] for p in graph.prereq_idx[i]) and rng.random() < 0.3:
-                theta[i] = self.ref[i] + rng.uniform(0.0, 2.0)
+                theta[i] = self.ref[i] + rng.uniform(*START["half"])
+                self.start_kind[i] = "half"
         self.theta = theta
         self.last_t = np.full(n, np.nan)
         self.spaced = np.zeros(n)
@@ -191,6 +207,13 @@ class SimLearner:
             return s
         return None
 
+    def gain_before_fit(self, i: int, correct: bool, hints: int) -> float:
+        """What an attempt on concept ``i`` teaches, before the item's fit (``practice_fit``):
+        the learner's rate, more after a right answer, less without the prerequisites, after
+        hints shown, or while a misconception is held."""
+        gain = self.rate * (0.30 if correct else 0.20) * self._readiness(i) * HINT_LEARNING ** hints
+        return gain * 0.6 if self.misconceptions.get(i) else gain
+
     def _readiness(self, i: int) -> float:
         r = 1.0
         for p in self.graph.prereq_idx[i]:
@@ -203,7 +226,7 @@ class SimLearner:
         i = self.idx[concept]
         if not self.seen_material[i]:
             self.seen_material[i] = True
-            self.theta[i] = self.theta_now(i) + 2.0 * self._readiness(i)
+            self.theta[i] = self.theta_now(i) + MATERIAL * self._readiness(i)
             self._spend(240.0)
 
     def answer(self, item: ItemInfo, *, probing: bool = False, hints: int = 0) -> tuple[bool, str | None, float]:
@@ -227,11 +250,8 @@ class SimLearner:
         th = self.theta_now(i)
         if self.last_t[i] == self.last_t[i] and (self.t - self.last_t[i]) >= DAY:
             self.spaced[i] += 1
-        fit = 0.5 if p < 0.3 else (1.0 if p <= 0.9 else max(0.3, 1.0 - (p - 0.9) * 7.0))
-        gain = self.rate * (0.30 if correct else 0.20) * self._readiness(i) * fit * HINT_LEARNING ** hints
-        if self.misconceptions.get(i):
-            gain *= 0.6
-        self.theta[i] = min(self.ref[i] + 5.0, th + gain)
+        gain = self.gain_before_fit(i, correct, hints) * float(practice_fit(p))
+        self.theta[i] = min(self.ref[i] + CAP, th + gain)
         self.last_t[i] = self.t
         self.items_answered += 1
         self.attempts[i] += 1

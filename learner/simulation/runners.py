@@ -32,8 +32,8 @@ def true_difficulties(graph: CourseGraph, seed: int) -> dict[str, float]:
     return out
 
 
-def make_learner(graph: CourseGraph, seed: int, true_d: dict[str, float]) -> SimLearner:
-    s = SimLearner(graph, seed)
+def make_learner(graph: CourseGraph, seed: int, true_d: dict[str, float], cls=SimLearner) -> SimLearner:
+    s = cls(graph, seed)
     s.true_item_difficulty = true_d
     return s
 
@@ -170,15 +170,22 @@ def _confident(p: Placement, conf: float) -> bool:
 
 def run_policy(graph: CourseGraph, sim: SimLearner, est, *, placement_result, cap_items: int,
                latencies: list | None = None, mastery: str = "tracker", predict: str = "tracker",
-               perfect_information: bool = False, belief_sd: float | None = None) -> dict:
+               perfect_information: bool = False, belief_sd: float | None = None,
+               ideal_observer: str | None = None) -> dict:
     """Placement result -> estimator state -> decide_next / answer / record until the
     learner truly masters every concept (or ``cap_items``). ``perfect_information``: the
     policy sees the learner's true success probabilities and mastery (the ceiling; pass a
     placement result with no questions). ``belief_sd``: items are chosen from a calibrated
-    belief with that error instead of the tracker's (diagnostic; :class:`NoisyBeliefView`)."""
+    belief with that error instead of the tracker's (diagnostic; :class:`NoisyBeliefView`).
+    ``ideal_observer``: items (and with "items-and-gate" mastery) come from the ideal observer
+    (diagnostic; ``sim`` must be a :class:`~.ideal.ObservedLearner`)."""
     marginals, n_placement, _acc, obs = placement_result
     if perfect_information:
         view = PerfectInformationView(graph, est, sim=sim, now=sim.t)
+    elif ideal_observer is not None:
+        from .ideal import IdealObserverView
+
+        view = IdealObserverView(graph, est, sim=sim, now=sim.t, mode=ideal_observer)
     elif belief_sd is not None:
         view = NoisyBeliefView(graph, est, sim=sim, now=sim.t, sd=belief_sd, seed=repr(sim.rate))
     else:

@@ -3,6 +3,7 @@
 import io
 import json
 
+import numpy as np
 import pytest
 
 from learner.course_graph import random_ramp
@@ -223,3 +224,49 @@ def test_band_probability_by_hand():
     assert band_probability(3.0, 0.0, (0.6, 0.9), 0.0, 1.0) == 0.0
     # a misconception halving the ceiling puts the band out of reach
     assert band_probability(5.0, 1.0, (0.6, 0.9), 0.0, 0.5) == 0.0
+
+
+def test_the_ideal_observer_carries_each_point_exactly_as_the_truth_moves():
+    from learner.simulation.ideal import ObservedLearner
+    from learner.simulation.learners import DAY
+
+    g = random_ramp(8, seed=4)
+    td = true_difficulties(g, 4)
+    sim = ObservedLearner(g, seed=11)
+    sim.true_item_difficulty = td
+    c = next(c for c in g.order if sim.start_kind[sim.idx[c]] == "unknown" and g.items.get(c))
+    i = sim.idx[c]
+    # a point mass on the true start: the observer must then follow the truth exactly, through
+    # material, learning (right and wrong, with hints), fit, misconceptions and forgetting
+    sim.grid[i] = [np.array([sim.theta[i]]), np.array([1.0])]
+    sim.read_material(c)
+    for k in range(25):
+        item = g.items[c][k % len(g.items[c])]
+        sim.answer(item, hints=1 if k % 3 == 0 else 0)
+        if k % 7 == 6:
+            sim.t += 2 * DAY
+        x, w = sim.points_now(i)
+        assert x[0] == pytest.approx(sim.theta_now(i)) and w[0] == pytest.approx(1.0)
+
+
+def test_the_ideal_observers_posterior_holds_the_truth():
+    from learner.simulation.ideal import IdealObserverView, ObservedLearner
+
+    g = random_ramp(8, seed=4)
+    td = true_difficulties(g, 4)
+    ranks = []
+    for seed in range(30):
+        sim = ObservedLearner(g, seed=seed)
+        sim.true_item_difficulty = td
+        c = g.order[len(g.order) // 2]
+        i = sim.idx[c]
+        sim.read_material(c)
+        for k in range(10):
+            sim.answer(g.items[c][k % len(g.items[c])])
+        x, w = sim.points_now(i)
+        ranks.append(float(np.sum(w * (x <= sim.theta_now(i)))))
+        assert abs(float(np.sum(w * x)) - sim.theta_now(i)) < 2.5
+    # the truth's rank under the posterior is spread over 0..1, not piled at one end
+    assert 0.25 < float(np.mean(ranks)) < 0.75
+    with pytest.raises(ValueError, match="mode is one of"):
+        IdealObserverView(g, None, sim=sim, now=sim.t, mode="everything")
