@@ -72,6 +72,10 @@ typical rate); with the rate, on the tuning ramps, practice in the band went fro
 59% / 61% at 8% fewer items. Graph evidence does not move the rate (a neighbour's answer says
 what is known, not how fast it was learnt).
 
+The policy chooses practice with ``in_band``: P(the true success on the next answer lies in
+the band) under the belief, rather than whether the expected success (``predict``) does - an
+uncertain belief pulls the expected success towards 1/2 (since 2026-12-05; see tutor.policy).
+
 P(mastered) = P(theta >= logit(target)) where ``target`` is the success on the concept's
 typical question that counts as mastered (0.8, the same definition as
 ``RampKT.mastery_threshold``): "we are this sure you would get a typical question of this
