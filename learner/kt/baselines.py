@@ -17,12 +17,11 @@ Plain Python + numpy: no Django.
 from __future__ import annotations
 
 import math
-from typing import Iterable, Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 
-from .base import ConceptEstimate, Estimator, as_sequences, logit, sigmoid
-from .responses_csv import Response
+from .base import ConceptEstimate, Estimator, as_sequences, sigmoid
 
 
 def _skill_index(seqs) -> dict[str, int]:

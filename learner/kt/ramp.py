@@ -33,7 +33,6 @@ Plain Python + numpy: no Django.
 from __future__ import annotations
 
 import math
-from typing import Iterable
 
 import numpy as np
 
