@@ -23,8 +23,11 @@ Mastery gates progress: a concept counts as mastered when P(mastered) >=
 ``graph.mastery_threshold`` (0.95 by default); ``new`` never serves a concept with an
 unmastered prerequisite, and ``practice`` none with a prerequisite below the keep threshold.
 The item for ``new``/``practice``/``review`` is the one most likely to have a true success
-in ``PRACTICE_BAND`` (ties: the closest to ``graph.target_success``, 0.85 by default),
-skipping fixed items served recently (templates yield fresh variants, so they may repeat).
+in the course's practice band (ties: the closest to ``graph.target_success``), skipping fixed
+items served recently (templates yield fresh variants, so they may repeat). The band is
+``PRACTICE_BAND`` (0.6-0.9) for the usual target success 0.85, and moves with the course's
+``target_success`` (:func:`practice_band`): a course set to 0.7 practises on harder questions,
+one set to 0.95 on easier ones.
 "Most likely" is the view's own ``in_band(item, hints, band)`` when it has one (the mastery
 tracker's belief over the learner's proficiency), else :func:`p_in_band` of the predicted
 success with a fixed uncertainty. The belief is better: the expected success of an uncertain
@@ -71,6 +74,7 @@ KEEP_MARGIN = 0.15
 # (sd, logits) a predicted success is when the view has no belief of its own to say so: items
 # are chosen by P(true success in the band)
 PRACTICE_BAND = (0.6, 0.9)
+DEFAULT_TARGET = 0.85     # the target success PRACTICE_BAND belongs to
 PREDICT_SD = 0.8
 # scaffolding: hints shown up front on new/practice questions that are still too hard, and
 # the P(in band) a hint must buy to be worth showing
@@ -85,6 +89,18 @@ def _logit(p: float) -> float:
 
 def _phi(x: float) -> float:
     return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+def practice_band(target: float) -> tuple[float, float]:
+    """The band of true success practice aims at in a course whose target success is
+    ``target``: ``PRACTICE_BAND`` moved in logits by logit(target) - logit(0.85), so the usual
+    target keeps 0.6-0.9 (the benchmark's band), 0.7 gives about 0.38-0.79 and 0.95 about
+    0.83-0.97."""
+    if target == DEFAULT_TARGET:
+        return PRACTICE_BAND
+    shift = _logit(target) - _logit(DEFAULT_TARGET)
+    lo, hi = (1.0 / (1.0 + math.exp(-(_logit(b) + shift))) for b in PRACTICE_BAND)
+    return lo, hi
 
 
 def p_in_band(p: float, band: tuple[float, float] = PRACTICE_BAND, sd: float = PREDICT_SD) -> float:
@@ -141,6 +157,7 @@ def choose_item(graph: CourseGraph, learner: LearnerView, concept: str, recent: 
     ``support`` allows up to that many hints shown with the question, each charged
     ``HINT_COST``. Returns (item, predicted success, [candidate rows for details], hints)."""
     target = graph.target_success if target is None else target
+    band = practice_band(graph.target_success)
     items = graph.items_by_difficulty.get(concept, ())
     if not items:
         return None, None, [], 0
@@ -161,7 +178,7 @@ def choose_item(graph: CourseGraph, learner: LearnerView, concept: str, recent: 
     for it in pool:
         for h in range(min(support, it.n_hints) + 1):
             p = float(learner.predict(it, hints=h))
-            inb = float(in_band(it, h, PRACTICE_BAND)) if in_band is not None else p_in_band(p)
+            inb = float(in_band(it, h, band)) if in_band is not None else p_in_band(p, band)
             # lower is better: P(outside the band) plus the hints' cost, then the distance
             # to the target
             score = (round(1.0 - inb + HINT_COST * h, 6), abs(p - target))
@@ -172,7 +189,7 @@ def choose_item(graph: CourseGraph, learner: LearnerView, concept: str, recent: 
             rows.append(row)
             if best_score is None or score < best_score:
                 best, best_p, best_h, best_score = it, p, h, score
-            if p >= PRACTICE_BAND[0]:
+            if p >= band[0]:
                 break  # more hints would only make it easier still
     return best, best_p, rows, best_h
 

@@ -291,3 +291,37 @@ def test_practice_item_is_chosen_by_the_views_own_in_band_when_it_has_one():
     assert d.kind == "practice" and d.item_id == "b/3"
     row = next(r for r in d.details["items"] if r["item"] == "b/3")
     assert row["in_band"] == 0.7 and row["score"] == pytest.approx(0.3)
+
+
+def test_the_courses_target_success_moves_the_practice_band():
+    from dataclasses import replace
+
+    from tutor.policy import PRACTICE_BAND, practice_band
+
+    assert practice_band(0.85) == PRACTICE_BAND
+    # odds multiplied by odds(target) / odds(0.85): 0.7 -> x0.412, 0.95 -> x3.35
+    lo, hi = practice_band(0.7)
+    assert lo == pytest.approx(0.382, abs=1e-3) and hi == pytest.approx(0.787, abs=1e-3)
+    lo, hi = practice_band(0.95)
+    assert lo == pytest.approx(0.834, abs=1e-3) and hi == pytest.approx(0.968, abs=1e-3)
+    # the same learner: a course aiming at 70% success serves a harder question, one aiming at
+    # 95% an easier one
+    g = graph()
+    served = {}
+    for target in (0.7, 0.85, 0.95):
+        gt = replace(g, target_success=target)
+        v = View(mastery={"a": 0.99, "b": 0.5}, ability={"b": 1.0}, attempts={"b": 3})
+        d = check(decide_next(graph=gt, learner=v))
+        assert d.kind == "practice" and d.concept == "b"
+        served[target] = g.item_by_id[d.item_id].difficulty
+    assert served[0.7] > served[0.85] > served[0.95]
+    # a view with a belief of its own is asked about the course's band
+    asked = []
+
+    class Asking(View):
+        def in_band(self, item, hints, band):
+            asked.append(band)
+            return 0.5
+
+    decide_next(graph=replace(g, target_success=0.7), learner=Asking(mastery={"a": 0.99, "b": 0.5}, attempts={"b": 3}))
+    assert asked and all(b == practice_band(0.7) for b in asked)
