@@ -18,6 +18,7 @@ import sys
 
 from ..course_graph import CourseGraph, graph_from_spec, random_ramp
 from .benchmark import default_learners, format_report, run_benchmark
+from .ideal import MODES as IDEAL_MODES
 from .runners import ITEM_DIFFICULTIES
 
 
@@ -41,7 +42,7 @@ def add_arguments(p: argparse.ArgumentParser, *, with_slug: bool = False) -> Non
     p.add_argument("--belief-sd", type=float, default=None, metavar="S",
                    help="diagnostic: choose items from the learner's true success logit plus an error of sd S "
                         "(a calibrated belief of that quality) instead of the tracker's belief")
-    p.add_argument("--ideal-observer", choices=("items", "items-and-gate"), default=None,
+    p.add_argument("--ideal-observer", choices=IDEAL_MODES, default=None,
                    help="diagnostic bound: items (and mastery) from an observer that knows everything about the "
                         "simulated learner but where each concept started (learner/simulation/ideal.py)")
     p.add_argument("--latency-history", type=int, default=10_000)

@@ -115,7 +115,7 @@ def policy_graph(graph: CourseGraph, *, item_difficulties: str, estimator, train
         items = {it.id: it for its in graph.items.values() for it in its}
         return graph.with_difficulties(calibrate_item_difficulties(sequences=training_log, items=items))
     if item_difficulties == "estimator":
-        return graph.with_difficulties({k: v for k, v in estimator.item_difficulty.items()})
+        return graph.with_difficulties(dict(estimator.item_difficulty))
     raise ValueError(f"item difficulties are one of {', '.join(ITEM_DIFFICULTIES)}, not {item_difficulties!r}")
 
 
