@@ -325,3 +325,28 @@ def test_the_courses_target_success_moves_the_practice_band():
 
     decide_next(graph=replace(g, target_success=0.7), learner=Asking(mastery={"a": 0.99, "b": 0.5}, attempts={"b": 3}))
     assert asked and all(b == practice_band(0.7) for b in asked)
+
+
+def test_under_a_belief_hints_are_weighed_even_when_the_expected_success_is_in_the_band():
+    from dataclasses import replace
+
+    g = graph()
+    items = {c: tuple(replace(it, n_hints=2) for it in its) for c, its in g.items.items()}
+    g = CourseGraph(concepts=g.concepts, prerequisites=g.prerequisites, items=items)
+
+    class Uncertain(View):
+        """Expected success 0.65 everywhere, but the learner most likely lands in the band only
+        on b/4 with one hint shown."""
+
+        def predict(self, item, hints=0):
+            return 0.65 + 0.1 * hints
+
+        def in_band(self, item, hints, band):
+            return 0.9 if (item.id, hints) == ("b/4", 1) else 0.3
+
+    d = check(decide_next(graph=g, learner=Uncertain(mastery={"a": 0.99, "b": 0.5}, attempts={"b": 3})))
+    assert d.kind == "practice" and (d.item_id, d.hints) == ("b/4", 1)
+    assert "hint" in d.reason
+    # without a belief, an expected success already in the band means no hints
+    plain = decide_next(graph=g, learner=View(mastery={"a": 0.99, "b": 0.5}, ability={"b": 1.0}, attempts={"b": 3}))
+    assert plain.hints == 0
