@@ -35,11 +35,13 @@ belief is pulled towards 1/2, so an item chosen for an *expected* 0.78 is, for t
 front of us, most often one they get right 85-90% of the time (measured, 2026-12-05: practice
 in the band 0.63 -> 0.67 on a simulated 30-concept ramp, the share above it 23% -> 16%).
 
-*Support.* For ``new`` and ``practice``, when even the best question is predicted below
-the band, the policy may serve it with its first hint or two already shown (``hints`` on the
-decision; at most ``MAX_SUPPORT_HINTS``, never more than the item has): a scaffolded question
-the learner can work out beats one they bounce off. A hint costs ``HINT_COST`` of P(in band),
-so an unaided question wins whenever it is nearly as good. Reviews and probes are never
+*Support.* For ``new`` and ``practice``, the policy may serve a question with its first hint
+or two already shown (``hints`` on the decision; at most ``MAX_SUPPORT_HINTS``, never more than
+the item has) when that makes the learner's success likelier to land in the band: a scaffolded
+question the learner can work out beats one they bounce off. A hint costs ``HINT_COST`` of
+P(in band), so an unaided question wins whenever it is nearly as good. With a view that has
+``in_band``, every allowed number of hints is weighed; without, hints are considered only
+while the predicted success is below the band. Reviews and probes are never
 scaffolded: they measure what the learner can do alone.
 
 Every :class:`Decision` carries a one-sentence ``reason`` for the learner and educators,
