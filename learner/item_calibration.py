@@ -69,7 +69,7 @@ def calibrate_item_difficulties(*, sequences: Iterable[Sequence[Response]], item
     for u, seq in enumerate(sequences):
         count: dict[str, int] = {}
         for r in seq:
-            j = index.get(r.item_id) if r.item_id is not None else None
+            j = index.get(r.item_id)
             if j is None:
                 continue
             it = items[r.item_id]

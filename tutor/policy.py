@@ -64,6 +64,7 @@ from dataclasses import dataclass, field
 from typing import Mapping, Protocol, Sequence
 
 from learner.course_graph import CourseGraph, ItemInfo
+from learner.mastery import band_probability
 
 KINDS = ("placement", "new", "practice", "review", "probe", "done")
 # recent steps looked at for the review share; recent fixed items not repeated
@@ -89,10 +90,6 @@ def _logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 
 
-def _phi(x: float) -> float:
-    return 0.5 * math.erfc(-x / math.sqrt(2.0))
-
-
 def practice_band(target: float) -> tuple[float, float]:
     """The band of true success practice aims at in a course whose target success is
     ``target``: ``PRACTICE_BAND`` moved in logits by logit(target) - logit(0.85), so the usual
@@ -109,8 +106,7 @@ def p_in_band(p: float, band: tuple[float, float] = PRACTICE_BAND, sd: float = P
     """P(the true success lies in ``band``) when the predicted success is ``p`` and the
     truth is off by a normal error of ``sd`` logits: highest at the band's middle in
     logits (about 0.79 for 0.6-0.9), not at its edge."""
-    z = _logit(p)
-    return _phi((_logit(band[1]) - z) / sd) - _phi((_logit(band[0]) - z) / sd)
+    return band_probability(_logit(p), sd, band, 0.0, 1.0)
 
 
 @dataclass(frozen=True)

@@ -95,10 +95,10 @@ class ObservedLearner(SimLearner):
 
     def placement_answer(self, item: ItemInfo):
         i = self.idx[item.concept]
-        p, w = self.success_points(item)
         x, _ = self.points_now(i)
-        z, _guess, _top = self.success_terms(item)
-        own = _sig_array(x - self.theta_now(i) + z)
+        z, guess, top = self.success_terms(item)
+        own = _sig_array(x - self.theta_now(i) + z)   # knowing it, before guessing and slips
+        p = guess + top * own
         out, pt = super().placement_answer(item)
         # "I don't know" comes with the learner's own propensity when their chance is below 30%
         dk = np.where(own < 0.3, self.dk_propensity, 0.0)

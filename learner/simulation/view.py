@@ -207,8 +207,9 @@ class NoisyBeliefView(SimView):
     """Diagnostic: the policy choosing items from a *calibrated belief of a given quality*
     instead of the tracker's - the learner's true success logit plus an error drawn from
     N(0, ``sd``^2) (one draw per concept and moment), held with exactly that uncertainty.
-    Mastery and the predicted success still come from the tracker. It answers "how good would the knowledge model's
-    prediction have to be for the policy to keep X% of practice in the band in this world?"
+    Mastery and the predicted success still come from the tracker. It answers "how good
+    would the knowledge model's prediction have to be for the policy to keep X% of practice
+    in the band in this world?"
     (``simulate_learners --belief-sd``)."""
 
     def __init__(self, graph: CourseGraph, estimator, *, sim, now: float, sd: float, seed: int = 0):

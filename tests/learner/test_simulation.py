@@ -11,6 +11,16 @@ from learner.simulation import cli
 from learner.simulation.learners import MASTERED, SimLearner
 from learner.simulation.runners import true_difficulties
 
+class NoEstimator:
+    """What the views need of an estimator when the test is about the tracker or the truth."""
+
+    def new_state(self):
+        return {}
+
+    def mastery(self, state, c, t):
+        return type("M", (), {"p_mastered": 0.5})()
+
+
 KEYS = {"benchmark", "ramp", "seed", "learners", "estimator", "view", "placement", "practice_in_band",
         "all_served_in_band", "decisions", "mastery", "latency", "targets", "elapsed_s", "quick"}
 
@@ -61,13 +71,6 @@ def test_perfect_information_view_sees_the_truth():
 
     g = random_ramp(8, seed=2)
     sim = SimLearner(g, seed=5)
-
-    class NoEstimator:
-        def new_state(self):
-            return {}
-
-        def mastery(self, state, c, t):
-            return type("M", (), {"p_mastered": 0.5})()
 
     view = PerfectInformationView(g, NoEstimator(), sim=sim, now=sim.t)
     for c in g.order:
@@ -122,20 +125,14 @@ def test_placement_answers_reach_the_tracker_only_through_the_placement_prior():
 
     g = random_ramp(8, seed=2)
 
-    class NoEstimator:
-        def new_state(self):
-            return {}
-
-        def mastery(self, state, c, t):
-            return type("M", (), {"p_mastered": 0.5})()
-
+    class Absorbing(NoEstimator):
         def update(self, *a, **k):
             pass
 
         def apply_evidence(self, *a, **k):
             pass
 
-    view = SimView(g, NoEstimator(), now=0.0)
+    view = SimView(g, Absorbing(), now=0.0)
     item = g.items[g.order[0]][0]
     view.record(item, False, study=False)
     assert view.tracker.s == {}  # no practice gain, no lesson for the learning rate
@@ -177,13 +174,6 @@ def test_a_belief_of_given_quality_is_the_truth_plus_one_error_per_concept_and_m
 
     g = random_ramp(8, seed=2)
     sim = SimLearner(g, seed=5)
-
-    class NoEstimator:
-        def new_state(self):
-            return {}
-
-        def mastery(self, state, c, t):
-            return type("M", (), {"p_mastered": 0.5})()
 
     sharp = NoisyBeliefView(g, NoEstimator(), sim=sim, now=sim.t, sd=1e-9)
     band = (0.6, 0.9)
