@@ -85,7 +85,8 @@ def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int =
                   train_learners: int = 150, cap_factor: int = 100, latency_graph: CourseGraph | None = None,
                   latency_history: int = 10_000, latency_steps: int = 400, mastery: str = "tracker",
                   predict: str = "tracker", fit_max_iter: int = 100, item_difficulties: str = "authored",
-                  belief_sd: float | None = None, ideal_observer: str | None = None, log=None) -> dict:
+                  belief_sd: float | None = None, ideal_observer: str | None = None,
+                  observer_learns: frozenset[str] = frozenset(), log=None) -> dict:
     """Everything the report needs, as one JSON-serialisable dict."""
     import torch
 
@@ -102,6 +103,14 @@ def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int =
     # the difficulties it would have in the study loop
     seen = policy_graph(graph, item_difficulties=item_difficulties, estimator=est, training_log=train_log)
     cap = cap_factor * n
+    if ideal_observer is not None:
+        from functools import partial
+
+        from .ideal import ObservedLearner, start_kind_frequencies
+
+        start_prior = start_kind_frequencies(graph, true_d, seed=seed) if "start" in observer_learns else None
+        observer = partial(ObservedLearner, learns=observer_learns, start_prior=start_prior,
+                           seen_difficulty={it.id: it.difficulty for its in seen.items.values() for it in its})
     curves = {k: [] for k in CHECKPOINTS}
     p_default_acc, p_default_q = [], []
     pol, fix, rnd, ceil = [], [], [], []
@@ -114,9 +123,7 @@ def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int =
     for k in range(learners):
         lseed = seed * 100_000 + k
         if ideal_observer is not None:
-            from .ideal import ObservedLearner
-
-            sim = make_learner(graph, lseed, true_d, cls=ObservedLearner)
+            sim = make_learner(graph, lseed, true_d, cls=observer)
         else:
             sim = make_learner(graph, lseed, true_d)
         known0 = int(sim.mastered().sum())
@@ -204,7 +211,8 @@ def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int =
         "estimator": {"kind": "RampKT", **train},
         "view": {"mastery": mastery, "predict": predict, "item_difficulties": item_difficulties,
                  **({"belief_sd": belief_sd} if belief_sd is not None else {}),
-                 **({"ideal_observer": ideal_observer} if ideal_observer is not None else {})},
+                 **({"ideal_observer": ideal_observer} if ideal_observer is not None else {}),
+                 **({"observer_learns": sorted(observer_learns)} if ideal_observer and observer_learns else {})},
         "placement": placement,
         "practice_in_band": practice_band,
         "all_served_in_band": round(band_all[0] / band_all[1], 4) if band_all[1] else None,

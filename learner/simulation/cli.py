@@ -7,6 +7,7 @@ command ``python manage.py simulate_learners`` is a thin wrapper that adds ``--r
     python -m learner.simulation.cli --random 30 --item-difficulties calibrated
     python -m learner.simulation.cli --random 30 --belief-sd 0.5   # how good must prediction be?
     python -m learner.simulation.cli --random 30 --ideal-observer items-and-gate   # the bound
+    python -m learner.simulation.cli --random 30 --ideal-observer items-and-gate --observer-learns rate,start
 
 Prints a human table, then one JSON summary line last.
 """
@@ -18,6 +19,7 @@ import sys
 
 from ..course_graph import CourseGraph, graph_from_spec, random_ramp
 from .benchmark import default_learners, format_report, run_benchmark
+from .ideal import LEARNABLE, parse_learns
 from .ideal import MODES as IDEAL_MODES
 from .runners import ITEM_DIFFICULTIES
 
@@ -45,6 +47,10 @@ def add_arguments(p: argparse.ArgumentParser, *, with_slug: bool = False) -> Non
     p.add_argument("--ideal-observer", choices=IDEAL_MODES, default=None,
                    help="diagnostic bound: items (and mastery) from an observer that knows everything about the "
                         "simulated learner but where each concept started (learner/simulation/ideal.py)")
+    p.add_argument("--observer-learns", default="", metavar=",".join(LEARNABLE),
+                   help="with --ideal-observer: what it is not told and must learn from the answers, exactly: "
+                        "the learner's rate, where each concept started, the items' difficulties (it then reads "
+                        "the ones the tutor sees) - comma-separated")
     p.add_argument("--latency-history", type=int, default=10_000)
     p.add_argument("--cap-per-concept", type=int, default=100,
                    help="items per concept after which a learner's run stops unmastered (default 100)")
@@ -68,6 +74,9 @@ def run(options: dict, graph: CourseGraph | None = None, source: str | None = No
             n = options.get("random") or (12 if quick else 30)
             graph = random_ramp(n, seed=seed)
             source = f"random:{n}"
+    learns = parse_learns(options.get("observer_learns"))
+    if learns and not options.get("ideal_observer"):
+        raise ValueError("--observer-learns goes with --ideal-observer")
     n = len(graph.order)
     learners = options.get("learners") or (3 if quick else default_learners(n))
     if quick:
@@ -82,6 +91,7 @@ def run(options: dict, graph: CourseGraph | None = None, source: str | None = No
                             predict=options.get("predict") or "tracker",
                             item_difficulties=options.get("item_difficulties") or "authored",
                             belief_sd=options.get("belief_sd"), ideal_observer=options.get("ideal_observer"),
+                            observer_learns=learns,
                             cap_factor=options.get("cap_per_concept") or 100, log=log, **kw)
     summary["quick"] = bool(quick)
     print(format_report(summary), file=out, flush=True)
@@ -91,7 +101,10 @@ def run(options: dict, graph: CourseGraph | None = None, source: str | None = No
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="simulate_learners", description=__doc__.split("\n\n")[0])
     add_arguments(p)
-    run(vars(p.parse_args(argv)))
+    try:
+        run(vars(p.parse_args(argv)))
+    except ValueError as exc:
+        p.error(str(exc))
     return 0
 
 

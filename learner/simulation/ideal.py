@@ -1,20 +1,40 @@
 """The ideal observer: the best any knowledge model could do in the simulated world (diagnostic).
 
-It knows everything about a simulated learner except where each concept's proficiency
-started: the learning rate, which misconceptions are held and when they clear, which
-prerequisites are missing, every item's true difficulty, forgetting, the material's effect -
-and which of the starting distributions (known / unknown / half-learned, ``START``) a concept
-was drawn from. It sees every answer, placement included. Per concept it keeps the exact
-posterior over the starting draw on a grid of ``POINTS`` values; since everything else is
-known and the world is deterministic given the answers, each grid point is carried forward
-exactly as the truth would be (learning, fit, forgetting, material), and each answer
-reweights the points by its likelihood.
+It knows the simulated world's rules exactly and, by default, everything about a simulated
+learner except where each concept's proficiency started: the learning rate, which
+misconceptions are held and when they clear, which prerequisites are missing, every item's
+true difficulty, forgetting, the material's effect - and which of the starting distributions
+(known / unknown / half-learned, ``START``) a concept was drawn from. It sees every answer,
+placement included. Per concept it keeps the exact posterior over the starting draw on a grid
+of ``POINTS`` values; since everything else is known and the world is deterministic given the
+answers, each grid point is carried forward exactly as the truth would be (learning, fit,
+forgetting, material), and each answer reweights the points by its likelihood.
+
+``learns`` takes some of that knowledge away, to be learnt from the answers as exactly as the
+rest is tracked:
+
+* ``"rate"``: the learner's learning rate is unknown: a second grid axis of ``RATES`` values
+  under the population's prior (lognormal, ``RATE_SD``). Given the rate the concepts are
+  independent, so the rate's posterior is the prior times every concept's marginal likelihood
+  of its answers under each rate, and each concept keeps its posterior over the start given
+  the rate: exact Bayes, O(``POINTS`` x ``RATES``) per answer;
+* ``"start"``: which starting distribution a concept was drawn from is unknown: the prior is
+  the population's mixture for that concept (``start_kind_frequencies``, from sampled learners
+  of the same ramp; early concepts are more often known);
+* ``"difficulties"``: the items' true difficulties are unknown: the observer reads the ones the
+  tutor sees (authored, or calibrated from a log with ``--item-difficulties calibrated``) -
+  what a course's log can teach about its items, where the rest of this observer's knowledge
+  is per learner. Its grid is then no longer exact (the likelihood is off by each item's
+  error), so this one is a reference point rather than a bound.
 
 Nothing in Ramp can know what this observer knows, so it is a bound, not a model: "with
-right/wrong answers alone, the policy cannot keep more practice in the band than this".
+right/wrong answers alone, the policy cannot keep more practice in the band than this". With
+``learns`` it is a tighter bound: what the best possible inference reaches when it must learn
+those too, while still being told the rest.
 
     python -m learner.simulation.cli --random 30 --ideal-observer items           # it picks the items
     python -m learner.simulation.cli --random 30 --ideal-observer items-and-gate  # and decides mastery
+    python -m learner.simulation.cli --random 30 --ideal-observer items-and-gate --observer-learns rate,start
     python -m learner.simulation.cli --quick --ideal-observer items               # seconds
 """
 
@@ -23,48 +43,124 @@ from __future__ import annotations
 import numpy as np
 
 from ..course_graph import CourseGraph, ItemInfo
-from .learners import CAP, MASTERED, START, SimLearner, practice_fit
+from .learners import CAP, MASTERED, RATE_SD, START, SimLearner, practice_fit
 from .view import SimView
 
 POINTS = 400
+RATES = 21            # grid points for an unknown learning rate (over +-3 sd of its log)
 MODES = ("items", "items-and-gate")
+LEARNABLE = ("rate", "start", "difficulties")
+
+
+def parse_learns(text: str | None) -> frozenset[str]:
+    """``"rate,start"`` -> frozenset; a clear error for anything else."""
+    names = frozenset(x.strip() for x in (text or "").split(",") if x.strip())
+    bad = sorted(names - set(LEARNABLE))
+    if bad:
+        raise ValueError(f"the ideal observer can learn {', '.join(LEARNABLE)}, not {', '.join(bad)}")
+    return names
+
+
+def start_kind_frequencies(graph: CourseGraph, true_d: dict[str, float], *, samples: int = 400,
+                           seed: int = 0) -> list[dict[str, float]]:
+    """Per concept (in ``graph.order``), how often the population starts it known, unknown or
+    half-learned: the prior of an observer that isn't told (from ``samples`` learners whose
+    seeds are disjoint from the benchmark's)."""
+    counts = [{k: 0 for k in START} for _ in graph.order]
+    for k in range(samples):
+        sim = SimLearner(graph, 90_000_000 + seed * 10_000 + k)
+        for i, kind in enumerate(sim.start_kind):
+            counts[i][kind] += 1
+    return [{k: v / samples for k, v in c.items()} for c in counts]
+
+
+def _start_density(x: np.ndarray, kind: str) -> np.ndarray:
+    if kind == "half":
+        lo, hi = START["half"]
+        return ((x >= lo) & (x <= hi)) / (hi - lo)
+    mu, sd = START[kind]
+    return np.exp(-0.5 * ((x - mu) / sd) ** 2) / (sd * np.sqrt(2.0 * np.pi))
 
 
 class ObservedLearner(SimLearner):
-    """A simulated learner whose every answer also updates the ideal observer's grid."""
+    """A simulated learner whose every answer also updates the ideal observer's grids.
 
-    def __init__(self, graph: CourseGraph, seed: int, **kw):
+    Per concept: ``x`` (proficiency as stored, like ``self.theta[i]``, at each start point and
+    rate: POINTS x R) and ``w`` (P(start point | rate, the answers on the concept), each column
+    normalised); per concept too, the log marginal likelihood of its answers under each rate.
+    R = 1 (the true rate) unless the rate is learnt."""
+
+    def __init__(self, graph: CourseGraph, seed: int, *, learns=frozenset(),
+                 start_prior: list[dict[str, float]] | None = None,
+                 seen_difficulty: dict[str, float] | None = None, **kw):
         super().__init__(graph, seed, **kw)
-        # concept index -> [grid of theta as stored (like self.theta[i]), weights]
+        self.learns = frozenset(learns)
+        if "start" in self.learns and start_prior is None:
+            raise ValueError("an observer that learns where concepts start needs the population's start_prior")
+        if "difficulties" in self.learns and seen_difficulty is None:
+            raise ValueError("an observer that learns item difficulties needs the ones the tutor sees (seen_difficulty)")
+        self.start_prior = start_prior
+        self.seen_difficulty = seen_difficulty
+        if "rate" in self.learns:
+            z = np.linspace(-3.0, 3.0, RATES)
+            self.rates = np.exp(RATE_SD * z)
+            prior = np.exp(-0.5 * z * z)
+            self.log_rate_prior = np.log(prior / prior.sum())
+        else:
+            self.rates = np.array([self.rate])
+            self.log_rate_prior = np.zeros(1)
         self.grid: dict[int, list[np.ndarray]] = {}
+        self.log_like: dict[int, np.ndarray] = {}
+        self._rate_post: np.ndarray | None = None
 
     # ---- the observer's belief --------------------------------------------------------------
     def _grid(self, i: int) -> list[np.ndarray]:
         g = self.grid.get(i)
         if g is None:
-            kind = self.start_kind[i]
-            if kind == "half":
-                lo, hi = START["half"]
-                x = np.linspace(lo, hi, POINTS)
+            if "start" in self.learns:
+                x = np.linspace(START["unknown"][0] - 4.0 * START["unknown"][1],
+                                START["known"][0] + 4.0 * START["known"][1], POINTS)
+                w = sum(f * _start_density(x, kind) for kind, f in self.start_prior[i].items() if f)
+            elif self.start_kind[i] == "half":
+                x = np.linspace(*START["half"], POINTS)
                 w = np.ones(POINTS)
             else:
-                mu, sd = START[kind]
+                mu, sd = START[self.start_kind[i]]
                 x = np.linspace(mu - 4.0 * sd, mu + 4.0 * sd, POINTS)
-                w = np.exp(-0.5 * ((x - mu) / sd) ** 2)
-            g = self.grid[i] = [x + self.ref[i], w / w.sum()]
+                w = _start_density(x, self.start_kind[i])
+            r = len(self.rates)
+            g = self.grid[i] = [np.repeat((x + self.ref[i])[:, None], r, axis=1),
+                                np.repeat((w / w.sum())[:, None], r, axis=1)]
+            self.log_like[i] = np.zeros(r)
         return g
 
+    def rate_posterior(self) -> np.ndarray:
+        """P(rate | every answer so far), over ``self.rates`` (kept until the next answer)."""
+        if self._rate_post is None:
+            lp = self.log_rate_prior + sum(self.log_like.values(), np.zeros(len(self.rates)))
+            p = np.exp(lp - lp.max())
+            self._rate_post = p / p.sum()
+        return self._rate_post
+
     def points_now(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """(proficiency now at each grid point, weights): forgetting since the last answer is
-        the same known shift for every point."""
+        """(proficiency now at each grid point, joint weights): forgetting since the last
+        answer is the same known shift for every point."""
         x, w = self._grid(i)
-        return x + (self.theta_now(i) - self.theta[i]), w
+        return x + (self.theta_now(i) - self.theta[i]), w * self.rate_posterior()[None, :]
+
+    def observed_terms(self, item: ItemInfo, hints: int = 0) -> tuple[float, float, float]:
+        """``success_terms`` as the observer knows them: with the item difficulty the tutor sees
+        when it learns difficulties."""
+        z, guess, top = self.success_terms(item, hints)
+        if "difficulties" in self.learns:
+            z += self.difficulty(item) - self.seen_difficulty.get(item.id, item.difficulty)
+        return z, guess, top
 
     def success_points(self, item: ItemInfo, hints: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """(true success at each grid point, weights) for ``item`` now."""
+        """(success at each grid point, weights) for ``item`` now."""
         i = self.idx[item.concept]
         x, w = self.points_now(i)
-        z, guess, top = self.success_terms(item, hints)
+        z, guess, top = self.observed_terms(item, hints)
         return guess + top * _sig_array(x - self.theta_now(i) + z), w
 
     # ---- acting: the truth moves, and every grid point with it ------------------------------
@@ -72,21 +168,29 @@ class ObservedLearner(SimLearner):
         i = self.idx[concept]
         if self.seen_material[i]:
             return super().read_material(concept)
-        x, w = self.points_now(i)
+        x, w = self._grid(i)
+        x = x + (self.theta_now(i) - self.theta[i])
         before = self.theta_now(i)
         super().read_material(concept)
         self.grid[i] = [x + (self.theta[i] - before), w]
 
     def answer(self, item: ItemInfo, *, probing: bool = False, hints: int = 0):
         i = self.idx[item.concept]
-        x, w = self.points_now(i)
-        p, _ = self.success_points(item, hints)
+        x, w = self._grid(i)
+        x = x + (self.theta_now(i) - self.theta[i])
+        z, guess, top = self.observed_terms(item, hints)
+        p = guess + top * _sig_array(x - self.theta_now(i) + z)
         out = super().answer(item, probing=probing, hints=hints)
         w = w * (p if out[0] else 1.0 - p)
+        evidence = np.maximum(w.sum(axis=0), 1e-300)   # P(this answer | rate, earlier answers)
+        self.log_like[i] = self.log_like[i] + np.log(evidence)
+        self._rate_post = None
         # every point learns what the truth learnt, except for the item's fit, which depends on
-        # the point's own success (the gain's other terms - readiness, a misconception cleared
-        # by this very answer - are the truth's, recorded as it computed them)
-        self.grid[i] = [np.minimum(self.ref[i] + CAP, x + self._last_gain * practice_fit(p)), w / w.sum()]
+        # the point's own success, and the rate, which is the point's own (the gain is linear in
+        # it); the gain's other terms - readiness, a misconception cleared by this very answer -
+        # are the truth's, recorded as it computed them
+        gain = self._last_gain / self.rate * self.rates[None, :]
+        self.grid[i] = [np.minimum(self.ref[i] + CAP, x + gain * practice_fit(p)), w / evidence[None, :]]
         return out
 
     def gain_before_fit(self, i: int, correct: bool, hints: int) -> float:
@@ -95,16 +199,18 @@ class ObservedLearner(SimLearner):
 
     def placement_answer(self, item: ItemInfo):
         i = self.idx[item.concept]
-        x, _ = self.points_now(i)
-        z, guess, top = self.success_terms(item)
-        own = _sig_array(x - self.theta_now(i) + z)   # knowing it, before guessing and slips
+        x, w = self._grid(i)
+        z, guess, top = self.observed_terms(item)
+        own = _sig_array(x - self.theta[i] + z)   # knowing it, before guessing and slips
         p = guess + top * own
         out, pt = super().placement_answer(item)
         # "I don't know" comes with the learner's own propensity when their chance is below 30%
         dk = np.where(own < 0.3, self.dk_propensity, 0.0)
         like = {"dont_know": dk, "correct": (1.0 - dk) * p, "incorrect": (1.0 - dk) * (1.0 - p)}[out]
-        g = self._grid(i)
-        g[1] = g[1] * like / np.sum(g[1] * like)
+        # placement teaches nothing, so its answers say nothing about the rate: each column
+        # (rate) is reweighted alike and the rate's likelihood is left as it is
+        w = w * like
+        self.grid[i][1] = w / np.maximum(w.sum(axis=0), 1e-300)[None, :]
         return out, pt
 
 
@@ -134,4 +240,3 @@ class IdealObserverView(SimView):
         i = self.sim.idx[concept]
         x, w = self.sim.points_now(i)
         return float(np.sum(w * (x - self.sim.ref[i] >= MASTERED)))
-

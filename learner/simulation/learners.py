@@ -70,6 +70,7 @@ HINT_LEARNING = 0.8     # learning from a supported answer, per hint shown
 # N(-3.5, 0.7), half-learned uniform on 0..2
 START = {"known": (3.2, 0.5), "unknown": (-3.5, 0.7), "half": (0.0, 2.0)}
 CAP = 5.0               # no proficiency beyond this above the typical question
+RATE_SD = 0.3           # learners' learning rates: lognormal, sd of its log
 MATERIAL = 2.0          # what reading a concept's material the first time gives (x readiness)
 
 
@@ -97,7 +98,7 @@ class SimLearner:
         n = len(graph.order)
         self.n = n
         self.idx = graph.index
-        self.rate = math.exp(rng.gauss(0.0, 0.3))
+        self.rate = math.exp(rng.gauss(0.0, RATE_SD))
         self.dk_propensity = rng.uniform(0.1, 0.6)
         # initial knowledge: a level along the ramp, closed under prerequisites
         u = -0.2 if rng.random() < 0.25 else rng.uniform(0.0, 1.1)

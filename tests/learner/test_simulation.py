@@ -228,7 +228,8 @@ def test_the_ideal_observer_carries_each_point_exactly_as_the_truth_moves():
     i = sim.idx[c]
     # a point mass on the true start: the observer must then follow the truth exactly, through
     # material, learning (right and wrong, with hints), fit, misconceptions and forgetting
-    sim.grid[i] = [np.array([sim.theta[i]]), np.array([1.0])]
+    sim.grid[i] = [np.array([[sim.theta[i]]]), np.array([[1.0]])]
+    sim.log_like[i] = np.zeros(1)
     sim.read_material(c)
     for k in range(25):
         item = g.items[c][k % len(g.items[c])]
@@ -236,7 +237,7 @@ def test_the_ideal_observer_carries_each_point_exactly_as_the_truth_moves():
         if k % 7 == 6:
             sim.t += 2 * DAY
         x, w = sim.points_now(i)
-        assert x[0] == pytest.approx(sim.theta_now(i)) and w[0] == pytest.approx(1.0)
+        assert x[0, 0] == pytest.approx(sim.theta_now(i)) and w[0, 0] == pytest.approx(1.0)
 
 
 def test_the_ideal_observers_posterior_holds_the_truth():
@@ -260,3 +261,89 @@ def test_the_ideal_observers_posterior_holds_the_truth():
     assert 0.25 < float(np.mean(ranks)) < 0.75
     with pytest.raises(ValueError, match="mode is one of"):
         IdealObserverView(g, None, sim=sim, now=sim.t, mode="everything")
+
+
+def _study(sim, g, concepts, answers):
+    for c in concepts:
+        sim.read_material(c)
+        for k in range(answers):
+            sim.answer(g.items[c][k % len(g.items[c])])
+
+
+def test_an_observer_that_learns_the_rate_finds_it_from_the_answers():
+    from learner.simulation.ideal import ObservedLearner
+
+    g = random_ramp(12, seed=4)
+    td = true_difficulties(g, 4)
+    studied = [c for c in g.order if g.items.get(c)][:8]
+    errors, ranks = [], []
+    for seed in range(24):
+        sim = ObservedLearner(g, seed=seed, learns={"rate"})
+        sim.true_item_difficulty = td
+        prior = sim.rate_posterior().copy()
+        _study(sim, g, studied, 12)
+        post = sim.rate_posterior()
+        log_rates = np.log(sim.rates)
+        errors.append(float(np.sum(post * log_rates)) - np.log(sim.rate))
+        ranks.append(float(np.sum(post * (sim.rates <= sim.rate))))
+        # the answers were informative: the posterior is narrower than the prior
+        sd = lambda p: float(np.sqrt(np.sum(p * log_rates ** 2) - np.sum(p * log_rates) ** 2))
+        assert sd(post) < sd(prior)
+    # centred on the truth, and the truth's rank under it spread over 0..1
+    assert abs(float(np.mean(errors))) < 0.1
+    assert 0.25 < float(np.mean(ranks)) < 0.75
+
+
+def test_an_observer_that_learns_where_concepts_start_uses_the_populations_mixture():
+    from learner.simulation.ideal import ObservedLearner, start_kind_frequencies
+
+    g = random_ramp(12, seed=4)
+    td = true_difficulties(g, 4)
+    freq = start_kind_frequencies(g, td, samples=200)
+    assert all(sum(f.values()) == pytest.approx(1.0) for f in freq)
+    # the ramp's first concepts are known more often than its last
+    assert freq[0]["known"] > freq[-1]["known"]
+    sim = ObservedLearner(g, seed=3, learns={"start"}, start_prior=freq)
+    sim.true_item_difficulty = td
+    c = g.order[-1]
+    x, w = sim.points_now(sim.idx[c])
+    known = float(np.sum(w * (x - sim.ref[sim.idx[c]] >= 1.5)))
+    assert known == pytest.approx(freq[-1]["known"], abs=0.02)
+    with pytest.raises(ValueError, match="start_prior"):
+        ObservedLearner(g, seed=3, learns={"start"})
+
+
+def test_an_observer_that_learns_difficulties_sees_the_tutors():
+    from learner.simulation.ideal import ObservedLearner
+
+    g = random_ramp(8, seed=4)
+    td = true_difficulties(g, 4)
+    item = next(it for its in g.items.values() for it in its)
+    seen = {item.id: td[item.id] + 1.0}   # the tutor thinks it a logit harder than it is
+    told = ObservedLearner(g, seed=2)
+    learns = ObservedLearner(g, seed=2, learns={"difficulties"}, seen_difficulty=seen)
+    for sim in (told, learns):
+        sim.true_item_difficulty = td
+    assert learns.observed_terms(item)[0] == pytest.approx(told.observed_terms(item)[0] - 1.0)
+    assert told.observed_terms(item) == told.success_terms(item)
+    with pytest.raises(ValueError, match="seen_difficulty"):
+        ObservedLearner(g, seed=2, learns={"difficulties"})
+
+
+def test_what_the_observer_may_learn_is_checked():
+    from learner.simulation.ideal import parse_learns
+
+    assert parse_learns("rate, start") == {"rate", "start"}
+    assert parse_learns("") == frozenset()
+    with pytest.raises(ValueError, match="can learn rate, start, difficulties, not speed"):
+        parse_learns("rate,speed")
+    with pytest.raises(ValueError, match="goes with --ideal-observer"):
+        cli.run({"quick": True, "observer_learns": "rate"}, out=io.StringIO())
+
+
+def test_quick_benchmark_with_an_observer_that_learns():
+    out = io.StringIO()
+    summary = cli.run({"quick": True, "seed": 0, "ideal_observer": "items-and-gate",
+                       "observer_learns": "rate,start"}, out=out)
+    assert json.loads(out.getvalue().strip().splitlines()[-1])["view"]["observer_learns"] == ["rate", "start"]
+    assert 0.0 <= summary["practice_in_band"] <= 1.0

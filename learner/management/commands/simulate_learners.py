@@ -27,4 +27,7 @@ class Command(BaseCommand):
             except Course.DoesNotExist as exc:
                 raise CommandError(f"no course with slug {options['ramp']!r}") from exc
             graph, source = course_graph_for(course), f"db:{course.slug}"
-        cli.run(options, graph=graph, source=source, out=self.stdout)
+        try:
+            cli.run(options, graph=graph, source=source, out=self.stdout)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
