@@ -207,10 +207,13 @@ class ObservedLearner(SimLearner):
         # "I don't know" comes with the learner's own propensity when their chance is below 30%
         dk = np.where(own < 0.3, self.dk_propensity, 0.0)
         like = {"dont_know": dk, "correct": (1.0 - dk) * p, "incorrect": (1.0 - dk) * (1.0 - p)}[out]
-        # placement teaches nothing, so its answers say nothing about the rate: each column
-        # (rate) is reweighted alike and the rate's likelihood is left as it is
+        # the answer enters the rate's likelihood like any other (the same for every rate as
+        # long as the concept hasn't been studied: placement comes first and teaches nothing)
         w = w * like
-        self.grid[i][1] = w / np.maximum(w.sum(axis=0), 1e-300)[None, :]
+        evidence = np.maximum(w.sum(axis=0), 1e-300)
+        self.log_like[i] = self.log_like[i] + np.log(evidence)
+        self._rate_post = None
+        self.grid[i][1] = w / evidence[None, :]
         return out, pt
 
 
