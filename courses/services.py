@@ -75,6 +75,15 @@ def course_findings(*, course: Course) -> list:
     return check_ramp(course_to_spec(course=course))
 
 
+def course_checks(*, course: Course) -> tuple[list, list]:
+    """(findings, advice) for the course as it is in the database: findings block publishing,
+    advice doesn't (see courses.ramp_checks)."""
+    from courses.ramp_checks import check_ramp, ramp_advice
+
+    spec = course_to_spec(course=course)
+    return check_ramp(spec), ramp_advice(spec)
+
+
 @transaction.atomic
 def course_publish(*, course: Course) -> Course:
     """Publish the course for learners; refused while the ramp checks find problems."""

@@ -83,7 +83,7 @@ def ramp_upload(request):
 @educator_required
 def course_detail(request, slug):
     course = course_for_editor(user=request.user, slug=slug)
-    findings = services.course_findings(course=course)
+    findings, advice = services.course_checks(course=course)
     by_concept: dict[str, list] = {}
     for finding in findings:
         by_concept.setdefault(finding.concept, []).append(finding)
@@ -98,6 +98,7 @@ def course_detail(request, slug):
         "concepts": course_concepts(course=course).prefetch_related("prerequisites", "items"),
         "graph": graph,
         "findings": findings,
+        "advice": advice,
         "settings_form": CourseSettingsForm.for_course(course),
         "concept_form": ConceptCreateForm(),
     }

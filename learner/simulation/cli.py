@@ -8,6 +8,7 @@ command ``python manage.py simulate_learners`` is a thin wrapper that adds ``--r
     python -m learner.simulation.cli --random 30 --belief-sd 0.5   # how good must prediction be?
     python -m learner.simulation.cli --random 30 --ideal-observer items-and-gate   # the bound
     python -m learner.simulation.cli --random 30 --ideal-observer items-and-gate --observer-learns rate,start
+    python -m learner.simulation.cli --ramp-path ramps/fractions-to-linear-equations --difficulty-spread 3
 
 Prints a human table, then one JSON summary line last.
 """
@@ -21,7 +22,7 @@ from ..course_graph import CourseGraph, graph_from_spec, random_ramp
 from .benchmark import default_learners, format_report, run_benchmark
 from .ideal import LEARNABLE, parse_learns
 from .ideal import MODES as IDEAL_MODES
-from .runners import ITEM_DIFFICULTIES
+from .runners import ITEM_DIFFICULTIES, spread_difficulties
 
 
 def add_arguments(p: argparse.ArgumentParser, *, with_slug: bool = False) -> None:
@@ -51,6 +52,9 @@ def add_arguments(p: argparse.ArgumentParser, *, with_slug: bool = False) -> Non
                    help="with --ideal-observer: what it is not told and must learn from the answers, exactly: "
                         "the learner's rate, where each concept started, the items' difficulties (it then reads "
                         "the ones the tutor sees) - comma-separated")
+    p.add_argument("--difficulty-spread", type=float, default=None, metavar="K",
+                   help="what-if: multiply every item's distance to its concept's typical question by K (the "
+                        "simulated learners' true difficulties follow), as if the ramp had easier and harder questions")
     p.add_argument("--latency-history", type=int, default=10_000)
     p.add_argument("--cap-per-concept", type=int, default=100,
                    help="items per concept after which a learner's run stops unmastered (default 100)")
@@ -74,6 +78,12 @@ def run(options: dict, graph: CourseGraph | None = None, source: str | None = No
             n = options.get("random") or (12 if quick else 30)
             graph = random_ramp(n, seed=seed)
             source = f"random:{n}"
+    spread = options.get("difficulty_spread")
+    if spread is not None:
+        if not spread > 0:
+            raise ValueError(f"--difficulty-spread must be above 0, not {spread}")
+        graph = spread_difficulties(graph, spread)
+        source = f"{source} (difficulty spread x{spread:g})"
     learns = parse_learns(options.get("observer_learns"))
     if learns and not options.get("ideal_observer"):
         raise ValueError("--observer-learns goes with --ideal-observer")

@@ -32,6 +32,15 @@ def true_difficulties(graph: CourseGraph, seed: int) -> dict[str, float]:
     return out
 
 
+def spread_difficulties(graph: CourseGraph, factor: float) -> CourseGraph:
+    """The ramp with every item's distance to its concept's typical question (the median of its
+    difficulties) multiplied by ``factor``: what authoring easier and harder questions would do
+    (the simulated learners' true difficulties follow the authored ones)."""
+    ref = graph.reference_difficulty
+    return graph.with_difficulties({it.id: ref[c] + factor * (it.difficulty - ref[c])
+                                    for c, its in graph.items.items() for it in its})
+
+
 def make_learner(graph: CourseGraph, seed: int, true_d: dict[str, float], cls=SimLearner) -> SimLearner:
     s = cls(graph, seed)
     s.true_item_difficulty = true_d

@@ -250,3 +250,16 @@ def test_format_guide_is_for_educators(client, educator, learner):
     assert "course.yaml" in client.get(reverse("format_guide")).content.decode()
     client.force_login(learner)
     assert client.get(reverse("format_guide")).status_code == 403
+
+
+def test_course_page_shows_advice_apart_from_findings(client, educator, course):
+    client.force_login(educator)
+    html = client.get(reverse("course_detail", args=[course.slug])).content.decode()
+    assert "4 pieces of advice (they don't block publishing)" in html
+    assert "its 3 questions are rated -0.5 to +0.3" in html
+    assert "No problems: every step depends only on the steps before it" in html
+    # advice doesn't stand in the way of publishing
+    response = client.post(reverse("course_publish", args=[course.slug]))
+    assert response.status_code in (200, 302)
+    course.refresh_from_db()
+    assert course.status == Course.Status.PUBLISHED

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from courses.ramp_checks import check_ramp, find_cycles, main, run, term_pattern
+from courses.ramp_checks import ADVISED_SPREAD, check_ramp, find_cycles, main, ramp_advice, run, term_pattern
 from courses.ramp_files import parse_ramp, write_ramp
 
 from .helpers import GOOD_RAMP, edited, good_files, line_of
@@ -209,3 +209,35 @@ def test_manage_py_check_ramp(tmp_path):
     with pytest.raises(CommandError) as info:
         call_command("check_ramp", str(tmp_path / "bad"), "--variants", "3", stdout=out)
     assert info.value.returncode == 1 and "swapped" in out.getvalue()
+
+
+def advice_of(files):
+    return {a.concept: a for a in ramp_advice(parse_ramp(files))}
+
+
+def test_questions_all_about_equally_hard_get_advice_not_a_finding():
+    files = good_files()
+    advice = advice_of(files)
+    # every concept of the tiny fixture rates its questions within 1.5 logits of each other
+    assert set(advice) == {"what-a-fraction-is", "fraction-words", "adding-fractions", "simplifying-expressions"}
+    a = advice["adding-fractions"]
+    assert (a.severity, a.check, a.file) == ("advice", "narrow-difficulty", ADD)
+    assert a.line == line_of(files, ADD, "difficulty:")
+    assert "its 3 questions are rated -0.5 to +0.3 (a spread of 0.8 logits)" in a.message
+    assert findings_of(files) == []   # advice never counts as a finding
+
+
+def test_a_concept_with_easier_and_harder_questions_gets_no_advice():
+    files = edited(ADD, "difficulty: -0.5", "difficulty: -1.5")
+    files = edited(ADD, "difficulty: 0.3", "difficulty: 1.0", files)
+    assert 1.0 - (-1.5) >= ADVISED_SPREAD
+    assert "adding-fractions" not in advice_of(files)
+    assert "fraction-words" in advice_of(files)
+
+
+def test_the_command_line_prints_advice_and_still_exits_clean():
+    out = io.StringIO()
+    assert run(str(GOOD_RAMP), out, variants=3) == 0
+    text = out.getvalue()
+    assert "advice: [simplifying-expressions] its 2 questions are rated +1.0 to +1.5" in text
+    assert text.strip().splitlines()[-1] == "tiny-fractions: 4 concepts, no findings; 4 piece(s) of advice, which block nothing"

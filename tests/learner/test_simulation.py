@@ -347,3 +347,20 @@ def test_quick_benchmark_with_an_observer_that_learns():
                        "observer_learns": "rate,start"}, out=out)
     assert json.loads(out.getvalue().strip().splitlines()[-1])["view"]["observer_learns"] == ["rate", "start"]
     assert 0.0 <= summary["practice_in_band"] <= 1.0
+
+
+def test_the_difficulty_spread_what_if_keeps_each_concepts_typical_question():
+    from learner.simulation.runners import spread_difficulties
+
+    g = random_ramp(8, seed=4)
+    wide = spread_difficulties(g, 3.0)
+    for c, its in g.items.items():
+        ref = g.reference_difficulty[c]
+        assert wide.reference_difficulty[c] == pytest.approx(ref)
+        for it, w in zip(its, wide.items[c]):
+            assert w.difficulty - ref == pytest.approx(3.0 * (it.difficulty - ref))
+    out = io.StringIO()
+    summary = cli.run({"quick": True, "difficulty_spread": 2.0}, out=out)
+    assert summary["ramp"]["source"].endswith("(difficulty spread x2)")
+    with pytest.raises(ValueError, match="must be above 0"):
+        cli.run({"quick": True, "difficulty_spread": 0.0}, out=io.StringIO())
