@@ -40,7 +40,7 @@ DEFAULT_VARIANTS = 40  # variants of each template whose answers are verified
 # 2026-12-06, with questions spanning about 0.8 logits per concept, kept 44% / 41% of practice
 # in the band; with every question's distance to its concept's typical one tripled, 53% / 50%
 # and 7% / 10% fewer items; with an easier and a harder question written for every concept
-# (spans 2.2-4.5), 59% / 53% (docs/placement-and-policy.md, session 6).
+# (spans 2.2-4.5), 59% / 52% (docs/placement-and-policy.md, session 6).
 ADVISED_SPREAD = 2.0
 
 
