@@ -108,7 +108,7 @@ def run_benchmark(graph: CourseGraph, *, source: str, learners: int, seed: int =
 
         from .ideal import ObservedLearner, start_kind_frequencies
 
-        start_prior = start_kind_frequencies(graph, true_d, seed=seed) if "start" in observer_learns else None
+        start_prior = start_kind_frequencies(graph, seed=seed) if "start" in observer_learns else None
         observer = partial(ObservedLearner, learns=observer_learns, start_prior=start_prior,
                            seen_difficulty={it.id: it.difficulty for its in seen.items.values() for it in its})
     curves = {k: [] for k in CHECKPOINTS}

@@ -61,8 +61,7 @@ def parse_learns(text: str | None) -> frozenset[str]:
     return names
 
 
-def start_kind_frequencies(graph: CourseGraph, true_d: dict[str, float], *, samples: int = 400,
-                           seed: int = 0) -> list[dict[str, float]]:
+def start_kind_frequencies(graph: CourseGraph, *, samples: int = 400, seed: int = 0) -> list[dict[str, float]]:
     """Per concept (in ``graph.order``), how often the population starts it known, unknown or
     half-learned: the prior of an observer that isn't told (from ``samples`` learners whose
     seeds are disjoint from the benchmark's)."""
@@ -142,11 +141,16 @@ class ObservedLearner(SimLearner):
             self._rate_post = p / p.sum()
         return self._rate_post
 
-    def points_now(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """(proficiency now at each grid point, joint weights): forgetting since the last
-        answer is the same known shift for every point."""
+    def _grid_now(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """(proficiency now at each grid point, weights given the rate): forgetting since the
+        last answer is the same known shift for every point."""
         x, w = self._grid(i)
-        return x + (self.theta_now(i) - self.theta[i]), w * self.rate_posterior()[None, :]
+        return x + (self.theta_now(i) - self.theta[i]), w
+
+    def points_now(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """(proficiency now at each grid point, joint weights)."""
+        x, w = self._grid_now(i)
+        return x, w * self.rate_posterior()[None, :]
 
     def observed_terms(self, item: ItemInfo, hints: int = 0) -> tuple[float, float, float]:
         """``success_terms`` as the observer knows them: with the item difficulty the tutor sees
@@ -156,41 +160,50 @@ class ObservedLearner(SimLearner):
             z += self.difficulty(item) - self.seen_difficulty.get(item.id, item.difficulty)
         return z, guess, top
 
+    def _knowing(self, i: int, x_now: np.ndarray, item: ItemInfo, hints: int = 0):
+        """(P(knowing it) at proficiencies ``x_now``, guess, top): success is guess + top * that."""
+        z, guess, top = self.observed_terms(item, hints)
+        return _sig_array(x_now - self.theta_now(i) + z), guess, top
+
+    def _reweigh(self, i: int, w: np.ndarray, like: np.ndarray) -> np.ndarray:
+        """The weights after an answer of likelihood ``like``, each column (rate) renormalised;
+        the column sums - P(this answer | rate, earlier answers) - enter the rate's likelihood."""
+        w = w * like
+        evidence = np.maximum(w.sum(axis=0), 1e-300)
+        self.log_like[i] = self.log_like[i] + np.log(evidence)
+        self._rate_post = None
+        return w / evidence[None, :]
+
     def success_points(self, item: ItemInfo, hints: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """(success at each grid point, weights) for ``item`` now."""
         i = self.idx[item.concept]
         x, w = self.points_now(i)
-        z, guess, top = self.observed_terms(item, hints)
-        return guess + top * _sig_array(x - self.theta_now(i) + z), w
+        own, guess, top = self._knowing(i, x, item, hints)
+        return guess + top * own, w
 
     # ---- acting: the truth moves, and every grid point with it ------------------------------
     def read_material(self, concept: str) -> None:
         i = self.idx[concept]
         if self.seen_material[i]:
             return super().read_material(concept)
-        x, w = self._grid(i)
-        x = x + (self.theta_now(i) - self.theta[i])
+        x, w = self._grid_now(i)
         before = self.theta_now(i)
         super().read_material(concept)
         self.grid[i] = [x + (self.theta[i] - before), w]
 
     def answer(self, item: ItemInfo, *, probing: bool = False, hints: int = 0):
         i = self.idx[item.concept]
-        x, w = self._grid(i)
-        x = x + (self.theta_now(i) - self.theta[i])
-        z, guess, top = self.observed_terms(item, hints)
-        p = guess + top * _sig_array(x - self.theta_now(i) + z)
+        x, w = self._grid_now(i)
+        own, guess, top = self._knowing(i, x, item, hints)
+        p = guess + top * own
         out = super().answer(item, probing=probing, hints=hints)
-        w = w * (p if out[0] else 1.0 - p)
-        evidence = np.maximum(w.sum(axis=0), 1e-300)   # P(this answer | rate, earlier answers)
-        self.log_like[i] = self.log_like[i] + np.log(evidence)
-        self._rate_post = None
+        w = self._reweigh(i, w, p if out[0] else 1.0 - p)
         # every point learns what the truth learnt, except for the item's fit, which depends on
         # the point's own success, and the rate, which is the point's own (the gain is linear in
         # it); the gain's other terms - readiness, a misconception cleared by this very answer -
         # are the truth's, recorded as it computed them
         gain = self._last_gain / self.rate * self.rates[None, :]
-        self.grid[i] = [np.minimum(self.ref[i] + CAP, x + gain * practice_fit(p)), w / evidence[None, :]]
+        self.grid[i] = [np.minimum(self.ref[i] + CAP, x + gain * practice_fit(p)), w]
         return out
 
     def gain_before_fit(self, i: int, correct: bool, hints: int) -> float:
@@ -199,9 +212,8 @@ class ObservedLearner(SimLearner):
 
     def placement_answer(self, item: ItemInfo):
         i = self.idx[item.concept]
-        x, w = self._grid(i)
-        z, guess, top = self.observed_terms(item)
-        own = _sig_array(x - self.theta[i] + z)   # knowing it, before guessing and slips
+        x, w = self._grid_now(i)
+        own, guess, top = self._knowing(i, x, item)   # knowing it, before guessing and slips
         p = guess + top * own
         out, pt = super().placement_answer(item)
         # "I don't know" comes with the learner's own propensity when their chance is below 30%
@@ -209,11 +221,7 @@ class ObservedLearner(SimLearner):
         like = {"dont_know": dk, "correct": (1.0 - dk) * p, "incorrect": (1.0 - dk) * (1.0 - p)}[out]
         # the answer enters the rate's likelihood like any other (the same for every rate as
         # long as the concept hasn't been studied: placement comes first and teaches nothing)
-        w = w * like
-        evidence = np.maximum(w.sum(axis=0), 1e-300)
-        self.log_like[i] = self.log_like[i] + np.log(evidence)
-        self._rate_post = None
-        self.grid[i][1] = w / evidence[None, :]
+        self.grid[i][1] = self._reweigh(i, w, like)
         return out, pt
 
 
