@@ -27,7 +27,7 @@ from courses.selectors import (
 from courses.spec_json import item_from_json, misconception_from_json
 from courses.specs import LEVELS
 from courses.try_item import ItemPreviewError, item_try, item_variants
-from tutor.accounts.permissions import educator_required
+from core.accounts.permissions import educator_required
 
 NEW_ITEM_TEMPLATE = """slug: new-item
 type: numeric

@@ -1,16 +1,14 @@
-"""Refitting the estimator and item difficulties from a course's response log.
+"""Calibrating a course from its own response log.
 
-Runs as a Celery task on a schedule and when an educator asks. It is atomic: the new
-EstimatorFit and the new item difficulties appear together, or nothing changes.
-
-The estimator (RampKT) keeps its own item offsets in its parameters. The items'
-``difficulty`` - what the mastery tracker and the policy read - is calibrated separately, on
-the authors' scale, by :mod:`learner.item_calibration` (until 2026-12-05 RampKT's shrunk
-offsets were written there; see that module for what it cost).
+Runs as a Celery task on a schedule and when an educator asks. It refits the difficulty of
+every live item on the authors' scale (:mod:`learner.item_calibration`; the mastery tracker
+and the policy read ``Item.difficulty``), and measures how well the knowledge model's live
+predictions (each practice step's ``predicted_success``, written when the policy chose it)
+matched the answers that followed. It is atomic: the new difficulties and the
+:class:`~learner.models.Calibration` row that reports them appear together, or nothing changes.
 """
 
 import dataclasses
-import random
 
 from django.db import transaction
 
@@ -18,13 +16,11 @@ from courses.models import Course, Item
 from courses.services import course_touch
 from learner.graph_from_db import course_graph_for
 from learner.item_calibration import calibrate_item_difficulties
-from learner.kt.metrics import all_metrics
-from learner.kt.ramp import RampKT
-from learner.kt.responses_csv import Response as LogResponse
-from learner.models import EstimatorFit, Response
+from learner.metrics import all_metrics
+from learner.models import Calibration, Response
+from learner.response_log import Response as LogResponse
 
-MIN_RESPONSES = 200  # below this a course keeps the default parameters
-HELD_OUT = 0.2
+MIN_RESPONSES = 200  # below this a course keeps its authors' difficulties
 
 
 class CalibrationSkipped(Exception):
@@ -32,8 +28,8 @@ class CalibrationSkipped(Exception):
 
 
 def course_sequences(*, course: Course) -> dict[str, list[LogResponse]]:
-    """The course's log as per-learner sequences in time order (placement answers excluded:
-    the estimator learns from practice)."""
+    """The course's practice answers as per-learner sequences in time order (placement
+    answers are left out: they are chosen to split what a learner knows, not to practise)."""
     sequences: dict[str, list[LogResponse]] = {}
     rows = (
         Response.objects.filter(enrollment__course=course)
@@ -48,21 +44,19 @@ def course_sequences(*, course: Course) -> dict[str, list[LogResponse]]:
     return sequences
 
 
-def _held_out_metrics(sequences: dict[str, list[LogResponse]], seed: int) -> dict:
-    learners = sorted(sequences)
-    random.Random(seed).shuffle(learners)
-    cut = max(1, int(len(learners) * HELD_OUT))
-    test, train = learners[:cut], learners[cut:]
-    if not train:
+def prediction_metrics(*, course: Course) -> dict:
+    """How well the predictions the policy made matched the answers that followed: AUC, RMSE,
+    log loss and accuracy over the course's answers that carry a prediction (empty while
+    the log has only one outcome)."""
+    pairs = list(
+        Response.objects.filter(enrollment__course=course, predicted_success__isnull=False).values_list(
+            "correct", "predicted_success"
+        )
+    )
+    outcomes = [int(correct) for correct, _ in pairs]
+    if len(set(outcomes)) < 2:
         return {}
-    model = RampKT().fit([sequences[k] for k in train])
-    ys, ps = [], []
-    for key in test:
-        state = model.new_state()
-        for response in sequences[key]:
-            ps.append(model.observe(state, response))
-            ys.append(response.correct)
-    return {"held_out_learners": len(test), **all_metrics(ys, ps)} if len(set(ys)) > 1 else {}
+    return {"predicted_answers": len(pairs), **all_metrics(outcomes, [p for _, p in pairs])}
 
 
 def item_difficulties_from_log(*, course: Course, sequences: dict[str, list[LogResponse]]) -> dict[str, float]:
@@ -70,24 +64,25 @@ def item_difficulties_from_log(*, course: Course, sequences: dict[str, list[LogR
     from its author's prior ``Item.difficulty_prior``."""
     priors = dict(Item.objects.filter(concept__course=course).values_list("pk", "difficulty_prior"))
     graph = course_graph_for(course)
-    items = {it.id: dataclasses.replace(it, difficulty=priors[int(it.id)])
-             for its in graph.items.values() for it in its}
+    items = {
+        it.id: dataclasses.replace(it, difficulty=priors[int(it.id)]) for its in graph.items.values() for it in its
+    }
     return calibrate_item_difficulties(sequences=sequences.values(), items=items)
 
 
-def calibration_run(*, course: Course, seed: int = 0) -> EstimatorFit:
+def calibration_run(*, course: Course) -> Calibration:
     sequences = course_sequences(course=course)
     total = sum(len(s) for s in sequences.values())
     if total < MIN_RESPONSES:
         raise CalibrationSkipped(f"{course.slug} has {total} practice answers; calibration needs {MIN_RESPONSES}.")
-    metrics = _held_out_metrics(sequences, seed)
-    model = RampKT().fit(list(sequences.values()))
     difficulties = item_difficulties_from_log(course=course, sequences=sequences)
     with transaction.atomic():
-        fit = EstimatorFit.objects.create(course=course, params=model.to_dict(), n_responses=total, metrics=metrics)
+        calibration = Calibration.objects.create(
+            course=course, n_responses=total, metrics=prediction_metrics(course=course)
+        )
         items = Item.objects.filter(concept__course=course, pk__in=[int(k) for k in difficulties])
         for item in items:
             item.difficulty = difficulties[str(item.pk)]
         Item.objects.bulk_update(items, ["difficulty"])
         course_touch(course)
-    return fit
+    return calibration

@@ -1,7 +1,7 @@
 """A course as the learner side sees it: concepts, the prerequisite DAG, items (plain Python).
 
 :class:`CourseGraph` is what placement (:mod:`learner.placement`), the policy
-(:mod:`tutor.policy`) and the simulation (:mod:`learner.simulation`) work on. The Django
+(:mod:`tutor.policy`) and the simulation (:mod:`benchmarks.simulation`) work on. The Django
 side builds one per course version (``learner.graph_from_db``); :func:`graph_from_spec`
 builds one from a ramp folder read by ``courses.ramp_files.read_ramp``; :func:`random_ramp`
 generates DAGs for benchmarks.

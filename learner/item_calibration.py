@@ -31,7 +31,7 @@ policy, reading them as difficulties, put 48-55% of practice in the 0.6-0.9 band
 66-67% (docs/placement-and-policy.md).
 
     >>> from learner.course_graph import ItemInfo
-    >>> from learner.kt.responses_csv import Response
+    >>> from learner.response_log import Response
     >>> items = {"e": ItemInfo("e", "c", -0.5), "h": ItemInfo("h", "c", 0.5)}
     >>> log = [[Response(f"u{u}", "c", int(k % 3 != 0 or u % 2 == 0), None, "eh"[k % 2], 0)
     ...         for k in range(12)] for u in range(40)]
@@ -47,7 +47,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from .course_graph import ItemInfo
-from .kt.responses_csv import Response
+from .response_log import Response
 from .mastery import SLIP, hint_relief
 
 PRIOR_SD = 0.5       # how far (logits) an item is expected to be from its author's value

@@ -40,7 +40,7 @@ concept's place in the ramp.
   ramp studied over a year every mastered concept fell back under the gate within weeks
   and was practised again from scratch (the simulated learners then needed 3.6 times the
   items of the same policy with perfect information);
-* prerequisite-graph evidence from ``learner.kt.graph.propagate_evidence`` enters as
+* prerequisite-graph evidence from ``learner.graph_evidence.propagate_evidence`` enters as
   fractional pseudo-responses on a typical item;
 * an answer given after ``h`` hints is evidence about a *relieved* item: each hint does part
   of the work, so the item counts as ``hint_relief(h)`` logits easier (0.8 for the first

@@ -1,8 +1,9 @@
 """The learner's knowledge model in the database.
 
 `Response` is the append-only log: never edited, everything else can be recomputed from it.
-`ConceptState` and `Enrollment.kt_state` are derived state, updated in the same transaction
-as each answer. `Step` records every decision the policy made and why.
+`Enrollment.mastery_state` (the tracker's beliefs) and `ConceptState` are derived state,
+updated in the same transaction as each answer. `Step` records every decision the policy
+made and why.
 """
 
 from django.conf import settings
@@ -10,13 +11,12 @@ from django.db import models
 
 
 class Enrollment(models.Model):
-    """A learner studying a course: their estimator state and placement progress."""
+    """A learner studying a course: their knowledge state and placement progress."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments")
     course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="enrollments")
     started_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    kt_state = models.JSONField(default=dict, blank=True, help_text="The estimator's per-learner state.")
     mastery_state = models.JSONField(default=dict, blank=True, help_text="The mastery tracker's per-concept beliefs.")
     placement = models.JSONField(null=True, blank=True, help_text="A placement in progress (serialised).")
     placement_finished_at = models.DateTimeField(null=True, blank=True)
@@ -117,11 +117,7 @@ class ConceptState(models.Model):
     enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="concept_states")
     concept = models.ForeignKey("courses.Concept", on_delete=models.CASCADE, related_name="+")
     p_mastery = models.FloatField(default=0.0)
-    offset_logit = models.FloatField(
-        default=0.0,
-        help_text="What placement (or the learner's correction) adds to the estimator's log-odds; fades with practice.",
-    )
-    p_correct = models.FloatField(default=0.5)
+    p_correct = models.FloatField(default=0.5, help_text="Expected success on a typical question of the concept.")
     sd = models.FloatField(default=1.5, help_text="Uncertainty of the proficiency estimate (logits).")
     n_responses = models.PositiveIntegerField(default=0)
     n_correct = models.PositiveIntegerField(default=0)
@@ -135,11 +131,11 @@ class ConceptState(models.Model):
         constraints = [models.UniqueConstraint(fields=["enrollment", "concept"], name="one_state_per_concept")]
 
 
-class EstimatorFit(models.Model):
-    """Estimator parameters refitted from the response log (by the calibration task)."""
+class Calibration(models.Model):
+    """One calibration of a course from its response log: the items' difficulties refitted,
+    and how well the knowledge model's live predictions matched the learners' answers."""
 
-    course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="estimator_fits")
-    params = models.JSONField()
+    course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="calibrations")
     n_responses = models.PositiveIntegerField()
     metrics = models.JSONField(default=dict, blank=True)
     fitted_at = models.DateTimeField(auto_now_add=True)

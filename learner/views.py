@@ -1,4 +1,5 @@
-"""The learner's knowledge map and "I already know this". Only the learner sees their own."""
+"""The learner's knowledge map (only the learner sees their own) and the educator's view of
+where a course's learners get stuck."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,9 +15,8 @@ from learner.calibration import MIN_RESPONSES
 from learner.insights import course_insights
 from learner.models import Enrollment
 from learner.selectors import knowledge_map
-from learner.study import placement_start_for_concept
 from learner.tasks import calibrate_course
-from tutor.accounts.permissions import educator_required
+from core.accounts.permissions import educator_required
 
 
 def _enrollment(request, slug) -> Enrollment:
@@ -39,24 +39,12 @@ def map_view(request, slug):
     return render(request, "learner/knowledge_map.html", context)
 
 
-@require_POST
-@login_required
-def already_know(request, slug, concept):
-    enrollment = _enrollment(request, slug)
-    target = enrollment.course.concepts.filter(slug=concept, retired_at__isnull=True).first()
-    if target is None:
-        raise Http404("No such concept.")
-    placement_start_for_concept(user=request.user, course=enrollment.course, concept=target)
-    messages.info(request, f"A few quick questions on “{target.title}” and what it builds on will update your map.")
-    return redirect("study", slug=slug)
-
-
 @require_GET
 @educator_required
 def insights_view(request, slug):
     course = course_for_editor(user=request.user, slug=slug)
-    fit = course.estimator_fits.first()
-    context = {"course": course, "fit": fit, "min_responses": MIN_RESPONSES, **course_insights(course=course)}
+    calibration = course.calibrations.first()
+    context = {"course": course, "calibration": calibration, "min_responses": MIN_RESPONSES, **course_insights(course=course)}
     return render(request, "learner/insights.html", context)
 
 

@@ -43,10 +43,10 @@ $PY -m models_train.evaluate --ckpt "$SFT" --dialogues "${DIALOGUES[@]}" --max-d
   --max-new-tokens 64 --device cuda --out "$W/report.json"
 
 stamp bench_train
-$PY -m models_train.bench_train --depth 12 --vocab 32768 --seq-len 1024 --batch-size 16 --steps 10 --warmup 3
+$PY -m benchmarks.tutor_model.bench_train --depth 12 --vocab 32768 --seq-len 1024 --batch-size 16 --steps 10 --warmup 3
 stamp bench_train_muon  # Muon's cost per step on the GPU (it helps per step on CPU: docs/models.md)
-$PY -m models_train.bench_train --depth 12 --vocab 32768 --seq-len 1024 --batch-size 16 --steps 10 --warmup 3 \
+$PY -m benchmarks.tutor_model.bench_train --depth 12 --vocab 32768 --seq-len 1024 --batch-size 16 --steps 10 --warmup 3 \
   --optimizer muon --no-baseline
 stamp bench_infer
-$PY -m models_train.bench_infer --new-tokens 64 --reps 1
+$PY -m benchmarks.tutor_model.bench_infer --new-tokens 64 --reps 1
 stamp done

@@ -19,18 +19,16 @@ from django.utils import timezone
 
 from models_train.models import ModelVersion, TrainingRun
 from models_train.versions import model_version_promote, model_version_register
-from tutor.publishing import publish_after_commit
+from core.publishing import publish_after_commit
 
 
 def training_run_request(*, user=None, preset: str = TrainingRun.Preset.DEFAULT) -> TrainingRun:
     if preset not in TrainingRun.Preset.values:
         raise ValueError(f"unknown preset {preset!r}")
-    from models_train.tasks import run_training
-
     with transaction.atomic():
         run = TrainingRun.objects.create(preset=preset, requested_by=user)
         publish_after_commit(
-            run_training,
+            "models_train.tasks.run_training",
             args=[run.pk],
             queue="gpu",
             on_broker_down=lambda reason: TrainingRun.objects.filter(pk=run.pk).update(

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 from models_train.models import ModelVersion, TrainingRun
 from models_train.training import training_run_active, training_run_request
 from models_train.versions import VersionError, model_version_promote, model_version_rollback, model_versions
-from tutor.accounts.permissions import admin_required
+from core.accounts.permissions import admin_required
 
 
 def _runs_context() -> dict:

@@ -23,7 +23,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 @pytest.fixture
 def make_user(db):
-    from tutor.accounts.services import user_create
+    from core.accounts.services import user_create
 
     counter = iter(range(1, 10_000))
 
@@ -47,6 +47,23 @@ def educator(make_user):
 @pytest.fixture
 def admin_user(make_user):
     return make_user("admin")
+
+
+GOOD_RAMP = ROOT / "tests" / "courses" / "fixtures" / "good-ramp"
+
+
+@pytest.fixture
+def published_course(make_user):
+    """The small test ramp, imported by an educator and published."""
+    from courses.ramp_files import read_ramp
+    from courses.ramp_import import course_import
+    from courses.services import course_publish
+
+    owner = make_user("educator")
+    course = course_import(spec=read_ramp(GOOD_RAMP), user=owner).course
+    course_publish(course=course)
+    course.refresh_from_db()
+    return course
 
 
 def _database_url() -> str:

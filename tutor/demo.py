@@ -6,8 +6,8 @@ import secrets
 from django.conf import settings
 from django.db import transaction
 
-from tutor.accounts.models import Role, User
-from tutor.accounts.services import user_create
+from core.accounts.models import Role, User
+from core.accounts.services import user_create
 
 DEMO_ACCOUNTS = (("learner", Role.LEARNER), ("educator", Role.EDUCATOR), ("admin", Role.ADMIN))
 

@@ -221,10 +221,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--host", default=os.environ.get("RAMP_HOST", "127.0.0.1"))
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--no-model", action="store_true", help="don't train the default tutor model in the background")
-    test = sub.add_parser("test", help="run the test suite against real services")
-    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
-    return command_run(args) if args.command == "run" else command_test(args)
+    sub.add_parser("test", help="run the test suite against real services (other arguments go to pytest)")
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "run":
+        if rest:
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        return command_run(args)
+    args.pytest_args = rest
+    return command_test(args)
 
 
 if __name__ == "__main__":

@@ -47,11 +47,12 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
-    "tutor.accounts",
+    "core.accounts",
     "tutor",
     "courses",
     "learner",
     "models_train",
+    "benchmarks",  # for its commands only: no app imports it
 ]
 
 MIDDLEWARE = [
@@ -83,7 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
-                "tutor.accounts.context_processors.navigation",
+                "core.accounts.context_processors.navigation",
             ],
         },
     },

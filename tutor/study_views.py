@@ -1,4 +1,4 @@
-"""The learner's study loop pages. Thin: learner.study does the work."""
+"""The learner's study loop pages. Thin: tutor.study does the work."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,12 +9,13 @@ from django.views.decorators.http import require_GET, require_POST
 from courses.html import markdown_html
 from courses.models import Course
 from courses.selectors import courses_published
-from learner.models import Step
-from learner.study import (
+from learner.models import Enrollment, Step
+from tutor.study import (
     StepMismatch,
     answer_submit,
     enrollment_for,
     hint_reveal,
+    placement_start_for_concept,
     step_next,
     variant_for,
 )
@@ -116,3 +117,23 @@ def solution(request, slug):
         return render(request, "tutor/study.html#refused", {"message": "Have a go first: the worked solution comes after your answer."}, status=409)
     Step.objects.filter(pk=step.pk).update(solution_shown=True)
     return render(request, "tutor/study.html#solution", {"solution_html": markdown_html(variant_for(step).solution), "answered_step": step})
+
+
+@require_POST
+@login_required
+def already_know(request, slug, concept):
+    """"I already know this" on the knowledge map: a few placement questions on the concept
+    and what it builds on, then back to studying."""
+    enrollment = (
+        Enrollment.objects.select_related("course")
+        .filter(user=request.user, course__slug=slug, course__in=courses_published())
+        .first()
+    )
+    if enrollment is None:
+        raise Http404("You have not started this course yet.")
+    target = enrollment.course.concepts.filter(slug=concept, retired_at__isnull=True).first()
+    if target is None:
+        raise Http404("No such concept.")
+    placement_start_for_concept(user=request.user, course=enrollment.course, concept=target)
+    messages.info(request, f"A few quick questions on “{target.title}” and what it builds on will update your map.")
+    return redirect("study", slug=slug)

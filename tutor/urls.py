@@ -10,6 +10,7 @@ urlpatterns = [
     path("learn/<slug:slug>/answer/", study_views.answer, name="study_answer"),
     path("learn/<slug:slug>/hint/", study_views.hint, name="study_hint"),
     path("learn/<slug:slug>/solution/", study_views.solution, name="study_solution"),
+    path("learn/<slug:slug>/map/<slug:concept>/already-know/", study_views.already_know, name="already_know"),
     path("", include("learner.urls")),
     path("", include("models_train.urls")),
     path("teach/", views.educator_dashboard, name="educator_dashboard"),
@@ -17,6 +18,6 @@ urlpatterns = [
     path("system/", views.admin_dashboard, name="admin_dashboard"),
     path("system/worker-checks/", views.worker_check_create, name="worker_check_create"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/", include("tutor.accounts.urls")),
+    path("accounts/", include("core.accounts.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_GET, require_POST
 from courses.forms import CourseCreateForm, RampUploadForm
 from courses.selectors import courses_editable_by, courses_published
 from learner.models import Enrollment
-from tutor.accounts.models import Role
-from tutor.accounts.permissions import admin_required, educator_required
+from core.accounts.models import Role
+from core.accounts.permissions import admin_required, educator_required
 from tutor.health import system_health
 from tutor.worker_checks import worker_check_request, worker_checks_recent
 

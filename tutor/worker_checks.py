@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tutor.models import WorkerCheck
-from tutor.publishing import publish_after_commit
+from core.publishing import publish_after_commit
 
 QUEUES = ("default", "gpu")
 
@@ -17,12 +17,10 @@ def worker_check_request(*, user, queue: str = "default") -> WorkerCheck:
     """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}; expected one of {', '.join(QUEUES)}")
-    from tutor.tasks import worker_check_run
-
     with transaction.atomic():
         check = WorkerCheck.objects.create(queue=queue, requested_by=user)
         publish_after_commit(
-            worker_check_run,
+            "tutor.tasks.worker_check_run",
             args=[check.pk],
             queue=queue,
             on_broker_down=lambda reason: WorkerCheck.objects.filter(pk=check.pk).update(

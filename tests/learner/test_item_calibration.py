@@ -8,7 +8,7 @@ import pytest
 
 from learner.course_graph import ItemInfo
 from learner.item_calibration import calibrate_item_difficulties
-from learner.kt.responses_csv import Response
+from learner.response_log import Response
 from learner.mastery import SLIP
 
 

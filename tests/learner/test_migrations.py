@@ -7,7 +7,7 @@ from django.apps import apps
 
 from learner.graph_from_db import course_graph_for
 from learner.models import ConceptState
-from learner.study import enrollment_for, step_next
+from tutor.study import enrollment_for, step_next
 
 pytestmark = pytest.mark.django_db
 

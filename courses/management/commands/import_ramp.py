@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from courses.ramp_files import RampFileError, read_ramp
 from courses.ramp_import import course_import
-from tutor.accounts.models import User
+from core.accounts.models import User
 
 
 class Command(BaseCommand):

@@ -1,0 +1,22 @@
+"""Right and wrong answers to a study step, as a learner would type them."""
+
+from learner.models import Step
+from tutor.study import variant_for
+
+
+def right_answer(step: Step) -> str:
+    from courses.checkers import answer_as_input
+
+    shown = answer_as_input(variant_for(step).key)[0]
+    return "\n".join(shown) if isinstance(shown, list) else shown
+
+
+def wrong_answer(step: Step) -> str:
+    variant = variant_for(step)
+    if step.item.type == "multiple_choice":
+        return next(c for c in variant.choices if c != variant.key.answer)
+    if step.item.type == "ordering":
+        return "\n".join(reversed(list(variant.key.answer)))
+    if step.item.type == "expression":
+        return "x + 12345"
+    return "98765" if step.item.type == "numeric" else "certainly not this"

@@ -1,0 +1,50 @@
+"""A learner's journey in the browser: placement, practice with feedback, the knowledge map."""
+
+import pytest
+
+from learner.models import Response
+from tutor.study import current_step, enrollment_for
+from tests.conftest import screenshot
+from tests.tutor.answers import right_answer
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+PASSWORD = "a-Strong-pass-123"
+
+
+def test_learner_places_practises_and_sees_the_map(page, live_server, make_user, published_course):
+    learner = make_user("learner")
+    base = live_server.url
+    page.goto(base + "/accounts/login/")
+    page.get_by_label("Username").fill(learner.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(base + "/learn/")
+    page.get_by_role("link", name="Start").click()
+    page.wait_for_url(f"{base}/learn/{published_course.slug}/")
+
+    enrollment = enrollment_for(user=learner, course=published_course)
+    # Answer a few questions through the page; htmx swaps in feedback and the next one.
+    for n in range(6):
+        step = current_step(enrollment=enrollment)
+        if step is None:
+            break
+        answer = right_answer(step)
+        if step.item.type == "multiple_choice":
+            page.get_by_role("radio").filter(has_text="").nth(0)  # ensure radios rendered
+            page.locator(f'input[type=radio][value="{answer}"]').check()
+        elif step.item.type == "ordering":
+            page.locator("#answer").fill(answer)
+        else:
+            page.get_by_label("Your answer").fill(answer)
+        page.get_by_role("button", name="Check").click()
+        page.wait_for_function(f"() => document.querySelector('input[name=step]') === null || document.querySelector('input[name=step]').value !== '{step.pk}'")
+    assert Response.objects.filter(user=learner).count() >= 1
+    assert Response.objects.filter(user=learner, correct=True).count() == Response.objects.filter(user=learner).count()
+    screenshot(page, "learner-study")
+
+    page.get_by_role("link", name="Your knowledge map").click()
+    page.wait_for_url(f"{base}/learn/{published_course.slug}/map/")
+    assert page.locator("svg.concept-graph a.node").count() == published_course.concepts.count()
+    assert page.get_by_role("heading", name="Why Ramp served what it served").is_visible()
+    screenshot(page, "learner-knowledge-map")
+    assert [e for e in page.console_errors if "Failed to load resource" not in e] == []
