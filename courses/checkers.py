@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-
 from .equivalence import equivalent
 from .expressions import Value, format_value, to_sympy
 from .learner_math import MathInputError, parse_learner_math
@@ -162,7 +161,9 @@ def _read_numeric(key: AnswerKey, response) -> _Reading:
         elif unit == "%" and not key.units:
             candidates = [value, value / 100]  # "75%" answers both "75" and "0.75"
         elif not key.units:
-            return _Reading(False, False, shown, message=f"I couldn't read {shown} as a number: give just the number.")
+            return _Reading(
+                False, False, shown, message=f"I couldn't read {shown} as a number: give just the number."
+            )
         else:
             unit_ok = False
     normalised = format_value(_exact(value)) + (f" {unit}" if unit else "")

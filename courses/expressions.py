@@ -451,9 +451,7 @@ def compile_expression(source: str) -> Expression:
     nodes = list(ast.walk(tree))
     if len(nodes) > MAX_NODES:
         raise ExpressionError(source, "too long or too deeply nested")
-    names = frozenset(
-        n.id for n in nodes if isinstance(n, ast.Name) and n.id not in FUNCTIONS
-    )
+    names = frozenset(n.id for n in nodes if isinstance(n, ast.Name) and n.id not in FUNCTIONS)
     try:
         run = _compile(tree.body)
     except _Fail as e:

@@ -6,7 +6,9 @@ from courses.specs import LEVELS
 
 class CourseCreateForm(forms.Form):
     title = forms.CharField(max_length=200)
-    slug = forms.SlugField(max_length=100, help_text="Used in addresses and file names, e.g. fractions-basics.")
+    slug = forms.SlugField(
+        max_length=100, help_text="Used in addresses and file names, e.g. fractions-basics."
+    )
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     language = forms.CharField(max_length=16, initial="en")
 
@@ -16,15 +18,22 @@ class CourseSettingsForm(forms.Form):
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     language = forms.CharField(max_length=16)
     target_success = forms.FloatField(
-        min_value=0.5, max_value=0.98, help_text="Practice is chosen so learners succeed about this often (0.85 is usual)."
+        min_value=0.5,
+        max_value=0.98,
+        help_text="Practice is chosen so learners succeed about this often (0.85 is usual).",
     )
     mastery_threshold = forms.FloatField(
-        min_value=0.5, max_value=0.999, help_text="Probability of mastery that unlocks what builds on a concept."
+        min_value=0.5,
+        max_value=0.999,
+        help_text="Probability of mastery that unlocks what builds on a concept.",
     )
 
     @classmethod
     def for_course(cls, course: Course, data=None):
-        initial = {f: getattr(course, f) for f in ("title", "summary", "language", "target_success", "mastery_threshold")}
+        initial = {
+            f: getattr(course, f)
+            for f in ("title", "summary", "language", "target_success", "mastery_threshold")
+        }
         return cls(data, initial=initial)
 
 
@@ -44,7 +53,8 @@ class ConceptForm(forms.Form):
     title = forms.CharField(max_length=200)
     prerequisites = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
     introduces = forms.CharField(
-        required=False, help_text="Terms first defined here, separated by commas (used to find forward references)."
+        required=False,
+        help_text="Terms first defined here, separated by commas (used to find forward references).",
     )
 
     def __init__(self, *args, prerequisite_choices=(), **kwargs):
@@ -74,4 +84,6 @@ class ItemForm(forms.Form):
 
 
 class RampUploadForm(forms.Form):
-    archive = forms.FileField(label="Ramp (.zip)", help_text="A zip of a ramp folder: course.yaml and concepts/*.md.")
+    archive = forms.FileField(
+        label="Ramp (.zip)", help_text="A zip of a ramp folder: course.yaml and concepts/*.md."
+    )

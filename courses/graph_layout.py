@@ -106,11 +106,15 @@ def layout_dag(nodes: list[tuple[str, str]], parents: dict[str, list[str]]) -> G
         for i in range(1, len(ordered)):
             position = {k: j for j, k in enumerate(ordered[i - 1])}
             current = {k: j for j, k in enumerate(ordered[i])}
-            ordered[i].sort(key=lambda k: _mean([position[p] for p in parents[k] if p in position], current[k]))
+            ordered[i].sort(
+                key=lambda k: _mean([position[p] for p in parents[k] if p in position], current[k])
+            )
         for i in range(len(ordered) - 2, -1, -1):
             position = {k: j for j, k in enumerate(ordered[i + 1])}
             current = {k: j for j, k in enumerate(ordered[i])}
-            ordered[i].sort(key=lambda k: _mean([position[c] for c in children[k] if c in position], current[k]))
+            ordered[i].sort(
+                key=lambda k: _mean([position[c] for c in children[k] if c in position], current[k])
+            )
 
     placed: dict[str, PlacedNode] = {}
     row = 0
@@ -140,7 +144,13 @@ def layout_dag(nodes: list[tuple[str, str]], parents: dict[str, list[str]]) -> G
             if y2 <= y1:  # same row (only on a cycle): loop around the side
                 y2 = b.y + NODE_H / 2
             mid = (y1 + y2) / 2
-            edges.append(PlacedEdge(parent, key, f"M{x1:.0f},{y1:.0f} C{x1:.0f},{mid:.0f} {x2:.0f},{mid:.0f} {x2:.0f},{y2:.0f}"))
+            edges.append(
+                PlacedEdge(
+                    parent,
+                    key,
+                    f"M{x1:.0f},{y1:.0f} C{x1:.0f},{mid:.0f} {x2:.0f},{mid:.0f} {x2:.0f},{y2:.0f}",
+                )
+            )
     height = row * (NODE_H + GAP_Y) + 10
     return GraphLayout([placed[k] for k in keys], edges, width, height)
 

@@ -23,8 +23,22 @@ CONSTANTS = {"pi": sympy.pi}
 
 _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 _REPLACEMENTS = {
-    "×": "*", "·": "*", "⋅": "*", "∙": "*", "✕": "*", "÷": "/", "⁄": "/", "∕": "/",
-    "−": "-", "–": "-", "—": "-", "π": "pi", "[": "(", "]": ")", "{": "(", "}": ")",
+    "×": "*",
+    "·": "*",
+    "⋅": "*",
+    "∙": "*",
+    "✕": "*",
+    "÷": "/",
+    "⁄": "/",
+    "∕": "/",
+    "−": "-",
+    "–": "-",
+    "—": "-",
+    "π": "pi",
+    "[": "(",
+    "]": ")",
+    "{": "(",
+    "}": ")",
 }
 _TOKEN = re.compile(
     r"(?P<space>\s+)|(?P<num>\d+(?:\.\d*)?|\.\d+)|(?P<name>[A-Za-z]+)"
@@ -63,9 +77,7 @@ def to_python_syntax(text: str, variables: Sequence[str]) -> str:
         raise MathInputError(f"That is longer than {MAX_INPUT_LENGTH} characters.")
     if "=" in text:
         raise MathInputError("Give just the expression, without '='.")
-    text = re.sub(
-        r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+", lambda m: "^(" + m.group().translate(_SUPERSCRIPT_DIGITS) + ")", text
-    )
+    text = re.sub(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+", lambda m: "^(" + m.group().translate(_SUPERSCRIPT_DIGITS) + ")", text)
     text = "".join(_REPLACEMENTS.get(ch, ch) for ch in text)
     text = unicodedata.normalize("NFKC", text)  # fullwidth digits, ½ → 1⁄2, …
     text = text.replace("⁄", "/")
@@ -89,9 +101,7 @@ def _tokenize(text: str, shown: str, variables: Sequence[str]) -> list[tuple[str
             continue
         if kind == "num":
             if tokens and glued and tokens[-1][0] == "var":
-                raise MathInputError(
-                    f"I couldn't read {shown}: write x^2 for a power or 2x for a product."
-                )
+                raise MathInputError(f"I couldn't read {shown}: write x^2 for a power or 2x for a product.")
             tokens.append(("num", tok))
         elif kind == "name":
             tokens.extend(_name_tokens(tok, shown, variables))

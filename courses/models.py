@@ -22,8 +22,12 @@ class Course(models.Model):
     summary = models.TextField(blank=True)
     language = models.CharField(max_length=16, default="en")
     version = models.PositiveIntegerField(default=1)
-    target_success = models.FloatField(default=0.85, help_text="Practice is served near this predicted success.")
-    mastery_threshold = models.FloatField(default=0.95, help_text="Probability of mastery that unlocks what follows.")
+    target_success = models.FloatField(
+        default=0.85, help_text="Practice is served near this predicted success."
+    )
+    mastery_threshold = models.FloatField(
+        default=0.95, help_text="Probability of mastery that unlocks what follows."
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     owners = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="owned_courses", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -94,7 +98,9 @@ class ConceptMisconception(models.Model):
 
     class Meta:
         ordering = ["concept", "position", "id"]
-        constraints = [models.UniqueConstraint(fields=["concept", "slug"], name="misconception_slug_per_concept")]
+        constraints = [
+            models.UniqueConstraint(fields=["concept", "slug"], name="misconception_slug_per_concept")
+        ]
 
 
 class Item(models.Model):
@@ -103,7 +109,9 @@ class Item(models.Model):
     position = models.PositiveIntegerField(default=0)
     type = models.CharField(max_length=32, choices=[(t, t) for t in ITEM_TYPES])
     difficulty_prior = models.FloatField(default=0.0, help_text="The author's prior, logit scale.")
-    difficulty = models.FloatField(default=0.0, help_text="Calibrated from the response log; starts at the prior.")
+    difficulty = models.FloatField(
+        default=0.0, help_text="Calibrated from the response log; starts at the prior."
+    )
     is_template = models.BooleanField(default=False)
     current_version = models.ForeignKey("ItemVersion", null=True, on_delete=models.SET_NULL, related_name="+")
     retired_at = models.DateTimeField(null=True, blank=True)

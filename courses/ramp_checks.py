@@ -88,14 +88,25 @@ def ramp_advice(course: CourseSpec) -> list[Finding]:
         lo, hi = min(rated), max(rated)
         if hi - lo >= ADVISED_SPREAD:
             continue
-        which = (f"its only question is rated {lo:+.1f}" if len(rated) == 1 else
-                 f"its {len(rated)} questions are rated {lo:+.1f} to {hi:+.1f} (a spread of {hi - lo:.1f} logits)")
+        which = (
+            f"its only question is rated {lo:+.1f}"
+            if len(rated) == 1
+            else f"its {len(rated)} questions are rated {lo:+.1f} to {hi:+.1f} (a spread of {hi - lo:.1f} logits)"
+        )
         first = concept.items[0]
-        out.append(_at(concept, "advice", "narrow-difficulty", first.line_of("difficulty"), None,
-                       f"{which}: practice can follow a learner from first tries to mastery only with questions "
-                       f"from about a logit below the typical one to a logit above (a spread of "
-                       f"{ADVISED_SPREAD:.0f} or more). Add easier and harder questions, or rate these further "
-                       "apart if they really differ (calibration measures them once learners have answered)."))
+        out.append(
+            _at(
+                concept,
+                "advice",
+                "narrow-difficulty",
+                first.line_of("difficulty"),
+                None,
+                f"{which}: practice can follow a learner from first tries to mastery only with questions "
+                f"from about a logit below the typical one to a logit above (a spread of "
+                f"{ADVISED_SPREAD:.0f} or more). Add easier and harder questions, or rate these further "
+                "apart if they really differ (calibration measures them once learners have answered).",
+            )
+        )
     return out
 
 
@@ -107,21 +118,39 @@ def _graph_findings(course: CourseSpec) -> Iterator[Finding]:
     for c in course.concepts:
         for p in c.prerequisites:
             if p not in known:
-                yield _at(c, "error", "unknown-prerequisite", c.line_of("prerequisites"), None,
-                          f"prerequisite {p} is not a concept of this course")
+                yield _at(
+                    c,
+                    "error",
+                    "unknown-prerequisite",
+                    c.line_of("prerequisites"),
+                    None,
+                    f"prerequisite {p} is not a concept of this course",
+                )
     in_cycle: set[str] = set()
     for cycle in find_cycles(course):
         in_cycle.update(cycle)
         first = course.concept(cycle[0])
-        yield _at(first, "error", "cycle", first.line_of("prerequisites"), None,
-                  "prerequisites form a cycle: " + " → ".join(cycle + [cycle[0]])
-                  + " (→ reads 'builds on')")
+        yield _at(
+            first,
+            "error",
+            "cycle",
+            first.line_of("prerequisites"),
+            None,
+            "prerequisites form a cycle: " + " → ".join(cycle + [cycle[0]]) + " (→ reads 'builds on')",
+        )
     position = {c.slug: i for i, c in enumerate(course.concepts)}
     for c in course.concepts:
         for p in c.prerequisites:
             if p in position and position[p] > position[c.slug] and c.slug not in in_cycle:
-                yield Finding("error", "order", "course.yaml", course.lines.get(f"concept:{c.slug}", 0),
-                              c.slug, None, f"is listed before its prerequisite {p} in course.yaml")
+                yield Finding(
+                    "error",
+                    "order",
+                    "course.yaml",
+                    course.lines.get(f"concept:{c.slug}", 0),
+                    c.slug,
+                    None,
+                    f"is listed before its prerequisite {p} in course.yaml",
+                )
 
 
 def find_cycles(course: CourseSpec) -> list[list[str]]:
@@ -215,8 +244,14 @@ def _item_findings(concept: ConceptSpec, item: ItemSpec, variants: int) -> Itera
         try:
             v = draw_variant(item, seed, concept_misconceptions=concept.misconceptions)
         except UnsatisfiableError as e:
-            yield _at(concept, "error", "unsatisfiable", item.line_of("constraints"), item.slug,
-                      f"template can't be instantiated: {e}")
+            yield _at(
+                concept,
+                "error",
+                "unsatisfiable",
+                item.line_of("constraints"),
+                item.slug,
+                f"template can't be instantiated: {e}",
+            )
             return
         except VariantError as e:
             yield _at(concept, "error", "variant", item.line, item.slug, f"variant {seed}: {e}")
@@ -225,8 +260,14 @@ def _item_findings(concept: ConceptSpec, item: ItemSpec, variants: int) -> Itera
         try:
             yield from _answer_findings(concept, item, v, where, reported)
         except Exception as e:  # noqa: BLE001 — a check must report, never crash the checker
-            yield _at(concept, "error", "variant", item.line, item.slug,
-                      f"variant {seed}: checking it failed ({type(e).__name__}: {e})")
+            yield _at(
+                concept,
+                "error",
+                "variant",
+                item.line,
+                item.slug,
+                f"variant {seed}: checking it failed ({type(e).__name__}: {e})",
+            )
             return
 
 
@@ -238,16 +279,30 @@ def _answer_findings(concept: ConceptSpec, item: ItemSpec, v, where: str, report
             reported.add("answer")
             shown = " | ".join(typed) if isinstance(typed, list) else typed
             why = f": {result.message}" if result.message else ""
-            yield _at(concept, "error", "answer-fails", item.line_of("answer"), item.slug,
-                      f"its own answer {shown} is graded {result.outcome}{where}{why}")
+            yield _at(
+                concept,
+                "error",
+                "answer-fails",
+                item.line_of("answer"),
+                item.slug,
+                f"its own answer {shown} is graded {result.outcome}{where}{why}",
+            )
         for slug in matching_misconceptions(v.key, typed):
             if slug not in reported:
                 reported.add(slug)
-                line = next((m.line for m in item.misconceptions + concept.misconceptions
-                             if m.slug == slug), item.line)
-                yield _at(concept, "error", "misconception-matches-answer", line, item.slug,
-                          f"misconception {slug} also matches the correct answer{where}"
-                          + ("; add a constraint that rules this out" if v.values else ""))
+                line = next(
+                    (m.line for m in item.misconceptions + concept.misconceptions if m.slug == slug),
+                    item.line,
+                )
+                yield _at(
+                    concept,
+                    "error",
+                    "misconception-matches-answer",
+                    line,
+                    item.slug,
+                    f"misconception {slug} also matches the correct answer{where}"
+                    + ("; add a constraint that rules this out" if v.values else ""),
+                )
 
 
 def _values(values: dict) -> str:
@@ -259,9 +314,14 @@ def _concept_misconception_findings(concept: ConceptSpec) -> Iterator[Finding]:
         if m.match is not None and not any(
             m.match.kind in MATCH_KINDS_FOR_TYPE[i.type] for i in concept.items
         ):
-            yield _at(concept, "warning", "misconception-fits-nothing", m.line, None,
-                      f"misconception {m.slug} matches with {m.match.kind}, which no item of "
-                      "this concept uses")
+            yield _at(
+                concept,
+                "warning",
+                "misconception-fits-nothing",
+                m.line,
+                None,
+                f"misconception {m.slug} matches with {m.match.kind}, which no item of this concept uses",
+            )
         texts = [m.diagnosis, m.probe]
         try:
             used = {n for t in texts for n in placeholder_names(t)}
@@ -272,9 +332,15 @@ def _concept_misconception_findings(concept: ConceptSpec) -> Iterator[Finding]:
                 names = {p.name for p in item.params} | {n for n, _ in item.derived}
                 missing = sorted(used - names)
                 if missing:
-                    yield _at(concept, "warning", "placeholder", m.line, item.slug,
-                              f"misconception {m.slug} uses {{{missing[0]}}}, which this item doesn't "
-                              "define; its text is shown unfilled there")
+                    yield _at(
+                        concept,
+                        "warning",
+                        "placeholder",
+                        m.line,
+                        item.slug,
+                        f"misconception {m.slug} uses {{{missing[0]}}}, which this item doesn't "
+                        "define; its text is shown unfilled there",
+                    )
 
 
 # --- forward references -------------------------------------------------------------------
@@ -318,8 +384,14 @@ def _forward_references(course: CourseSpec) -> Iterator[Finding]:
                 continue
             if key in introducers:
                 first = course.concept(introducers[key][0])
-                yield _at(c, "warning", "forward-reference", c.line_of("introduces"), None,
-                          f"'{term}' is also introduced by {first.slug}")
+                yield _at(
+                    c,
+                    "warning",
+                    "forward-reference",
+                    c.line_of("introduces"),
+                    None,
+                    f"'{term}' is also introduced by {first.slug}",
+                )
             introducers.setdefault(key, []).append(c.slug)
     patterns = {key: term_pattern(shown[key]) for key in introducers}
     for c in course.concepts:
@@ -334,8 +406,14 @@ def _forward_references(course: CourseSpec) -> Iterator[Finding]:
                 continue
             line, _, item = next((ln, t, it) for ln, t, it in texts if patterns[key].search(t))
             who = ", ".join(introducers[key])
-            yield _at(c, "warning", "forward-reference", line, item,
-                      f"uses '{shown[key]}', introduced by {who}, which is not among its prerequisites")
+            yield _at(
+                c,
+                "warning",
+                "forward-reference",
+                line,
+                item,
+                f"uses '{shown[key]}', introduced by {who}, which is not among its prerequisites",
+            )
 
 
 # --- command line -------------------------------------------------------------------------
@@ -373,8 +451,12 @@ def run(path: str, out=None, *, variants: int = DEFAULT_VARIANTS) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m courses.ramp_checks", description=__doc__.split("\n")[0])
     parser.add_argument("path", help="a ramp folder or .zip")
-    parser.add_argument("--variants", type=int, default=DEFAULT_VARIANTS,
-                        help="variants of each template to verify (default %(default)s)")
+    parser.add_argument(
+        "--variants",
+        type=int,
+        default=DEFAULT_VARIANTS,
+        help="variants of each template to verify (default %(default)s)",
+    )
     args = parser.parse_args(argv)
     return run(args.path, variants=args.variants)
 

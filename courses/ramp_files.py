@@ -43,8 +43,16 @@ from .specs import (
 )
 
 __all__ = [
-    "RampFileError", "read_ramp", "read_ramp_folder", "read_ramp_zip", "parse_ramp",
-    "ramp_to_files", "write_ramp", "ramp_to_zip", "course_yaml_text", "concept_file_text",
+    "RampFileError",
+    "read_ramp",
+    "read_ramp_folder",
+    "read_ramp_zip",
+    "parse_ramp",
+    "ramp_to_files",
+    "write_ramp",
+    "ramp_to_zip",
+    "course_yaml_text",
+    "concept_file_text",
 ]
 
 MAX_FILES = MAX_CONCEPTS + 100
@@ -132,7 +140,14 @@ def unpack_zip(source, *, name: str = "upload.zip") -> dict[str, bytes]:
             try:
                 with archive.open(info) as fh:
                     data = fh.read(limit + 1)  # the header's size may lie: read at most this
-            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, OSError, EOFError) as e:
+            except (
+                zipfile.BadZipFile,
+                RuntimeError,
+                NotImplementedError,
+                zlib.error,
+                OSError,
+                EOFError,
+            ) as e:
                 raise RampFileError(f"{name}:{path}", 0, f"can't be unpacked ({type(e).__name__})") from None
             if len(data) > limit:
                 raise RampFileError(f"{name}:{path}", 0, f"larger than {limit} bytes")
@@ -193,7 +208,9 @@ def parse_ramp(files: Mapping[str, bytes]) -> CourseSpec:
     for slug, line in listed:
         path = concept_files.pop(slug, None)
         if path is None:
-            problems.append((COURSE_FILE, line, f"concept {slug} is listed but concepts/{slug}.md is missing"))
+            problems.append(
+                (COURSE_FILE, line, f"concept {slug} is listed but concepts/{slug}.md is missing")
+            )
             continue
         try:
             concepts.append(parse_concept(files[path], path, slug))

@@ -104,7 +104,8 @@ def course_import(*, spec: CourseSpec, user) -> ImportReport:
 def _replace_material(concept: Concept, spec: ConceptSpec) -> None:
     concept.material.all().delete()
     Material.objects.bulk_create(
-        Material(concept=concept, level=level.name, text=level.text, position=i) for i, level in enumerate(spec.material)
+        Material(concept=concept, level=level.name, text=level.text, position=i)
+        for i, level in enumerate(spec.material)
     )
 
 
@@ -136,7 +137,9 @@ def _sync_items(concept: Concept, spec: ConceptSpec, report: ImportReport) -> No
             report.items_retired.append(f"{concept.slug}/{slug}")
 
 
-def item_store(*, concept: Concept, spec: ItemSpec, position: int, item: Item | None = None) -> tuple[Item, bool]:
+def item_store(
+    *, concept: Concept, spec: ItemSpec, position: int, item: Item | None = None
+) -> tuple[Item, bool]:
     """Create or update one item from its spec; a changed spec becomes a new version.
 
     Returns (item, changed). Callers hold the transaction.
@@ -170,7 +173,11 @@ def course_to_spec(*, course: Course) -> CourseSpec:
     )
     concept_specs = []
     for concept in concepts:
-        items = concept.items.filter(retired_at__isnull=True).select_related("current_version").order_by("position", "id")
+        items = (
+            concept.items.filter(retired_at__isnull=True)
+            .select_related("current_version")
+            .order_by("position", "id")
+        )
         concept_specs.append(
             ConceptSpec(
                 slug=concept.slug,

@@ -61,13 +61,28 @@ _NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[*+}](?:[^()\\]|\\.)*\)\s*[*
 _RESERVED_NAMES = set(FUNCTIONS) | {"pi"}
 
 COURSE_KEYS = (
-    "format", "slug", "title", "summary", "language", "version",
-    "target_success", "mastery_threshold", "concepts",
+    "format",
+    "slug",
+    "title",
+    "summary",
+    "language",
+    "version",
+    "target_success",
+    "mastery_threshold",
+    "concepts",
 )
 CONCEPT_KEYS = ("slug", "title", "prerequisites", "introduces", "misconceptions", "items")
 _COMMON_ITEM_KEYS = (
-    "slug", "type", "difficulty", "prompt", "hints", "solution",
-    "params", "constraints", "derived", "misconceptions",
+    "slug",
+    "type",
+    "difficulty",
+    "prompt",
+    "hints",
+    "solution",
+    "params",
+    "constraints",
+    "derived",
+    "misconceptions",
 )
 ITEM_KEYS = {
     "numeric": _COMMON_ITEM_KEYS + ("answer", "tolerance", "units"),
@@ -87,12 +102,18 @@ class _Fields:
 
     def __init__(self, data, file: str, where: str, allowed, line: int = 0):
         if not isinstance(data, YMap):
-            raise RampFileError(file, line or getattr(data, "line", 0), f"{where}: expected a mapping of fields")
+            raise RampFileError(
+                file, line or getattr(data, "line", 0), f"{where}: expected a mapping of fields"
+            )
         self.data, self.file, self.where = data, file, where
         unknown = [k for k in data if k not in allowed]
         if unknown:
-            self.fail(unknown[0], f"unknown field{'s' if len(unknown) > 1 else ''} "
-                      f"{', '.join(unknown)} (allowed here: {', '.join(allowed)})", name=False)
+            self.fail(
+                unknown[0],
+                f"unknown field{'s' if len(unknown) > 1 else ''} "
+                f"{', '.join(unknown)} (allowed here: {', '.join(allowed)})",
+                name=False,
+            )
 
     def line(self, key: str | None = None) -> int:
         if key is None:
@@ -132,8 +153,9 @@ class _Fields:
             self.fail(key, f"'{s}' is not a slug (lowercase letters, digits and single hyphens)")
         return s
 
-    def text_list(self, key: str, *, max_items: int, max_len=MAX_TEXT, unique=False,
-                  allow_scalar=False, nonempty=True) -> tuple[str, ...]:
+    def text_list(
+        self, key: str, *, max_items: int, max_len=MAX_TEXT, unique=False, allow_scalar=False, nonempty=True
+    ) -> tuple[str, ...]:
         if not self.has(key):
             return ()
         value = self.data[key]
@@ -294,7 +316,9 @@ def parse_material(body: str, first_line: int, file: str) -> tuple[MaterialLevel
             skipped = next((i for i, ln in enumerate(buf) if ln.strip()), len(buf))
             text = _clean_level_text(buf)
             if len(text) > MAX_LEVEL_TEXT:
-                raise RampFileError(file, marker_line, f"level {name}: longer than {MAX_LEVEL_TEXT} characters")
+                raise RampFileError(
+                    file, marker_line, f"level {name}: longer than {MAX_LEVEL_TEXT} characters"
+                )
             if "\x00" in text:
                 raise RampFileError(file, marker_line, f"level {name}: contains a NUL character")
             levels.append(MaterialLevel(name, text, marker_line, marker_line + 1 + skipped))
@@ -320,7 +344,9 @@ def parse_material(body: str, first_line: int, file: str) -> tuple[MaterialLevel
             buf.append(line)
     close()
     if not levels:
-        raise RampFileError(file, first_line, "no material: add at least one <!-- level: intuition --> section")
+        raise RampFileError(
+            file, first_line, "no material: add at least one <!-- level: intuition --> section"
+        )
     return tuple(levels)
 
 
@@ -434,8 +460,11 @@ def _params(f: _Fields) -> tuple[ParamSpec, ...]:
             params.append(ParamSpec(name, choices=choices))
             continue
         bounds = p.data["range"]
-        if (not isinstance(bounds, YList) or len(bounds) != 2
-                or any(isinstance(b, bool) or not isinstance(b, int) for b in bounds)):
+        if (
+            not isinstance(bounds, YList)
+            or len(bounds) != 2
+            or any(isinstance(b, bool) or not isinstance(b, int) for b in bounds)
+        ):
             p.fail("range", "should be [lo, hi] with two whole numbers")
         lo, hi = bounds
         if max(abs(lo), abs(hi)) > MAX_PARAM_MAGNITUDE or lo > hi:
@@ -479,7 +508,11 @@ def _expression(f: _Fields, key: str, source: str, names: set[str], line: int | 
         f.fail(key, str(e), line=line)
     unknown = sorted(expr.names - names)
     if unknown:
-        f.fail(key, f"`{source}` uses unknown name{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}", line=line)
+        f.fail(
+            key,
+            f"`{source}` uses unknown name{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}",
+            line=line,
+        )
 
 
 def _check_placeholders(f: _Fields, item: ItemSpec, names: set[str]) -> None:
@@ -515,13 +548,15 @@ def _misconceptions(f: _Fields, file: str, where: str, item) -> tuple[Misconcept
         slug = m.slug()
         if any(r.slug == slug for r in result):
             m.fail("slug", "a second misconception with this slug")
-        result.append(MisconceptionSpec(
-            slug=slug,
-            diagnosis=m.text("diagnosis", required=True),
-            probe=m.text("probe"),
-            match=_match(m, item),
-            line=line,
-        ))
+        result.append(
+            MisconceptionSpec(
+                slug=slug,
+                diagnosis=m.text("diagnosis", required=True),
+                probe=m.text("probe"),
+                match=_match(m, item),
+                line=line,
+            )
+        )
     return tuple(result)
 
 
@@ -555,8 +590,11 @@ def _match(m: _Fields, item) -> Match | None:
     if item is not None:
         item_type, choices, names = item
         if kind not in MATCH_KINDS_FOR_TYPE[item_type]:
-            sub.fail(kind, f"a {item_type} item is matched with "
-                     f"{' or '.join(MATCH_KINDS_FOR_TYPE[item_type])}, not {kind}")
+            sub.fail(
+                kind,
+                f"a {item_type} item is matched with "
+                f"{' or '.join(MATCH_KINDS_FOR_TYPE[item_type])}, not {kind}",
+            )
         if kind in ("value", "expression"):
             _expression(sub, kind, value, names, line)
         if kind == "choice" and value not in choices:

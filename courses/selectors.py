@@ -60,4 +60,8 @@ def course_graph(*, course: Course) -> GraphLayout:
 
 
 def concept_items(*, concept: Concept):
-    return concept.items.filter(retired_at__isnull=True).select_related("current_version").order_by("position", "id")
+    return (
+        concept.items.filter(retired_at__isnull=True)
+        .select_related("current_version")
+        .order_by("position", "id")
+    )

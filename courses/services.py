@@ -53,14 +53,22 @@ def course_create(*, user, slug: str, title: str, summary: str = "", language: s
 
 @transaction.atomic
 def course_update(
-    *, course: Course, title: str, summary: str, language: str, target_success: float, mastery_threshold: float
+    *,
+    course: Course,
+    title: str,
+    summary: str,
+    language: str,
+    target_success: float,
+    mastery_threshold: float,
 ) -> Course:
     if not title.strip():
         raise CourseEditError("A course needs a title.", field="title")
     if not 0.5 <= target_success <= 0.98:
         raise CourseEditError("The target success should be between 0.5 and 0.98.", field="target_success")
     if not 0.5 <= mastery_threshold < 1:
-        raise CourseEditError("The mastery threshold should be at least 0.5 and below 1.", field="mastery_threshold")
+        raise CourseEditError(
+            "The mastery threshold should be at least 0.5 and below 1.", field="mastery_threshold"
+        )
     course.title, course.summary, course.language = title.strip(), summary.strip(), language or "en"
     course.target_success, course.mastery_threshold = target_success, mastery_threshold
     course.full_clean()
@@ -199,7 +207,8 @@ def item_save(*, concept: Concept, yaml_text: str, item: Item | None = None) -> 
     else:
         if spec.slug != item.slug:
             raise CourseEditError(
-                f"An item's slug never changes (learners' answers point at it): keep {item.slug!r}.", field="yaml"
+                f"An item's slug never changes (learners' answers point at it): keep {item.slug!r}.",
+                field="yaml",
             )
         position = item.position
     result = item_store(concept=concept, spec=spec, position=position, item=item)

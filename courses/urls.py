@@ -12,10 +12,22 @@ urlpatterns = [
     path("courses/<slug:slug>/export.zip", views.course_export, name="course_export"),
     path("courses/<slug:slug>/concepts/new/", views.concept_create, name="concept_create"),
     path("courses/<slug:slug>/concepts/<slug:concept>/", views.concept_edit, name="concept_edit"),
-    path("courses/<slug:slug>/concepts/<slug:concept>/preview/", views.material_preview, name="material_preview"),
+    path(
+        "courses/<slug:slug>/concepts/<slug:concept>/preview/",
+        views.material_preview,
+        name="material_preview",
+    ),
     path("courses/<slug:slug>/concepts/<slug:concept>/items/new/", views.item_edit, name="item_create"),
-    path("courses/<slug:slug>/concepts/<slug:concept>/items/variants/", views.item_variants_preview, name="item_variants"),
+    path(
+        "courses/<slug:slug>/concepts/<slug:concept>/items/variants/",
+        views.item_variants_preview,
+        name="item_variants",
+    ),
     path("courses/<slug:slug>/concepts/<slug:concept>/items/try/", views.item_try_answer, name="item_try"),
     path("courses/<slug:slug>/concepts/<slug:concept>/items/<slug:item>/", views.item_edit, name="item_edit"),
-    path("courses/<slug:slug>/concepts/<slug:concept>/items/<slug:item>/retire/", views.item_retire, name="item_retire"),
+    path(
+        "courses/<slug:slug>/concepts/<slug:concept>/items/<slug:item>/retire/",
+        views.item_retire,
+        name="item_retire",
+    ),
 ]

@@ -237,16 +237,16 @@ def _all_solutions(item: ItemSpec):
 @lru_cache(maxsize=256)
 def _solutions(params, constraints, derived) -> tuple | None:
     """Every satisfying assignment, or None when the space is too big to search."""
-    probe = ItemSpec(slug="", type="numeric", prompt="", params=params, constraints=constraints, derived=derived)
+    probe = ItemSpec(
+        slug="", type="numeric", prompt="", params=params, constraints=constraints, derived=derived
+    )
     domains = [_domain(p) for p in params]
     size = 1
     for d in domains:
         size *= len(d)
         if size > EXHAUSTIVE_LIMIT:
             return None
-    return tuple(
-        combo for combo in itertools.product(*domains) if _complete(probe, combo)[0] is not None
-    )
+    return tuple(combo for combo in itertools.product(*domains) if _complete(probe, combo)[0] is not None)
 
 
 # --- text, answer and misconceptions ------------------------------------------------------

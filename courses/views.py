@@ -9,12 +9,20 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.accounts.permissions import educator_required
 from courses import services
-from courses.forms import ConceptCreateForm, ConceptForm, CourseCreateForm, CourseSettingsForm, ItemForm, RampUploadForm
+from courses.forms import (
+    ConceptCreateForm,
+    ConceptForm,
+    CourseCreateForm,
+    CourseSettingsForm,
+    ItemForm,
+    RampUploadForm,
+)
+from courses.html import markdown_html as render_markdown
 from courses.item_yaml import item_from_yaml, item_to_yaml
 from courses.ramp_files import RampFileError, ramp_to_zip, read_ramp_zip
 from courses.ramp_import import course_import, course_to_spec
-from courses.html import markdown_html as render_markdown
 from courses.selectors import (
     concept_for_editor,
     concept_items,
@@ -27,7 +35,6 @@ from courses.selectors import (
 from courses.spec_json import item_from_json, misconception_from_json
 from courses.specs import LEVELS
 from courses.try_item import ItemPreviewError, item_try, item_variants
-from core.accounts.permissions import educator_required
 
 NEW_ITEM_TEMPLATE = """slug: new-item
 type: numeric
@@ -91,7 +98,9 @@ def course_detail(request, slug):
     for node in graph.nodes:
         node.url = reverse("concept_edit", kwargs={"slug": course.slug, "concept": node.key})
         problems = by_concept.get(node.key, [])
-        node.css = "error" if any(f.severity == "error" for f in problems) else "warning" if problems else "ok"
+        node.css = (
+            "error" if any(f.severity == "error" for f in problems) else "warning" if problems else "ok"
+        )
         node.note = f"{len(problems)} finding{'s' if len(problems) != 1 else ''}" if problems else ""
     context = {
         "course": course,
@@ -181,8 +190,13 @@ def concept_edit(request, slug, concept):
     for level in LEVELS:
         # Each material box refreshes the preview as the author types.
         form.fields[f"level_{level}"].widget.attrs.update(
-            {"hx-post": preview_url, "hx-trigger": "input changed delay:600ms", "hx-include": "closest form",
-             "hx-target": "#material-preview", "hx-swap": "outerHTML"}
+            {
+                "hx-post": preview_url,
+                "hx-trigger": "input changed delay:600ms",
+                "hx-include": "closest form",
+                "hx-target": "#material-preview",
+                "hx-swap": "outerHTML",
+            }
         )
     saved = None
     if request.method == "POST" and form.is_valid():
@@ -202,13 +216,25 @@ def concept_edit(request, slug, concept):
                 messages.success(request, saved)
                 return redirect("concept_edit", slug=course.slug, concept=concept.slug)
     if request.htmx and request.method == "POST":
-        return render(request, "courses/concept_edit.html#concept-form", {"course": course, "concept": concept, "form": form, "level_fields": [form[f"level_{level}"] for level in LEVELS], "saved": saved})
+        return render(
+            request,
+            "courses/concept_edit.html#concept-form",
+            {
+                "course": course,
+                "concept": concept,
+                "form": form,
+                "level_fields": [form[f"level_{level}"] for level in LEVELS],
+                "saved": saved,
+            },
+        )
     context = {
         "course": course,
         "concept": concept,
         "form": form,
         "level_fields": [form[f"level_{level}"] for level in LEVELS],
-        "previews": [(level, render_markdown(material.get(level, ""))) for level in LEVELS if material.get(level)],
+        "previews": [
+            (level, render_markdown(material.get(level, ""))) for level in LEVELS if material.get(level)
+        ],
         "items": concept_items(concept=concept),
         "misconceptions": [misconception_from_json(m.spec) for m in concept.misconceptions.all()],
     }
@@ -234,11 +260,15 @@ def item_edit(request, slug, concept, item=None):
     course = course_for_editor(user=request.user, slug=slug)
     concept = concept_for_editor(course=course, slug=concept)
     item_obj = item_for_editor(concept=concept, slug=item) if item else None
-    initial_yaml = item_to_yaml(item_from_json(item_obj.current_version.spec)) if item_obj else NEW_ITEM_TEMPLATE
+    initial_yaml = (
+        item_to_yaml(item_from_json(item_obj.current_version.spec)) if item_obj else NEW_ITEM_TEMPLATE
+    )
     form = ItemForm(request.POST or None, initial={"yaml": initial_yaml})
     if request.method == "POST" and form.is_valid():
         try:
-            saved, changed = services.item_save(concept=concept, yaml_text=form.cleaned_data["yaml"], item=item_obj)
+            saved, changed = services.item_save(
+                concept=concept, yaml_text=form.cleaned_data["yaml"], item=item_obj
+            )
         except services.CourseEditError as error:
             form.add_error("yaml", str(error))
         else:
@@ -246,7 +276,9 @@ def item_edit(request, slug, concept, item=None):
                 notice = f"Saved {saved.slug} as version {saved.current_version.number}."
             else:
                 notice = f"Saved {saved.slug}." if changed else "No changes to save."
-            url = reverse("item_edit", kwargs={"slug": course.slug, "concept": concept.slug, "item": saved.slug})
+            url = reverse(
+                "item_edit", kwargs={"slug": course.slug, "concept": concept.slug, "item": saved.slug}
+            )
             if request.htmx and item_obj is not None:
                 context = {"course": course, "concept": concept, "item": saved, "form": form, "saved": notice}
                 return render(request, "courses/item_edit.html#item-form", context)
@@ -290,7 +322,12 @@ def item_try_answer(request, slug, concept):
     try:
         spec, concept_misconceptions = _item_from_request(request, concept)
         seed = int(request.POST.get("seed") or 0)
-        verdict = item_try(spec, seed=seed, answer=request.POST.get("answer", ""), concept_misconceptions=concept_misconceptions)
+        verdict = item_try(
+            spec,
+            seed=seed,
+            answer=request.POST.get("answer", ""),
+            concept_misconceptions=concept_misconceptions,
+        )
         error = None
     except (RampFileError, ItemPreviewError, ValueError) as exc:
         verdict, error = None, str(exc)
@@ -304,7 +341,9 @@ def item_retire(request, slug, concept, item):
     concept = concept_for_editor(course=course, slug=concept)
     item_obj = item_for_editor(concept=concept, slug=item)
     services.item_retire(item=item_obj)
-    messages.success(request, f"Retired {item_obj.slug}: learners no longer get it; their past answers are kept.")
+    messages.success(
+        request, f"Retired {item_obj.slug}: learners no longer get it; their past answers are kept."
+    )
     return redirect("concept_edit", slug=course.slug, concept=concept.slug)
 
 
@@ -318,5 +357,3 @@ def format_guide(request):
 
 def _form_errors(form) -> str:
     return "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
-
-

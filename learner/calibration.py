@@ -39,7 +39,9 @@ def course_sequences(*, course: Course) -> dict[str, list[LogResponse]]:
     )
     for enrollment_id, concept, correct, created_at, item_id, hints in rows.iterator(chunk_size=5000):
         sequences.setdefault(str(enrollment_id), []).append(
-            LogResponse(str(enrollment_id), concept, int(correct), created_at.timestamp(), str(item_id), hints)
+            LogResponse(
+                str(enrollment_id), concept, int(correct), created_at.timestamp(), str(item_id), hints
+            )
         )
     return sequences
 
@@ -59,13 +61,17 @@ def prediction_metrics(*, course: Course) -> dict:
     return {"predicted_answers": len(pairs), **all_metrics(outcomes, [p for _, p in pairs])}
 
 
-def item_difficulties_from_log(*, course: Course, sequences: dict[str, list[LogResponse]]) -> dict[str, float]:
+def item_difficulties_from_log(
+    *, course: Course, sequences: dict[str, list[LogResponse]]
+) -> dict[str, float]:
     """Calibrated difficulties (item id -> logits) of the course's live items, each starting
     from its author's prior ``Item.difficulty_prior``."""
     priors = dict(Item.objects.filter(concept__course=course).values_list("pk", "difficulty_prior"))
     graph = course_graph_for(course)
     items = {
-        it.id: dataclasses.replace(it, difficulty=priors[int(it.id)]) for its in graph.items.values() for it in its
+        it.id: dataclasses.replace(it, difficulty=priors[int(it.id)])
+        for its in graph.items.values()
+        for it in its
     }
     return calibrate_item_difficulties(sequences=sequences.values(), items=items)
 
@@ -74,7 +80,9 @@ def calibration_run(*, course: Course) -> Calibration:
     sequences = course_sequences(course=course)
     total = sum(len(s) for s in sequences.values())
     if total < MIN_RESPONSES:
-        raise CalibrationSkipped(f"{course.slug} has {total} practice answers; calibration needs {MIN_RESPONSES}.")
+        raise CalibrationSkipped(
+            f"{course.slug} has {total} practice answers; calibration needs {MIN_RESPONSES}."
+        )
     difficulties = item_difficulties_from_log(course=course, sequences=sequences)
     with transaction.atomic():
         calibration = Calibration.objects.create(

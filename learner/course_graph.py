@@ -14,21 +14,21 @@ so the hot path never rebuilds it: keep one graph object per course version.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from statistics import median
-from typing import Iterable, Mapping
 
 
 @dataclass(frozen=True)
 class ItemInfo:
-    id: str            # stable item id (the Django side uses str(Item.pk))
-    concept: str       # concept key (the concept slug)
+    id: str  # stable item id (the Django side uses str(Item.pk))
+    concept: str  # concept key (the concept slug)
     difficulty: float  # logit scale, 0 = typical; authored prior or calibrated
     n_choices: int = 0  # multiple_choice: number of choices (guessing rate); 0 otherwise
     is_template: bool = False  # a template yields fresh variants, so it can be re-served
     probes: frozenset[str] = frozenset()  # misconception slugs this item can diagnose
-    n_hints: int = 0   # authored hints (the policy may show the first ones up front)
+    n_hints: int = 0  # authored hints (the policy may show the first ones up front)
 
     @property
     def guess_rate(self) -> float:
@@ -151,17 +151,26 @@ class CourseGraph:
         was measured against difficulty 0, so a concept whose questions were all easy could
         never be shown to be mastered by its own questions, and learners practised it for
         hundreds of items."""
-        return {c: float(median(it.difficulty for it in self.items[c])) if self.items.get(c) else 0.0
-                for c in self.concepts}
+        return {
+            c: float(median(it.difficulty for it in self.items[c])) if self.items.get(c) else 0.0
+            for c in self.concepts
+        }
 
     # ---- helpers --------------------------------------------------------------------------
-    def with_difficulties(self, difficulties: Mapping[str, float]) -> "CourseGraph":
+    def with_difficulties(self, difficulties: Mapping[str, float]) -> CourseGraph:
         """A copy whose items have these difficulties (item id -> logits; items not named keep
         theirs): the course as the study loop sees it after a calibration."""
-        items = {c: tuple(replace(it, difficulty=float(difficulties.get(it.id, it.difficulty))) for it in its)
-                 for c, its in self.items.items()}
-        return CourseGraph(concepts=self.concepts, prerequisites=self.prerequisites, items=items,
-                           target_success=self.target_success, mastery_threshold=self.mastery_threshold)
+        items = {
+            c: tuple(replace(it, difficulty=float(difficulties.get(it.id, it.difficulty))) for it in its)
+            for c, its in self.items.items()
+        }
+        return CourseGraph(
+            concepts=self.concepts,
+            prerequisites=self.prerequisites,
+            items=items,
+            target_success=self.target_success,
+            mastery_threshold=self.mastery_threshold,
+        )
 
     def relative_difficulty(self, item: ItemInfo, difficulty: float | None = None) -> float:
         """``item``'s difficulty (or ``difficulty``, e.g. a calibrated one) relative to its
@@ -184,8 +193,11 @@ class CourseGraph:
     def fringe(self, mastered: Iterable[str]) -> list[str]:
         """Concepts not mastered whose direct prerequisites all are, in ramp order."""
         m = set(mastered)
-        return [c for i, c in enumerate(self.order)
-                if c not in m and all(self.order[p] in m for p in self.prereq_idx[i])]
+        return [
+            c
+            for i, c in enumerate(self.order)
+            if c not in m and all(self.order[p] in m for p in self.prereq_idx[i])
+        ]
 
     def closure(self, concepts: Iterable[str]) -> frozenset[str]:
         """``concepts`` together with all their ancestors."""
@@ -202,6 +214,7 @@ class CourseGraph:
 
 # ---- building graphs -----------------------------------------------------------------------
 
+
 def graph_from_spec(course) -> CourseGraph:
     """A graph from a ``courses.specs.CourseSpec`` (e.g. ``read_ramp(path)``). Item ids are
     ``"<concept>/<item slug>"``. An item probes the misconceptions it lists, and the
@@ -215,22 +228,40 @@ def graph_from_spec(course) -> CourseGraph:
             kinds = MATCH_KINDS_FOR_TYPE.get(it.type, ("pattern",))
             probes = {m.slug for m in it.misconceptions}
             probes |= {m.slug for m in c.misconceptions if m.match is not None and m.match.kind in kinds}
-            out.append(ItemInfo(
-                id=f"{c.slug}/{it.slug}", concept=c.slug, difficulty=float(it.difficulty),
-                n_choices=len(it.choices) if it.type == "multiple_choice" else 0,
-                is_template=bool(it.is_template), probes=frozenset(probes), n_hints=len(it.hints)))
+            out.append(
+                ItemInfo(
+                    id=f"{c.slug}/{it.slug}",
+                    concept=c.slug,
+                    difficulty=float(it.difficulty),
+                    n_choices=len(it.choices) if it.type == "multiple_choice" else 0,
+                    is_template=bool(it.is_template),
+                    probes=frozenset(probes),
+                    n_hints=len(it.hints),
+                )
+            )
         items[c.slug] = tuple(out)
     return CourseGraph(
         concepts=tuple(c.slug for c in course.concepts),
         prerequisites={c.slug: tuple(c.prerequisites) for c in course.concepts},
-        items=items, target_success=float(course.target_success),
-        mastery_threshold=float(course.mastery_threshold))
+        items=items,
+        target_success=float(course.target_success),
+        mastery_threshold=float(course.mastery_threshold),
+    )
 
 
-def random_ramp(n_concepts: int, *, seed: int, items_per_concept: int = 5, max_prereqs: int = 3,
-                locality: int = 6, misconceptions_per_concept: float = 1.0,
-                multiple_choice_share: float = 0.25, template_share: float = 0.8,
-                target_success: float = 0.85, mastery_threshold: float = 0.95) -> CourseGraph:
+def random_ramp(
+    n_concepts: int,
+    *,
+    seed: int,
+    items_per_concept: int = 5,
+    max_prereqs: int = 3,
+    locality: int = 6,
+    misconceptions_per_concept: float = 1.0,
+    multiple_choice_share: float = 0.25,
+    template_share: float = 0.8,
+    target_success: float = 0.85,
+    mastery_threshold: float = 0.95,
+) -> CourseGraph:
     """A generated ramp for benchmarks: concept ``k`` builds on 1..``max_prereqs`` earlier
     concepts, mostly among the ``locality`` previous ones (so the DAG is deep like a real
     ramp, not a flat bag), with occasional long-range prerequisites; a few roots.
@@ -273,10 +304,22 @@ def random_ramp(n_concepts: int, *, seed: int, items_per_concept: int = 5, max_p
             d = round(base + rng.gauss(0.0, 0.25), 3)
             mc = rng.random() < multiple_choice_share
             probes = frozenset(s for s in slugs if rng.random() < 0.5 or j == 0)
-            out.append(ItemInfo(id=f"{c}/i{j}", concept=c, difficulty=d,
-                                n_choices=rng.choice((3, 4, 5)) if mc else 0,
-                                is_template=rng.random() < template_share, probes=probes,
-                                n_hints=hint_rng.randint(1, 3)))
+            out.append(
+                ItemInfo(
+                    id=f"{c}/i{j}",
+                    concept=c,
+                    difficulty=d,
+                    n_choices=rng.choice((3, 4, 5)) if mc else 0,
+                    is_template=rng.random() < template_share,
+                    probes=probes,
+                    n_hints=hint_rng.randint(1, 3),
+                )
+            )
         items[c] = tuple(out)
-    return CourseGraph(concepts=tuple(names), prerequisites=prereqs, items=items,
-                       target_success=target_success, mastery_threshold=mastery_threshold)
+    return CourseGraph(
+        concepts=tuple(names),
+        prerequisites=prereqs,
+        items=items,
+        target_success=target_success,
+        mastery_threshold=mastery_threshold,
+    )

@@ -22,7 +22,7 @@ them with ``MasteryTracker.evidence(concept, weight)``.
 from __future__ import annotations
 
 from collections import deque
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 
 def dependents(prereqs: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
@@ -51,23 +51,33 @@ def _bfs(adj: Mapping[str, Iterable[str]], start: str, max_depth: int | None) ->
     return dist
 
 
-def ancestors(prereqs: Mapping[str, Iterable[str]], concept: str,
-              max_depth: int | None = None) -> dict[str, int]:
+def ancestors(
+    prereqs: Mapping[str, Iterable[str]], concept: str, max_depth: int | None = None
+) -> dict[str, int]:
     """All (transitive) prerequisites of ``concept`` -> shortest distance in edges."""
     return _bfs(prereqs, concept, max_depth)
 
 
-def descendants(prereqs: Mapping[str, Iterable[str]], concept: str,
-                max_depth: int | None = None, _rev: Mapping[str, list[str]] | None = None
-                ) -> dict[str, int]:
+def descendants(
+    prereqs: Mapping[str, Iterable[str]],
+    concept: str,
+    max_depth: int | None = None,
+    _rev: Mapping[str, list[str]] | None = None,
+) -> dict[str, int]:
     """All concepts that (transitively) build on ``concept`` -> shortest distance."""
     return _bfs(_rev if _rev is not None else dependents(prereqs), concept, max_depth)
 
 
-def propagate_evidence(prereqs: Mapping[str, Iterable[str]], concept: str, correct: bool,
-                       strength: float = 1.0, implied: float = 0.5, suggested: float = 0.1,
-                       max_depth: int | None = 4,
-                       _rev: Mapping[str, list[str]] | None = None) -> dict[str, float]:
+def propagate_evidence(
+    prereqs: Mapping[str, Iterable[str]],
+    concept: str,
+    correct: bool,
+    strength: float = 1.0,
+    implied: float = 0.5,
+    suggested: float = 0.1,
+    max_depth: int | None = 4,
+    _rev: Mapping[str, list[str]] | None = None,
+) -> dict[str, float]:
     """Soft evidence for the other concepts from one response on ``concept``.
 
     Returns ``{other_concept: weight}`` (the observed concept itself is not included):
@@ -80,11 +90,11 @@ def propagate_evidence(prereqs: Mapping[str, Iterable[str]], concept: str, corre
     up_decay, down_decay = (implied, suggested) if correct else (suggested, implied)
     out: dict[str, float] = {}
     for c, d in up.items():
-        w = strength * up_decay ** d
+        w = strength * up_decay**d
         if w > 1e-6:
             out[c] = sign * w
     for c, d in down.items():
-        w = strength * down_decay ** d
+        w = strength * down_decay**d
         if w > 1e-6 and abs(out.get(c, 0.0)) < w:
             out[c] = sign * w
     return out

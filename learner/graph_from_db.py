@@ -22,16 +22,22 @@ def _graph(course_id: int, version: str) -> CourseGraph:
     concepts = list(course.concepts.filter(retired_at__isnull=True).order_by("position", "id"))
     slugs = {c.pk: c.slug for c in concepts}
     prerequisites: dict[str, list[str]] = {c.slug: [] for c in concepts}
-    for concept_id, requires_id in Prerequisite.objects.filter(concept__course=course).order_by(
-        "concept_id", "position"
-    ).values_list("concept_id", "requires_id"):
+    for concept_id, requires_id in (
+        Prerequisite.objects.filter(concept__course=course)
+        .order_by("concept_id", "position")
+        .values_list("concept_id", "requires_id")
+    ):
         if concept_id in slugs and requires_id in slugs:
             prerequisites[slugs[concept_id]].append(slugs[requires_id])
     concept_probes: dict[int, set[str]] = {c.pk: set() for c in concepts}
-    for concept_id, slug in ConceptMisconception.objects.filter(concept__in=concepts).values_list("concept_id", "slug"):
+    for concept_id, slug in ConceptMisconception.objects.filter(concept__in=concepts).values_list(
+        "concept_id", "slug"
+    ):
         concept_probes[concept_id].add(slug)
     items: dict[str, list[ItemInfo]] = {c.slug: [] for c in concepts}
-    for item in Item.objects.filter(concept__in=concepts, retired_at__isnull=True).select_related("current_version"):
+    for item in Item.objects.filter(concept__in=concepts, retired_at__isnull=True).select_related(
+        "current_version"
+    ):
         spec = item_from_json(item.current_version.spec)
         items[slugs[item.concept_id]].append(
             ItemInfo(
@@ -51,4 +57,3 @@ def _graph(course_id: int, version: str) -> CourseGraph:
         target_success=course.target_success,
         mastery_threshold=course.mastery_threshold,
     )
-

@@ -41,11 +41,18 @@ def course_insights(*, course: Course, top_misconceptions: int = 3) -> dict:
         for row in ConceptState.objects.filter(enrollment__course=course)
         .exclude(source=ConceptState.Source.NONE)
         .values("concept_id")
-        .annotate(mean=Avg("p_mastery"), mastered=Count("id", filter=Q(p_mastery__gte=course.mastery_threshold)), n=Count("id"))
+        .annotate(
+            mean=Avg("p_mastery"),
+            mastered=Count("id", filter=Q(p_mastery__gte=course.mastery_threshold)),
+            n=Count("id"),
+        )
     }
     misconceptions: dict[int, list[tuple[str, int]]] = {}
     for row in (
-        practice.exclude(misconception="").values("concept_id", "misconception").annotate(n=Count("id")).order_by("-n")
+        practice.exclude(misconception="")
+        .values("concept_id", "misconception")
+        .annotate(n=Count("id"))
+        .order_by("-n")
     ):
         misconceptions.setdefault(row["concept_id"], []).append((row["misconception"], row["n"]))
     diagnoses = _diagnoses(course)

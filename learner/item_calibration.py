@@ -42,22 +42,27 @@ policy, reading them as difficulties, put 48-55% of practice in the 0.6-0.9 band
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from .course_graph import ItemInfo
-from .response_log import Response
 from .mastery import SLIP, hint_relief
+from .response_log import Response
 
-PRIOR_SD = 0.5       # how far (logits) an item is expected to be from its author's value
-EPISODE_SD = 10.0    # a nearly flat prior on an episode's proficiency (only keeps Newton finite)
+PRIOR_SD = 0.5  # how far (logits) an item is expected to be from its author's value
+EPISODE_SD = 10.0  # a nearly flat prior on an episode's proficiency (only keeps Newton finite)
 ITERATIONS = 100
-MAX_K = 20           # answers into an episode after which the learning trend stops growing
+MAX_K = 20  # answers into an episode after which the learning trend stops growing
 
 
-def calibrate_item_difficulties(*, sequences: Iterable[Sequence[Response]], items: Mapping[str, ItemInfo],
-                                prior_sd: float = PRIOR_SD, iterations: int = ITERATIONS) -> dict[str, float]:
+def calibrate_item_difficulties(
+    *,
+    sequences: Iterable[Sequence[Response]],
+    items: Mapping[str, ItemInfo],
+    prior_sd: float = PRIOR_SD,
+    iterations: int = ITERATIONS,
+) -> dict[str, float]:
     """``items``: item id -> ItemInfo whose ``difficulty`` is the author's (the prior).
     ``sequences``: per-learner practice answers in time order; answers on items not in
     ``items`` are ignored. Returns item id -> calibrated difficulty for every item of ``items``."""
@@ -103,7 +108,7 @@ def _fit(E, I, K, Y, G, H, prior, *, n_episodes: int, prior_sd: float, iteration
     a = np.zeros(n_episodes)
     slope = 0.0
     top = (1.0 - G) * (1.0 - SLIP)
-    w_item, w_ep = 1.0 / prior_sd ** 2, 1.0 / EPISODE_SD ** 2
+    w_item, w_ep = 1.0 / prior_sd**2, 1.0 / EPISODE_SD**2
 
     def terms():
         """Per answer: score and Fisher information for the logit z."""

@@ -36,10 +36,12 @@ def tracker_for(enrollment: Enrollment) -> MasteryTracker:
 def _state_rows(enrollment: Enrollment, slugs) -> dict[str, ConceptState]:
     ids = dict(enrollment.course.concepts.filter(slug__in=list(slugs)).values_list("slug", "id"))
     existing = {
-        s.concept_id: s for s in ConceptState.objects.filter(enrollment=enrollment, concept_id__in=ids.values())
+        s.concept_id: s
+        for s in ConceptState.objects.filter(enrollment=enrollment, concept_id__in=ids.values())
     }
     return {
-        slug: existing.get(cid) or ConceptState(enrollment=enrollment, concept_id=cid) for slug, cid in ids.items()
+        slug: existing.get(cid) or ConceptState(enrollment=enrollment, concept_id=cid)
+        for slug, cid in ids.items()
     }
 
 
@@ -89,7 +91,9 @@ def knowledge_record_answer(
     row.n_responses += 1
     row.n_correct += int(correct)
     row.last_response_at = when
-    row.review_card = review_card_update(row.review_card or review_card_new(), correct=correct, hints=hints, when=when)
+    row.review_card = review_card_update(
+        row.review_card or review_card_new(), correct=correct, hints=hints, when=when
+    )
     row.review_due_at = review_due_at(row.review_card)
     row.save()
     if weights:

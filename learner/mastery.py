@@ -91,16 +91,16 @@ from __future__ import annotations
 
 import math
 
-MU0, VAR0 = -1.0, 2.0 ** 2          # a concept never seen
-KNOWN_MU, KNOWN_VAR = 3.0, 0.8 ** 2  # what placement's "known" means
-LEARN = 0.25                          # expected gain per attempt (logits)
-Q = 0.10                              # process noise per attempt
-FORGET_VAR = 0.2                      # per log(1 + days), divided by 1 + spaced responses
-FORGET_MU = 0.35                      # per log(1 + days), divided by 1 + spaced responses (was 0.1)
+MU0, VAR0 = -1.0, 2.0**2  # a concept never seen
+KNOWN_MU, KNOWN_VAR = 3.0, 0.8**2  # what placement's "known" means
+LEARN = 0.25  # expected gain per attempt (logits)
+Q = 0.10  # process noise per attempt
+FORGET_VAR = 0.2  # per log(1 + days), divided by 1 + spaced responses
+FORGET_MU = 0.35  # per log(1 + days), divided by 1 + spaced responses (was 0.1)
 DAY = 86400.0
-SPACED = DAY                          # a response this long after the previous one is spaced
-SLIP = 0.03                           # a wrong answer despite knowing it (see the docstring)
-HINT_LOGIT = 0.8                      # what the first hint shown takes off an item's difficulty
+SPACED = DAY  # a response this long after the previous one is spaced
+SLIP = 0.03  # a wrong answer despite knowing it (see the docstring)
+HINT_LOGIT = 0.8  # what the first hint shown takes off an item's difficulty
 
 
 def hint_relief(hints: int) -> float:
@@ -111,6 +111,7 @@ def hint_relief(hints: int) -> float:
 
 def band_probability(mu: float, sd: float, band: tuple[float, float], guess: float, top: float) -> float:
     """P(guess + top * sigmoid(z) lies in ``band``) for z ~ N(mu, sd^2)."""
+
     def below(p: float) -> float:  # P(success < p)
         x = (p - guess) / top
         if x <= 0.0:
@@ -132,16 +133,22 @@ def _sig(x: float) -> float:
     return e / (1.0 + e)
 
 
-RATE_KEY = "~rate"   # the learner's learning rate; "~" can't start a concept slug
-RATE_M0, RATE_VAR0 = 1.0, 0.3 ** 2    # x LEARN per attempt: learners differ in speed
+RATE_KEY = "~rate"  # the learner's learning rate; "~" can't start a concept slug
+RATE_M0, RATE_VAR0 = 1.0, 0.3**2  # x LEARN per attempt: learners differ in speed
 RATE_KEEP = 0.9
-RATE_FLOOR = 0.1                      # the slowest learning the tracker will believe in
-CEILING = 4.0                         # logits (98% on a typical item): where practice stops adding
+RATE_FLOOR = 0.1  # the slowest learning the tracker will believe in
+CEILING = 4.0  # logits (98% on a typical item): where practice stops adding
 
 
 class MasteryTracker:
-    def __init__(self, target: float = 0.8, learn: float | None = None, q: float | None = None,
-                 state: dict | None = None, rate_var: float | None = None):
+    def __init__(
+        self,
+        target: float = 0.8,
+        learn: float | None = None,
+        q: float | None = None,
+        state: dict | None = None,
+        rate_var: float | None = None,
+    ):
         self.theta_m = math.log(target / (1.0 - target))
         self.learn = LEARN if learn is None else learn
         self.q = Q if q is None else q
@@ -232,8 +239,16 @@ class MasteryTracker:
         v[1] = max(ptt2 - ptr2 * ptr2 / prr2, 1e-6)
         v[0] = mt2 - v[4] * rm2
 
-    def update(self, c: str, correct: bool, *, difficulty: float = 0.0, guess: float = 0.0,
-               t: float | None = None, hints: int = 0) -> None:
+    def update(
+        self,
+        c: str,
+        correct: bool,
+        *,
+        difficulty: float = 0.0,
+        guess: float = 0.0,
+        t: float | None = None,
+        hints: int = 0,
+    ) -> None:
         v = self._get(c)
         spaced = t is not None and v[2] is not None and t - v[2] >= SPACED
         # forget the time since the last response as belief() and predict() do, then count the
@@ -248,7 +263,7 @@ class MasteryTracker:
             # older gains settle into the rate-free part at the current rate estimate (mean and
             # variance unchanged), so the rate's weight on a concept stays bounded
             v[0] += (1.0 - RATE_KEEP) * beta * rm
-            v[1] += (1.0 - RATE_KEEP ** 2) * beta * beta * rv
+            v[1] += (1.0 - RATE_KEEP**2) * beta * beta * rv
             v[4] = RATE_KEEP * beta
         v_before = v[1]
         # the attempt's gain, LEARN times the learner's rate, fading out towards CEILING: beyond
@@ -278,8 +293,7 @@ class MasteryTracker:
 
     def set_prior(self, c: str, p_known: float, t: float | None = None) -> None:
         m = p_known * KNOWN_MU + (1 - p_known) * MU0
-        var = (p_known * KNOWN_VAR + (1 - p_known) * VAR0
-               + p_known * (1 - p_known) * (KNOWN_MU - MU0) ** 2)
+        var = p_known * KNOWN_VAR + (1 - p_known) * VAR0 + p_known * (1 - p_known) * (KNOWN_MU - MU0) ** 2
         self.s[c] = [m, var, t, 0, 0.0]
 
     def belief(self, c: str, t: float | None = None) -> tuple[float, float]:
@@ -301,16 +315,24 @@ class MasteryTracker:
         z = (mu - self.theta_m) / sd
         return 0.5 * math.erfc(-z / math.sqrt(2.0))
 
-    def predict(self, c: str, difficulty: float, guess: float = 0.0, t: float | None = None,
-                hints: int = 0) -> float:
+    def predict(
+        self, c: str, difficulty: float, guess: float = 0.0, t: float | None = None, hints: int = 0
+    ) -> float:
         """Expected success on an item of ``difficulty`` answered after ``hints`` hints."""
         mu, var = self.next_logit(c, difficulty, t, hints)
         # expected success under the belief (probit approximation of the logistic-normal)
         k = math.sqrt(1.0 + math.pi * var / 8.0)
         return guess + (1.0 - guess) * (1.0 - SLIP) * _sig(mu / k)
 
-    def in_band(self, c: str, difficulty: float, band: tuple[float, float], guess: float = 0.0,
-                t: float | None = None, hints: int = 0) -> float:
+    def in_band(
+        self,
+        c: str,
+        difficulty: float,
+        band: tuple[float, float],
+        guess: float = 0.0,
+        t: float | None = None,
+        hints: int = 0,
+    ) -> float:
         """P(the learner's *true* success on the next answer lies in ``band``) under the belief.
 
         Not the same as asking whether the expected success (``predict``) is in the band: an

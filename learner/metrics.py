@@ -64,5 +64,4 @@ def accuracy(y, p, threshold: float = 0.5) -> float:
 
 
 def all_metrics(y, p) -> dict[str, float]:
-    return {"auc": auc(y, p), "rmse": rmse(y, p), "log_loss": log_loss(y, p),
-            "accuracy": accuracy(y, p)}
+    return {"auc": auc(y, p), "rmse": rmse(y, p), "log_loss": log_loss(y, p), "accuracy": accuracy(y, p)}

@@ -17,10 +17,14 @@ class Enrollment(models.Model):
     course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="enrollments")
     started_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    mastery_state = models.JSONField(default=dict, blank=True, help_text="The mastery tracker's per-concept beliefs.")
+    mastery_state = models.JSONField(
+        default=dict, blank=True, help_text="The mastery tracker's per-concept beliefs."
+    )
     placement = models.JSONField(null=True, blank=True, help_text="A placement in progress (serialised).")
     placement_finished_at = models.DateTimeField(null=True, blank=True)
-    pending_probe = models.JSONField(null=True, blank=True, help_text="(concept, misconception) to probe next.")
+    pending_probe = models.JSONField(
+        null=True, blank=True, help_text="(concept, misconception) to probe next."
+    )
     response_count = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -83,7 +87,9 @@ class Response(models.Model):
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     correct = models.BooleanField()
     misconception = models.CharField(max_length=100, blank=True)
-    hints_used = models.PositiveSmallIntegerField(default=0, help_text="Hints shown before the answer, all told.")
+    hints_used = models.PositiveSmallIntegerField(
+        default=0, help_text="Hints shown before the answer, all told."
+    )
     hints_up_front = models.PositiveSmallIntegerField(
         default=0, help_text="Of those, shown with the question from the start (scaffolding), not asked for."
     )
@@ -117,7 +123,9 @@ class ConceptState(models.Model):
     enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="concept_states")
     concept = models.ForeignKey("courses.Concept", on_delete=models.CASCADE, related_name="+")
     p_mastery = models.FloatField(default=0.0)
-    p_correct = models.FloatField(default=0.5, help_text="Expected success on a typical question of the concept.")
+    p_correct = models.FloatField(
+        default=0.5, help_text="Expected success on a typical question of the concept."
+    )
     sd = models.FloatField(default=1.5, help_text="Uncertainty of the proficiency estimate (logits).")
     n_responses = models.PositiveIntegerField(default=0)
     n_correct = models.PositiveIntegerField(default=0)
@@ -128,7 +136,9 @@ class ConceptState(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["enrollment", "concept"], name="one_state_per_concept")]
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "concept"], name="one_state_per_concept")
+        ]
 
 
 class Calibration(models.Model):

@@ -52,7 +52,7 @@ from __future__ import annotations
 import copy
 import math
 from collections import OrderedDict
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -69,11 +69,22 @@ def _entropy(p: np.ndarray) -> np.ndarray:
 
 
 class Placement:
-    def __init__(self, graph: CourseGraph, *, confidence: float = 0.9, max_questions: int = 12,
-                 seed: int = 0, concepts: Iterable[str] | None = None,
-                 n_particles: int | None = None, slip: float = 0.1, guess: float = 0.1,
-                 dont_know_known: float = 0.02, dont_know_unknown: float = 0.35,
-                 slope: float = 8.0, rejuvenate_sweeps: int = 2):
+    def __init__(
+        self,
+        graph: CourseGraph,
+        *,
+        confidence: float = 0.9,
+        max_questions: int = 12,
+        seed: int = 0,
+        concepts: Iterable[str] | None = None,
+        n_particles: int | None = None,
+        slip: float = 0.1,
+        guess: float = 0.1,
+        dont_know_known: float = 0.02,
+        dont_know_unknown: float = 0.35,
+        slope: float = 8.0,
+        rejuvenate_sweeps: int = 2,
+    ):
         self.graph = graph
         self.confidence = float(confidence)
         self.max_questions = int(max_questions)
@@ -100,8 +111,10 @@ class Placement:
                 kids[p].append(i)
         self.kids = [tuple(k) for k in kids]
         # for the Gibbs step of concept i: each child with its other prerequisites
-        self._kid_other = [[(d, np.asarray([p for p in self.pre[d] if p != i], dtype=np.intp))
-                            for d in self.kids[i]] for i in range(n)]
+        self._kid_other = [
+            [(d, np.asarray([p for p in self.pre[d] if p != i], dtype=np.intp)) for d in self.kids[i]]
+            for i in range(n)
+        ]
         self._pre_arr = [np.asarray(p, dtype=np.intp) for p in self.pre]
         self._kid_arr = [np.asarray(k, dtype=np.intp) for k in self.kids]
         adj = np.zeros((n, n), dtype=np.float32)
@@ -119,8 +132,8 @@ class Placement:
         self.levels = np.linspace(-0.35, 1.35, 18)
         q = 1.0 / (1.0 + np.exp(-slope * (self.levels[None, :] - self.rank[:, None])))
         q = np.clip(q, 0.02, 0.98)
-        self._logq = np.log(q)             # (n, G)
-        self._log1mq = np.log1p(-q)        # (n, G)
+        self._logq = np.log(q)  # (n, G)
+        self._log1mq = np.log1p(-q)  # (n, G)
         self._logit_q = self._logq - self._log1mq
         # candidate questions: (local concept index, item); their likelihood tables
         self._cand: list[tuple[int, ItemInfo]] = []
@@ -134,7 +147,7 @@ class Placement:
         self._cand_concept = np.asarray([i for i, _ in self._cand], dtype=np.intp)
         # evidence so far
         self.observations: list[tuple[str, str, str]] = []
-        self._ll = np.zeros((n, 2))        # per concept: log-lik if unknown [0], known [1]
+        self._ll = np.zeros((n, 2))  # per concept: log-lik if unknown [0], known [1]
         self._asked: set[str] = set()
         if n_particles is None:
             n_particles = int(min(2000, max(600, 60000 // max(1, n))))
@@ -194,11 +207,11 @@ class Placement:
             new = u < 1.0 / (1.0 + np.exp(-lo))
             S[:, i] = np.where(free, new, S[:, i])
         # the level of each particle given its set
-        missing = (~S).astype(np.float32) @ self._adj          # (P, n) unknown prerequisites
-        elig = (missing == 0)
+        missing = (~S).astype(np.float32) @ self._adj  # (P, n) unknown prerequisites
+        elig = missing == 0
         known = (elig & S).astype(np.float64)
         unk = (elig & ~S).astype(np.float64)
-        logp = known @ self._logq + unk @ self._log1mq          # (P, G)
+        logp = known @ self._logq + unk @ self._log1mq  # (P, G)
         g = self.rng.gumbel(size=logp.shape)
         self.F = np.argmax(logp + g, axis=1)
 
@@ -242,11 +255,11 @@ class Placement:
             return []
         w = self._weights()
         Sf = self.S.astype(np.float64)
-        m = w @ Sf                                    # (n,)
-        A = (Sf * w[:, None]).T @ Sf                  # A[c, d] = P(c and d known)
-        B = m[None, :] - A                            # P(c unknown, d known)
+        m = w @ Sf  # (n,)
+        A = (Sf * w[:, None]).T @ Sf  # A[c, d] = P(c and d known)
+        B = m[None, :] - A  # P(c unknown, d known)
         ok = self._available()
-        lu_all, lk_all = self._lik[:, 0, :], self._lik[:, 1, :]   # (K, 3)
+        lu_all, lk_all = self._lik[:, 0, :], self._lik[:, 1, :]  # (K, 3)
         cand_c = self._cand_concept
         # per concept, the available item most informative about the concept itself
         # (mutual information between its outcome and the concept's membership); the
@@ -254,8 +267,9 @@ class Placement:
         mc = m[cand_c]
         Z = lk_all * mc[:, None] + lu_all * (1 - mc[:, None])
         with np.errstate(divide="ignore", invalid="ignore"):
-            mi = (mc[:, None] * lk_all * np.log(lk_all / Z)
-                  + (1 - mc[:, None]) * lu_all * np.log(lu_all / Z)).sum(1)
+            mi = (
+                mc[:, None] * lk_all * np.log(lk_all / Z) + (1 - mc[:, None]) * lu_all * np.log(lu_all / Z)
+            ).sum(1)
         mi = np.where(ok, mi, -np.inf)
         best: dict[int, int] = {}
         for k in np.flatnonzero(ok):
@@ -268,7 +282,7 @@ class Placement:
         cc = cand_c[ks]
         lu, lk = lu_all[ks], lk_all[ks]
         mcc = m[cc]
-        Z = lk * mcc[:, None] + lu * (1 - mcc[:, None])    # (K, 3) P(outcome)
+        Z = lk * mcc[:, None] + lu * (1 - mcc[:, None])  # (K, 3) P(outcome)
         # only concepts still uncertain can lose entropy worth counting
         live = np.flatnonzero(_entropy(m) > 1e-4)
         Al, Bl = A[np.ix_(cc, live)], B[np.ix_(cc, live)]
@@ -312,20 +326,27 @@ class Placement:
 
     # ---- serialisation --------------------------------------------------------------------
     def _settings(self) -> dict:
-        return {"confidence": self.confidence, "max_questions": self.max_questions,
-                "seed": self.seed, "concepts": self._restricted, "n_particles": self.P,
-                "slip": self.slip, "guess": self.guess, "dont_know_known": self.dk_known,
-                "dont_know_unknown": self.dk_unknown, "slope": self.slope,
-                "rejuvenate_sweeps": self.sweeps}
+        return {
+            "confidence": self.confidence,
+            "max_questions": self.max_questions,
+            "seed": self.seed,
+            "concepts": self._restricted,
+            "n_particles": self.P,
+            "slip": self.slip,
+            "guess": self.guess,
+            "dont_know_known": self.dk_known,
+            "dont_know_unknown": self.dk_unknown,
+            "slope": self.slope,
+            "rejuvenate_sweeps": self.sweeps,
+        }
 
     def to_dict(self) -> dict:
-        d = {"version": VERSION, **self._settings(),
-             "observations": [list(o) for o in self.observations]}
+        d = {"version": VERSION, **self._settings(), "observations": [list(o) for o in self.observations]}
         _cache_put(self.graph, d, self)
         return d
 
     @classmethod
-    def from_dict(cls, graph: CourseGraph, d: dict) -> "Placement":
+    def from_dict(cls, graph: CourseGraph, d: dict) -> Placement:
         if d.get("version") != VERSION:
             raise ValueError("not a placement of this version")
         hit = _cache_get(graph, d)
@@ -338,9 +359,23 @@ class Placement:
             if base is not None:
                 break
         else:
-            settings = {k: d[k] for k in ("confidence", "max_questions", "seed", "concepts",
-                                          "n_particles", "slip", "guess", "dont_know_known",
-                                          "dont_know_unknown", "slope", "rejuvenate_sweeps") if k in d}
+            settings = {
+                k: d[k]
+                for k in (
+                    "confidence",
+                    "max_questions",
+                    "seed",
+                    "concepts",
+                    "n_particles",
+                    "slip",
+                    "guess",
+                    "dont_know_known",
+                    "dont_know_unknown",
+                    "slope",
+                    "rejuvenate_sweeps",
+                )
+                if k in d
+            }
             base, k = cls(graph, **settings), 0
         for c, item, outcome in obs[k:]:
             base.observe(c, item, outcome)
@@ -348,7 +383,7 @@ class Placement:
 
 
 # ---- a small in-process cache: "load, observe, save" costs one update, not a replay ------
-_CACHE: "OrderedDict[tuple, tuple[CourseGraph, Placement]]" = OrderedDict()
+_CACHE: OrderedDict[tuple, tuple[CourseGraph, Placement]] = OrderedDict()
 _CACHE_SIZE = 32
 
 

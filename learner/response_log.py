@@ -22,9 +22,10 @@ import csv
 import io
 import math
 import os
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import IO, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import IO
 
 REQUIRED_COLUMNS = ("user_id", "skill_id", "correct")
 OPTIONAL_COLUMNS = ("timestamp", "item_id", "hints")
@@ -67,7 +68,7 @@ def parse_timestamp(text: str) -> float:
         iso = s[:-1] + "+00:00" if s.endswith(("Z", "z")) else s
         dt = datetime.fromisoformat(iso)
         if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=timezone.utc)
+            dt = dt.replace(tzinfo=UTC)
         return dt.timestamp()
     if not math.isfinite(value):
         raise ValueError(f"timestamp is not finite: {text!r}")
@@ -96,8 +97,9 @@ def iter_responses(path_or_file) -> Iterator[Response]:
         try:
             header = next(reader)
         except StopIteration:
-            raise ResponseLogError(name, 1, "empty file: expected a header "
-                                   "'user_id,skill_id,correct[,timestamp][,item_id]'") from None
+            raise ResponseLogError(
+                name, 1, "empty file: expected a header 'user_id,skill_id,correct[,timestamp][,item_id]'"
+            ) from None
         header = [h.strip() for h in header]
         if header and header[0].startswith("\ufeff"):
             header[0] = header[0][1:]
@@ -113,8 +115,14 @@ def iter_responses(path_or_file) -> Iterator[Response]:
             if dupes:
                 parts.append("duplicate column(s) " + ", ".join(dupes))
             raise ResponseLogError(
-                name, 1, "bad header " + ",".join(header) + ": " + "; ".join(parts)
-                + " (expected user_id,skill_id,correct plus optional timestamp,item_id,hints)")
+                name,
+                1,
+                "bad header "
+                + ",".join(header)
+                + ": "
+                + "; ".join(parts)
+                + " (expected user_id,skill_id,correct plus optional timestamp,item_id,hints)",
+            )
         iu, isk, ic = (header.index(c) for c in REQUIRED_COLUMNS)
         it = header.index("timestamp") if "timestamp" in header else None
         ii = header.index("item_id") if "item_id" in header else None
@@ -149,8 +157,11 @@ def iter_responses(path_or_file) -> Iterator[Response]:
                 prev = last_time.get(user)
                 if prev is not None and ts < prev:
                     raise ResponseLogError(
-                        name, line, f"rows of user {user!r} are out of time order "
-                        f"(timestamp {row[it].strip()} is before the previous row's)")
+                        name,
+                        line,
+                        f"rows of user {user!r} are out of time order "
+                        f"(timestamp {row[it].strip()} is before the previous row's)",
+                    )
                 last_time[user] = ts
             item = None
             if ii is not None:
@@ -162,8 +173,9 @@ def iter_responses(path_or_file) -> Iterator[Response]:
                 except ValueError:
                     hints = -1
                 if hints < 0:
-                    raise ResponseLogError(name, line, f"hints must be a non-negative integer, "
-                                           f"got {row[ih]!r}")
+                    raise ResponseLogError(
+                        name, line, f"hints must be a non-negative integer, got {row[ih]!r}"
+                    )
             yield Response(user, skill, correct, ts, item, hints)
     except csv.Error as exc:
         raise ResponseLogError(name, getattr(reader, "line_num", 0), f"CSV error: {exc}") from None
@@ -191,8 +203,7 @@ def read_sequences(path_or_file) -> dict[str, list[Response]]:
     return group_by_learner(iter_responses(path_or_file))
 
 
-def write_responses(path_or_file, responses: Iterable[Response],
-                    columns: Sequence[str] | None = None) -> int:
+def write_responses(path_or_file, responses: Iterable[Response], columns: Sequence[str] | None = None) -> int:
     """Write responses as CSV; returns the number of rows written.
 
     ``columns`` defaults to the required ones plus ``timestamp``/``item_id``/``hints`` when
@@ -225,6 +236,7 @@ def write_responses(path_or_file, responses: Iterable[Response],
         if first is None:
             return 0
         import itertools
+
         for r in itertools.chain([first], responses):
             row = []
             for c in columns:

@@ -29,7 +29,9 @@ def knowledge_map(*, enrollment: Enrollment, responses_per_concept: int = 5) -> 
     course = enrollment.course
     states = {s.concept_id: s for s in ConceptState.objects.filter(enrollment=enrollment)}
     recent: dict[int, list[Response]] = {}
-    for response in Response.objects.filter(enrollment=enrollment).select_related("item").order_by("-id")[:2000]:
+    for response in (
+        Response.objects.filter(enrollment=enrollment).select_related("item").order_by("-id")[:2000]
+    ):
         bucket = recent.setdefault(response.concept_id, [])
         if len(bucket) < responses_per_concept:
             bucket.append(response)
@@ -53,6 +55,10 @@ def knowledge_map(*, enrollment: Enrollment, responses_per_concept: int = 5) -> 
         row = by_slug[node.key]
         node.css = f"band-{row['band']}"
         node.url = f"#concept-{node.key}"
-        node.note = row["band_label"] + (f", P(mastered) {row['state'].p_mastery:.2f}" if row["state"] else "")
-    decisions = list(Step.objects.filter(enrollment=enrollment).select_related("concept").order_by("-id")[:10])
+        node.note = row["band_label"] + (
+            f", P(mastered) {row['state'].p_mastery:.2f}" if row["state"] else ""
+        )
+    decisions = list(
+        Step.objects.filter(enrollment=enrollment).select_related("concept").order_by("-id")[:10]
+    )
     return {"rows": rows, "graph": graph, "decisions": decisions}

@@ -3,20 +3,19 @@ where a course's learners get stuck."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
-
-from django.db import transaction
 from kombu.exceptions import OperationalError
 
+from core.accounts.permissions import educator_required
 from courses.selectors import course_for_editor, courses_published
 from learner.calibration import MIN_RESPONSES
 from learner.insights import course_insights
 from learner.models import Enrollment
 from learner.selectors import knowledge_map
 from learner.tasks import calibrate_course
-from core.accounts.permissions import educator_required
 
 
 def _enrollment(request, slug) -> Enrollment:
@@ -44,7 +43,12 @@ def map_view(request, slug):
 def insights_view(request, slug):
     course = course_for_editor(user=request.user, slug=slug)
     calibration = course.calibrations.first()
-    context = {"course": course, "calibration": calibration, "min_responses": MIN_RESPONSES, **course_insights(course=course)}
+    context = {
+        "course": course,
+        "calibration": calibration,
+        "min_responses": MIN_RESPONSES,
+        **course_insights(course=course),
+    }
     return render(request, "learner/insights.html", context)
 
 
@@ -59,6 +63,11 @@ def recalibrate(request, slug):
 def _enqueue_calibration(request, course) -> None:
     try:
         calibrate_course.delay(course.pk)
-        messages.success(request, "Recalibration started: the new estimates appear here when the worker has finished.")
+        messages.success(
+            request, "Recalibration started: the new estimates appear here when the worker has finished."
+        )
     except OperationalError:
-        messages.error(request, "The task queue can't be reached right now, so recalibration could not start. Try again later.")
+        messages.error(
+            request,
+            "The task queue can't be reached right now, so recalibration could not start. Try again later.",
+        )

@@ -62,18 +62,35 @@ def optimizer_from_tensors(opt: torch.optim.Optimizer, tensors: dict[str, torch.
     opt.load_state_dict({"state": state, "param_groups": info["param_groups"]})
 
 
-def save_checkpoint(directory: str | Path, model: GPT, *, tokenizer_id: str, step: int, tokenizer=None,
-                    optimizer: torch.optim.Optimizer | None = None, data: dict | None = None,
-                    metrics: dict | None = None, extra: dict | None = None) -> Path:
+def save_checkpoint(
+    directory: str | Path,
+    model: GPT,
+    *,
+    tokenizer_id: str,
+    step: int,
+    tokenizer=None,
+    optimizer: torch.optim.Optimizer | None = None,
+    data: dict | None = None,
+    metrics: dict | None = None,
+    extra: dict | None = None,
+) -> Path:
     """Write atomically: into a temp folder, then rename, so a killed run never leaves half a checkpoint."""
     directory = Path(directory)
     tmp = directory.with_name(directory.name + ".tmp")
     tmp.mkdir(parents=True, exist_ok=True)
     sd = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     save_file(sd, tmp / "model.safetensors")
-    meta = {"format": FORMAT, "version": VERSION, "config": model.config.to_dict(), "tokenizer_id": tokenizer_id,
-            "step": step, "data": data or {}, "metrics": metrics or {}, "extra": extra or {},
-            "files": {"model.safetensors": _sha256(tmp / "model.safetensors")}}
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": model.config.to_dict(),
+        "tokenizer_id": tokenizer_id,
+        "step": step,
+        "data": data or {},
+        "metrics": metrics or {},
+        "extra": extra or {},
+        "files": {"model.safetensors": _sha256(tmp / "model.safetensors")},
+    }
     if optimizer is not None:
         tensors, info = optimizer_to_tensors(optimizer)
         save_file(tensors, tmp / "optim.safetensors")
@@ -81,7 +98,9 @@ def save_checkpoint(directory: str | Path, model: GPT, *, tokenizer_id: str, ste
         meta["files"]["optim.safetensors"] = _sha256(tmp / "optim.safetensors")
     if tokenizer is not None:  # a checkpoint carries its tokenizer: the folder alone serves the model
         if tokenizer.id != tokenizer_id:
-            raise CheckpointError(f"tokenizer {tokenizer.id} given to save a model trained with {tokenizer_id}")
+            raise CheckpointError(
+                f"tokenizer {tokenizer.id} given to save a model trained with {tokenizer_id}"
+            )
         tokenizer.save(tmp / "tokenizer.json")
     (tmp / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
     if directory.exists():
@@ -131,14 +150,17 @@ def _load_verified(directory: Path, name: str, meta: dict) -> dict[str, torch.Te
         raise CheckpointError(f"{path}: unreadable safetensors file ({e})") from None
 
 
-def load_model(directory: str | Path, *, device="cpu", tokenizer_id: str | None = None,
-               config: GPTConfig | None = None) -> tuple[GPT, dict]:
+def load_model(
+    directory: str | Path, *, device="cpu", tokenizer_id: str | None = None, config: GPTConfig | None = None
+) -> tuple[GPT, dict]:
     """(model, meta). Refuses a checkpoint whose tokenizer or config differs from the expected one."""
     directory = Path(directory)
     meta = read_meta(directory)
     if tokenizer_id is not None and meta["tokenizer_id"] != tokenizer_id:
-        raise CheckpointError(f"{directory}: trained with tokenizer {meta['tokenizer_id']}, "
-                              f"but tokenizer {tokenizer_id} was given")
+        raise CheckpointError(
+            f"{directory}: trained with tokenizer {meta['tokenizer_id']}, "
+            f"but tokenizer {tokenizer_id} was given"
+        )
     try:
         cfg = GPTConfig(**meta["config"])
     except TypeError as e:

@@ -29,7 +29,11 @@ def setup(device: str = "auto") -> Dist:
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if "RANK" in os.environ and int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        rank, local, world = int(os.environ["RANK"]), int(os.environ["LOCAL_RANK"]), int(os.environ["WORLD_SIZE"])
+        rank, local, world = (
+            int(os.environ["RANK"]),
+            int(os.environ["LOCAL_RANK"]),
+            int(os.environ["WORLD_SIZE"]),
+        )
         if device == "cuda":
             torch.cuda.set_device(local)
             dev = torch.device("cuda", local)

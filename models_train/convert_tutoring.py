@@ -54,21 +54,35 @@ def convert_bridge(records: list[dict], split: str, seen: set | None = None) -> 
         if not reply or not ctx or ctx[-1]["role"] != "learner":
             continue
         topic = r["lesson_topic"]
-        system = {"role": "system", "content": f"Lesson: {topic}. The learner has just answered; respond as their tutor."}
+        system = {
+            "role": "system",
+            "content": f"Lesson: {topic}. The learner has just answered; respond as their tutor.",
+        }
         # c_id (conversation_turn) repeats when several annotators labelled one moment.
         did, n = f"bridge-{r['c_id']}", 1
         while did in seen:
             n += 1
             did = f"bridge-{r['c_id']}-{n}"
         seen.add(did)
-        out.append({
-            "id": did, "task": "respond_to_mistake", "course": "bridge-math",
-            "concept": topic, "split": split,
-            "messages": [system, *ctx, {"role": "tutor", "content": reply}],
-            "meta": {"source": "bridge", "licence": "MIT", "conversation": r["c_id"].split("_")[0], "error_type": r["e"], "strategy": r["z_what"],
-                     "intention": r["z_why"],
-                     "novice_reply": "\n".join(m["text"] for m in r["c_r"])},
-        })
+        out.append(
+            {
+                "id": did,
+                "task": "respond_to_mistake",
+                "course": "bridge-math",
+                "concept": topic,
+                "split": split,
+                "messages": [system, *ctx, {"role": "tutor", "content": reply}],
+                "meta": {
+                    "source": "bridge",
+                    "licence": "MIT",
+                    "conversation": r["c_id"].split("_")[0],
+                    "error_type": r["e"],
+                    "strategy": r["z_what"],
+                    "intention": r["z_why"],
+                    "novice_reply": "\n".join(m["text"] for m in r["c_r"]),
+                },
+            }
+        )
     return out
 
 
@@ -92,17 +106,29 @@ def convert_cima(dataset: dict) -> list[dict]:
                 break
         answer = f"{r['prep']} {r['obj']} {r['color']}"
         english = f"{r['engPrep']} {r['engColor']} {r['engObj']}"
-        system = {"role": "system", "content": f"Teach the Italian for \"{english}\". Answer: fill in the blank in Italian."}
+        system = {
+            "role": "system",
+            "content": f'Teach the Italian for "{english}". Answer: fill in the blank in Italian.',
+        }
         if ctx[-1]["role"] != "learner":
             continue
-        out.append({
-            "id": f"cima-{key}", "task": "respond_to_mistake" if "True" not in r["studentActions"][-1:] else "hint",
-            "course": "cima-italian", "concept": r["prep"], "split": "train",
-            "messages": [system, *ctx, {"role": "tutor", "content": r["tutorResponses"][pick].strip()}],
-            "meta": {"source": "cima", "licence": "CC BY 2.5", "answer": answer,
-                     "probe_terms": [r["prep"], r["obj"], r["color"]],
-                     "tutor_actions": [k for k, v in acts[pick].items() if v] if pick < len(acts) else []},
-        })
+        out.append(
+            {
+                "id": f"cima-{key}",
+                "task": "respond_to_mistake" if "True" not in r["studentActions"][-1:] else "hint",
+                "course": "cima-italian",
+                "concept": r["prep"],
+                "split": "train",
+                "messages": [system, *ctx, {"role": "tutor", "content": r["tutorResponses"][pick].strip()}],
+                "meta": {
+                    "source": "cima",
+                    "licence": "CC BY 2.5",
+                    "answer": answer,
+                    "probe_terms": [r["prep"], r["obj"], r["color"]],
+                    "tutor_actions": [k for k, v in acts[pick].items() if v] if pick < len(acts) else [],
+                },
+            }
+        )
     return out
 
 
@@ -124,25 +150,47 @@ def convert_mathdial(records: list[dict]) -> list[dict]:
         msgs = _merge(turns)
         if not any(m["role"] == "tutor" for m in msgs):
             continue
-        system = {"role": "system", "content": f"Problem: {r['question'].strip()}\n\nThe learner's solution:\n"
-                                                f"{r['student_incorrect_solution'].strip()}"}
+        system = {
+            "role": "system",
+            "content": f"Problem: {r['question'].strip()}\n\nThe learner's solution:\n"
+            f"{r['student_incorrect_solution'].strip()}",
+        }
         msgs = [system, *msgs]
         # Evaluate the first reply to the learner's explanation: the moment a tutor is
         # most tempted to just state the right answer.
         first_learner = next((i for i, m in enumerate(msgs) if m["role"] == "learner"), None)
-        turn = next((i for i, m in enumerate(msgs) if m["role"] == "tutor" and first_learner is not None
-                     and i > first_learner), None)
+        turn = next(
+            (
+                i
+                for i, m in enumerate(msgs)
+                if m["role"] == "tutor" and first_learner is not None and i > first_learner
+            ),
+            None,
+        )
         did = f"mathdial-{r['qid']}"
         while did in seen:
             did += "b"
         seen.add(did)
-        meta = {"source": "mathdial", "licence": "CC BY-SA 4.0",
-                "answer": r["ground_truth"].strip().splitlines()[-1].strip(),
-                "misconception": r["teacher_described_confusion"], "tutor_moves": moves}
+        meta = {
+            "source": "mathdial",
+            "licence": "CC BY-SA 4.0",
+            "answer": r["ground_truth"].strip().splitlines()[-1].strip(),
+            "misconception": r["teacher_described_confusion"],
+            "tutor_moves": moves,
+        }
         if turn is not None:
             meta["eval_turn"] = turn
-        out.append({"id": did, "task": "respond_to_mistake", "course": "mathdial", "concept": "word-problems",
-                    "split": "train", "messages": msgs, "meta": meta})
+        out.append(
+            {
+                "id": did,
+                "task": "respond_to_mistake",
+                "course": "mathdial",
+                "concept": "word-problems",
+                "split": "train",
+                "messages": msgs,
+                "meta": meta,
+            }
+        )
     return out
 
 
@@ -156,21 +204,31 @@ def _assign_splits(dialogues: list[dict]) -> list[dict]:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--src", default="/work/shared/data/tutoring", help="folder with bridge/, cima/, mathdial/")
+    ap.add_argument(
+        "--src", default="/work/shared/data/tutoring", help="folder with bridge/, cima/, mathdial/"
+    )
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args(argv)
     src, out = Path(args.src), Path(args.out)
     seen: set = set()
-    bridge = (convert_bridge(json.loads((src / "bridge/train.json").read_text()), "train", seen)
-              + convert_bridge(json.loads((src / "bridge/validation.json").read_text()), "heldout", seen))
+    bridge = convert_bridge(
+        json.loads((src / "bridge/train.json").read_text()), "train", seen
+    ) + convert_bridge(json.loads((src / "bridge/validation.json").read_text()), "heldout", seen)
     # bridge's train and validation files share conversations (different moments of one
     # lesson): hold out every moment of a conversation that has one in validation.
     held_conv = {d["meta"]["conversation"] for d in bridge if d["split"] == "heldout"}
     for d in bridge:
         d["split"] = "heldout" if d["meta"]["conversation"] in held_conv else "train"
     cima = _assign_splits(convert_cima(json.loads((src / "cima/dataset.json").read_text())))
-    mathdial = _assign_splits(convert_mathdial(
-        [json.loads(line) for line in (src / "mathdial/test.jsonl").read_text().splitlines() if line.strip()]))
+    mathdial = _assign_splits(
+        convert_mathdial(
+            [
+                json.loads(line)
+                for line in (src / "mathdial/test.jsonl").read_text().splitlines()
+                if line.strip()
+            ]
+        )
+    )
     save_dialogues(bridge, out / "bridge" / "dialogues.jsonl")
     shutil.copyfile(src / "bridge/LICENSE", out / "bridge" / "LICENSE")
     save_dialogues(cima, out / "cima" / "dialogues.jsonl")

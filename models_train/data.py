@@ -35,7 +35,9 @@ def iter_texts(paths: Iterable[str | Path]) -> Iterator[str]:
                     elif "messages" in row:
                         yield as_text(row)
                     else:
-                        raise ValueError(f"{path}:{n}: jsonl rows need a 'text' field (or dialogue 'messages')")
+                        raise ValueError(
+                            f"{path}:{n}: jsonl rows need a 'text' field (or dialogue 'messages')"
+                        )
         elif path.suffix == ".parquet":
             try:
                 import pyarrow.parquet as pq
@@ -43,7 +45,9 @@ def iter_texts(paths: Iterable[str | Path]) -> Iterator[str]:
                 raise RuntimeError(f"{path}: reading parquet needs pyarrow (pip install pyarrow)") from None
             pf = pq.ParquetFile(path)
             if "text" not in pf.schema_arrow.names:
-                raise ValueError(f"{path}: parquet file has no 'text' column (columns: {pf.schema_arrow.names})")
+                raise ValueError(
+                    f"{path}: parquet file has no 'text' column (columns: {pf.schema_arrow.names})"
+                )
             for batch in pf.iter_batches(columns=["text"], batch_size=1024):
                 yield from (t for t in batch.column(0).to_pylist() if t)
         else:
@@ -55,8 +59,15 @@ def _is_val(text: str, seed: int, fraction: float) -> bool:
     return int.from_bytes(h[:8], "big") / 2**64 < fraction
 
 
-def build_shards(tok, paths: Iterable[str | Path], out_dir: str | Path, *, val_fraction: float = 0.05,
-                 shard_tokens: int = 50_000_000, seed: int = 0) -> dict:
+def build_shards(
+    tok,
+    paths: Iterable[str | Path],
+    out_dir: str | Path,
+    *,
+    val_fraction: float = 0.05,
+    shard_tokens: int = 50_000_000,
+    seed: int = 0,
+) -> dict:
     """Tokenise documents (each starts with <|bos|>) into train_*.npy / val_*.npy.
 
     Documents go to val by a hash of their text, so the split does not depend on
@@ -125,7 +136,9 @@ class TokenBatches:
 
     def get(self, step: int, micro: int = 0, rank: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
         g = _generator(self.seed, step, micro, rank)
-        starts = torch.randint(0, len(self.tokens) - self.seq_len - 1, (self.batch_size,), generator=g).tolist()
+        starts = torch.randint(
+            0, len(self.tokens) - self.seq_len - 1, (self.batch_size,), generator=g
+        ).tolist()
         rows = np.stack([self.tokens[s : s + self.seq_len + 1] for s in starts]).astype(np.int64)
         t = torch.from_numpy(rows)
         return t[:, :-1], t[:, 1:]
@@ -165,5 +178,8 @@ class DialogueBatches:
 
     def fixed(self, n_batches: int | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Every dialogue once, in order (for validation)."""
-        out = [self.collate(self.rows[i : i + self.batch_size]) for i in range(0, len(self.rows), self.batch_size)]
+        out = [
+            self.collate(self.rows[i : i + self.batch_size])
+            for i in range(0, len(self.rows), self.batch_size)
+        ]
         return out if n_batches is None else out[:n_batches]

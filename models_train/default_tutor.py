@@ -47,10 +47,14 @@ def main(argv=None) -> dict:
     g.add_argument("--depth", type=int, default=3)
     g.add_argument("--aspect", type=int, default=64)
     g.add_argument("--seq-len", type=int, default=256, help="pretraining window (the model's sequence_len)")
-    g.add_argument("--sft-seq-len", type=int, default=None,
-                   help="fine-tuning window (default: --seq-len; at most twice it). At 256 the end of a "
-                        "quarter of the ramps' practice dialogues is cut; 512 took 764 s instead of 470 s "
-                        "for the same practice score (docs/models.md)")
+    g.add_argument(
+        "--sft-seq-len",
+        type=int,
+        default=None,
+        help="fine-tuning window (default: --seq-len; at most twice it). At 256 the end of a "
+        "quarter of the ramps' practice dialogues is cut; 512 took 764 s instead of 470 s "
+        "for the same practice score (docs/models.md)",
+    )
     g.add_argument("--batch-size", type=int, default=16)
     g.add_argument("--pretrain-steps", type=int, default=100)
     g.add_argument("--sft-steps", type=int, default=1000)
@@ -58,11 +62,20 @@ def main(argv=None) -> dict:
     g.add_argument("--max-new-tokens", type=int, default=40)
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
-    g.add_argument("--ckpt-every", type=int, default=100, help="steps between checkpoints (pretraining and SFT)")
-    g.add_argument("--optimizer", choices=("adamw", "muon"), default="muon",
-                   help="for pretraining and SFT (Muon: held-out loss 3.035 vs 3.107 with AdamW, docs/models.md)")
-    g.add_argument("--resume", action="store_true",
-                   help="continue an interrupted run in --out (keep its tokenizer and checkpoints)")
+    g.add_argument(
+        "--ckpt-every", type=int, default=100, help="steps between checkpoints (pretraining and SFT)"
+    )
+    g.add_argument(
+        "--optimizer",
+        choices=("adamw", "muon"),
+        default="muon",
+        help="for pretraining and SFT (Muon: held-out loss 3.035 vs 3.107 with AdamW, docs/models.md)",
+    )
+    g.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run in --out (keep its tokenizer and checkpoints)",
+    )
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -84,28 +97,93 @@ def main(argv=None) -> dict:
             if (out / stale).exists():
                 shutil.rmtree(out / stale)
         train_tokenizer.main(["--data", *train_file, "--vocab-size", str(args.vocab_size), "--out", tok_path])
-    common = ["--depth", str(args.depth), "--aspect", str(args.aspect), "--batch-size", str(args.batch_size), "--seed", str(args.seed), "--device", "cpu", "--log-every", "25",
-              "--ckpt-every", str(args.ckpt_every), "--optimizer", args.optimizer]
-    pretrain.main(["--tokenizer", tok_path, "--data", *train_file, "--out", str(out / "base"),
-                   "--steps", str(args.pretrain_steps), "--eval-every", "0", "--warmup-steps", "20",
-                   "--seq-len", str(args.seq_len), *common])
+    common = [
+        "--depth",
+        str(args.depth),
+        "--aspect",
+        str(args.aspect),
+        "--batch-size",
+        str(args.batch_size),
+        "--seed",
+        str(args.seed),
+        "--device",
+        "cpu",
+        "--log-every",
+        "25",
+        "--ckpt-every",
+        str(args.ckpt_every),
+        "--optimizer",
+        args.optimizer,
+    ]
+    pretrain.main(
+        [
+            "--tokenizer",
+            tok_path,
+            "--data",
+            *train_file,
+            "--out",
+            str(out / "base"),
+            "--steps",
+            str(args.pretrain_steps),
+            "--eval-every",
+            "0",
+            "--warmup-steps",
+            "20",
+            "--seq-len",
+            str(args.seq_len),
+            *common,
+        ]
+    )
     base = latest_checkpoint(out / "base")
-    sft.main(["--init", str(base), "--dialogues", *all_files, "--out", str(out / "sft"),
-              "--steps", str(args.sft_steps), "--eval-every", "0", "--eval-batches", "4",
-              "--seq-len", str(args.sft_seq_len or args.seq_len), *common])
+    sft.main(
+        [
+            "--init",
+            str(base),
+            "--dialogues",
+            *all_files,
+            "--out",
+            str(out / "sft"),
+            "--steps",
+            str(args.sft_steps),
+            "--eval-every",
+            "0",
+            "--eval-batches",
+            "4",
+            "--seq-len",
+            str(args.sft_seq_len or args.seq_len),
+            *common,
+        ]
+    )
     final = latest_checkpoint(out / "sft")
     tutor = out / "tutor"
     if tutor.exists():
         shutil.rmtree(tutor)
     shutil.copytree(final, tutor)
     model, tok, meta = load_tutor(tutor)
-    report = evaluate.evaluate_model(model, tok, held, max_dialogues=args.eval_dialogues,
-                                     max_new_tokens=args.max_new_tokens, seed=args.seed)
-    report = {"checkpoint": str(tutor), "params": model.num_params(), "config": meta["config"],
-              "tokenizer_id": tok.id, "train_dialogues": len(train_d), **report}
+    report = evaluate.evaluate_model(
+        model,
+        tok,
+        held,
+        max_dialogues=args.eval_dialogues,
+        max_new_tokens=args.max_new_tokens,
+        seed=args.seed,
+    )
+    report = {
+        "checkpoint": str(tutor),
+        "params": model.num_params(),
+        "config": meta["config"],
+        "tokenizer_id": tok.id,
+        "train_dialogues": len(train_d),
+        **report,
+    }
     (tutor / "report.json").write_text(json.dumps(report, indent=1))
-    summary = {"default_tutor": str(tutor), "params": model.num_params(), "seconds": round(time.perf_counter() - t0, 1),
-               "dialogue_loss": report.get("dialogue_loss"), "generation": report["generation"].get("all")}
+    summary = {
+        "default_tutor": str(tutor),
+        "params": model.num_params(),
+        "seconds": round(time.perf_counter() - t0, 1),
+        "dialogue_loss": report.get("dialogue_loss"),
+        "generation": report["generation"].get("all"),
+    }
     print(json.dumps(summary))
     return summary
 

@@ -31,7 +31,9 @@ SPLITS = ("train", "heldout")
 QUESTION, ANSWER = "<|question|>", "<|answer|>"
 CALC, CALC_END, RESULT, RESULT_END = "<|calc|>", "<|calc_end|>", "<|result|>", "<|result_end|>"
 # the markers a practice-question turn may hold (only there: anywhere else they are text)
-_STRUCTURE = re.compile("(" + "|".join(re.escape(m) for m in (QUESTION, ANSWER, CALC, CALC_END, RESULT, RESULT_END)) + ")")
+_STRUCTURE = re.compile(
+    "(" + "|".join(re.escape(m) for m in (QUESTION, ANSWER, CALC, CALC_END, RESULT, RESULT_END)) + ")"
+)
 
 
 class DialogueError(ValueError):
@@ -150,9 +152,13 @@ def _unit(seed: int, key: str) -> float:
     return int.from_bytes(h[:8], "big") / 2**64
 
 
-def split_dialogues(dialogues: Iterable[dict], heldout_concepts: Iterable[str] = (),
-                    heldout_courses: Iterable[str] = (), heldout_fraction: float = 0.0,
-                    seed: int = 0) -> tuple[list[dict], list[dict]]:
+def split_dialogues(
+    dialogues: Iterable[dict],
+    heldout_concepts: Iterable[str] = (),
+    heldout_courses: Iterable[str] = (),
+    heldout_fraction: float = 0.0,
+    seed: int = 0,
+) -> tuple[list[dict], list[dict]]:
     """(train, heldout), deterministic from seed and each dialogue's id.
 
     A dialogue of a held-out concept or course is always held out, so no train

@@ -26,8 +26,13 @@ import torch
 from .gpt import GPT, KVCache
 
 
-def sample_next(logits: torch.Tensor, temperature: float, top_k: int | None, top_p: float | None,
-                generator: torch.Generator | None) -> torch.Tensor:
+def sample_next(
+    logits: torch.Tensor,
+    temperature: float,
+    top_k: int | None,
+    top_p: float | None,
+    generator: torch.Generator | None,
+) -> torch.Tensor:
     """logits (B, V) -> next ids (B,). temperature 0 is greedy."""
     if temperature <= 0:
         return logits.argmax(dim=-1)
@@ -80,8 +85,11 @@ class Calculator:
         ``seq``: everything before the call (prompt and generated), for the turn's text."""
         text = self.tok.decode(expression_ids).strip()
         try:
-            value = (self.fn(text, self.turn_text(seq)) if len(text) <= self.max_chars
-                     else "error: expression too long")
+            value = (
+                self.fn(text, self.turn_text(seq))
+                if len(text) <= self.max_chars
+                else "error: expression too long"
+            )
         except Exception as error:  # noqa: BLE001 - a tool failure is the model's problem, not the server's
             value = f"error: {error}"
         out = [self.result] + self.tok.encode(str(value)) + [self.result_end]
@@ -112,9 +120,18 @@ class Engine:
             return torch.autocast("cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
-    def _steps(self, prompt: list[int], max_tokens: int, num_samples: int, temperature: float,
-               top_k: int | None, top_p: float | None, seed: int | None, stop: Iterable[int],
-               calc: Calculator | None = None) -> Iterator[torch.Tensor]:
+    def _steps(
+        self,
+        prompt: list[int],
+        max_tokens: int,
+        num_samples: int,
+        temperature: float,
+        top_k: int | None,
+        top_p: float | None,
+        seed: int | None,
+        stop: Iterable[int],
+        calc: Calculator | None = None,
+    ) -> Iterator[torch.Tensor]:
         """Yields (num_samples,) next ids per step until every row stopped or max_tokens."""
         if not prompt:
             raise ValueError("prompt must hold at least one token (e.g. <|bos|>)")
@@ -123,7 +140,9 @@ class Engine:
         cfg = self.model.config
         capacity = len(prompt) + max_tokens
         if capacity > 2 * cfg.sequence_len:
-            raise ValueError(f"prompt + max_tokens = {capacity} exceeds the model's context {2 * cfg.sequence_len}")
+            raise ValueError(
+                f"prompt + max_tokens = {capacity} exceeds the model's context {2 * cfg.sequence_len}"
+            )
         g = None
         if seed is not None and temperature > 0:
             g = torch.Generator(device=self.device)
@@ -131,7 +150,9 @@ class Engine:
         stop = set(stop)
         stop_t = torch.tensor(sorted(stop), dtype=torch.long, device=self.device)
         with torch.inference_mode(), self._ctx():
-            cache = KVCache(cfg, 1, capacity, self.device, self.cache_dtype, compile=self.compile, int8=self.int8)
+            cache = KVCache(
+                cfg, 1, capacity, self.device, self.cache_dtype, compile=self.compile, int8=self.int8
+            )
             ids = torch.tensor([prompt], dtype=torch.long, device=self.device)
             logits = self.model(ids, cache=cache, last_only=True)[:, -1]
             if num_samples > 1:
@@ -155,7 +176,7 @@ class Engine:
                     if t == calc.start:
                         call = []
                     elif t == calc.end and call is not None:
-                        forced.extend(calc.output(call, seq[:len(seq) - len(call) - 1]))
+                        forced.extend(calc.output(call, seq[: len(seq) - len(call) - 1]))
                         call = None
                     elif call is not None:
                         call.append(t)
@@ -172,16 +193,33 @@ class Engine:
                     return
                 logits = self.model(nxt.unsqueeze(1), cache=cache)[:, -1]
 
-    def stream(self, prompt: list[int], max_tokens: int = 256, temperature: float = 0.8, top_k: int | None = 50,
-               top_p: float | None = None, seed: int | None = 0, stop: Iterable[int] = (),
-               calc: Calculator | None = None) -> Iterator[int]:
+    def stream(
+        self,
+        prompt: list[int],
+        max_tokens: int = 256,
+        temperature: float = 0.8,
+        top_k: int | None = 50,
+        top_p: float | None = None,
+        seed: int | None = 0,
+        stop: Iterable[int] = (),
+        calc: Calculator | None = None,
+    ) -> Iterator[int]:
         """Yields token ids one at a time as they are produced; the stop token is yielded last."""
         for nxt in self._steps(prompt, max_tokens, 1, temperature, top_k, top_p, seed, stop, calc):
             yield int(nxt[0])
 
-    def generate(self, prompt: list[int], max_tokens: int = 256, num_samples: int = 1, temperature: float = 0.8,
-                 top_k: int | None = 50, top_p: float | None = None, seed: int | None = 0,
-                 stop: Iterable[int] = (), calc: Calculator | None = None) -> list[list[int]]:
+    def generate(
+        self,
+        prompt: list[int],
+        max_tokens: int = 256,
+        num_samples: int = 1,
+        temperature: float = 0.8,
+        top_k: int | None = 50,
+        top_p: float | None = None,
+        seed: int | None = 0,
+        stop: Iterable[int] = (),
+        calc: Calculator | None = None,
+    ) -> list[list[int]]:
         """num_samples continuations from one prefill; each ends at (and excludes) its stop token."""
         stop = set(stop)
         rows: list[list[int]] = [[] for _ in range(num_samples)]

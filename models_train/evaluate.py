@@ -71,8 +71,12 @@ def score_reply(d: dict, k: int, text: str, verify: Verify | None) -> dict:
 
 def _rates(rows: list[dict]) -> dict:
     out = {}
-    for key, name in (("reveals", "reveal_rate"), ("probes", "probing_rate"), ("parses", "parse_rate"),
-                      ("verified", "verified_rate")):
+    for key, name in (
+        ("reveals", "reveal_rate"),
+        ("probes", "probing_rate"),
+        ("parses", "parse_rate"),
+        ("verified", "verified_rate"),
+    ):
         vals = [r[key] for r in rows if key in r]
         if vals:
             out[name] = round(sum(vals) / len(vals), 4)
@@ -80,11 +84,26 @@ def _rates(rows: list[dict]) -> dict:
     return out
 
 
-def evaluate_model(model, tok, dialogues: list[dict], *, verify: Verify | None = None, text_paths=(),
-                   max_dialogues: int | None = None, max_new_tokens: int = 64, practice_new_tokens: int = 160,
-                   temperature: float = 0.0, write_practice=None, calc=None,
-                   seed: int = 0, batch_size: int = 8, samples: int = 5, work_dir: str | Path | None = None,
-                   loss: bool = True, keep_outputs: bool = False) -> dict:
+def evaluate_model(
+    model,
+    tok,
+    dialogues: list[dict],
+    *,
+    verify: Verify | None = None,
+    text_paths=(),
+    max_dialogues: int | None = None,
+    max_new_tokens: int = 64,
+    practice_new_tokens: int = 160,
+    temperature: float = 0.0,
+    write_practice=None,
+    calc=None,
+    seed: int = 0,
+    batch_size: int = 8,
+    samples: int = 5,
+    work_dir: str | Path | None = None,
+    loss: bool = True,
+    keep_outputs: bool = False,
+) -> dict:
     """The report as a dict. dialogues should be the held-out ones. Replies are generated with
     up to ``max_new_tokens``; practice questions (ITEM line, question and answer) with up to
     ``practice_new_tokens``, or by ``write_practice(model, tok, dialogue, prompt_ids, seed) ->
@@ -98,8 +117,9 @@ def evaluate_model(model, tok, dialogues: list[dict], *, verify: Verify | None =
     nullctx = __import__("contextlib").nullcontext
     if dialogues and loss:
         seq = 2 * model.config.sequence_len
-        report["dialogue_loss"] = loss_and_bpb(model, DialogueBatches(tok, dialogues, batch_size, seq).fixed(),
-                                               token_bytes, nullctx)
+        report["dialogue_loss"] = loss_and_bpb(
+            model, DialogueBatches(tok, dialogues, batch_size, seq).fixed(), token_bytes, nullctx
+        )
     if text_paths:
         shard_dir = Path(work_dir or "/tmp") / f"eval_shards_{tok.id}"
         build_shards(tok, text_paths, shard_dir, val_fraction=1.0)
@@ -116,18 +136,21 @@ def evaluate_model(model, tok, dialogues: list[dict], *, verify: Verify | None =
         for d in chosen:
             by_src[d.get("meta", {}).get("source", d.get("course", "?"))].append(d)
         queues = [by_src[k] for k in sorted(by_src)]
-        chosen = [q[i] for i in range(max(map(len, queues), default=0)) for q in queues if i < len(q)][:max_dialogues]
+        chosen = [q[i] for i in range(max(map(len, queues), default=0)) for q in queues if i < len(q)][
+            :max_dialogues
+        ]
     for d in chosen:
         k = eval_turn(d)
         prompt, _ = render(tok, d, upto=k)
         budget = practice_new_tokens if d["task"] == "practice_question" else max_new_tokens
-        prompt = prompt[-(2 * model.config.sequence_len - budget):]  # the most recent context if long
+        prompt = prompt[-(2 * model.config.sequence_len - budget) :]  # the most recent context if long
         if write_practice is not None and d["task"] == "practice_question":
             text = write_practice(model, tok, d, prompt, seed) or ""
         else:
             tool = calculator(tok, calc) if d["task"] == "practice_question" else None
-            ids = engine.generate(prompt, max_tokens=budget, temperature=temperature, seed=seed, stop=[end],
-                                  calc=tool)[0]
+            ids = engine.generate(
+                prompt, max_tokens=budget, temperature=temperature, seed=seed, stop=[end], calc=tool
+            )[0]
             text = tok.decode(ids)
         src = d.get("meta", {}).get("source", d.get("course", "?"))
         s = score_reply(d, k, text, verify)
@@ -136,18 +159,32 @@ def evaluate_model(model, tok, dialogues: list[dict], *, verify: Verify | None =
             model_rows[key].append(s)
             human_rows[key].append(h)
         if len(examples) < samples:
-            examples.append({"id": d["id"], "task": d["task"], "generated": text,
-                             "reference": d["messages"][k]["content"], **s})
+            examples.append(
+                {
+                    "id": d["id"],
+                    "task": d["task"],
+                    "generated": text,
+                    "reference": d["messages"][k]["content"],
+                    **s,
+                }
+            )
         if keep_outputs:
             outputs.append({"id": d["id"], "task": d["task"], "generated": text})
-    report["generation"] = {key: {"model": _rates(rows), "reference": _rates(human_rows[key]), "n": len(rows)}
-                            for key, rows in model_rows.items()}
+    report["generation"] = {
+        key: {"model": _rates(rows), "reference": _rates(human_rows[key]), "n": len(rows)}
+        for key, rows in model_rows.items()
+    }
     report["examples"] = examples
     if keep_outputs:
         report["outputs"] = outputs
-    report["settings"] = {"max_new_tokens": max_new_tokens, "practice_new_tokens": practice_new_tokens,
-                          "temperature": temperature, "seed": seed,
-                          "verify": verify is not None, "constrained_practice": write_practice is not None}
+    report["settings"] = {
+        "max_new_tokens": max_new_tokens,
+        "practice_new_tokens": practice_new_tokens,
+        "temperature": temperature,
+        "seed": seed,
+        "verify": verify is not None,
+        "constrained_practice": write_practice is not None,
+    }
     report["seconds"] = round(time.perf_counter() - t0, 2)
     return report
 
@@ -156,7 +193,9 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     g = ap.add_argument_group("inputs")
     g.add_argument("--ckpt", required=True, help="checkpoint folder")
-    g.add_argument("--dialogues", nargs="*", default=[], help="dialogue JSONL files (their held-out part is used)")
+    g.add_argument(
+        "--dialogues", nargs="*", default=[], help="dialogue JSONL files (their held-out part is used)"
+    )
     g.add_argument("--all-splits", action="store_true", help="use every dialogue, not only split == heldout")
     g.add_argument("--text", nargs="*", default=[], help="plain-text corpora for loss / bits per byte")
     g.add_argument("--out", help="report file (default: <ckpt>/report.json)")
@@ -171,16 +210,33 @@ def main(argv=None) -> dict:
     dialogues = load_dialogues(args.dialogues)
     if not args.all_splits:
         dialogues = by_split(dialogues, "heldout")
-    report = evaluate_model(model, tok, dialogues, text_paths=args.text, max_dialogues=args.max_dialogues,
-                            max_new_tokens=args.max_new_tokens, temperature=args.temperature, seed=args.seed,
-                            work_dir=Path(args.ckpt))
-    report = {"checkpoint": str(args.ckpt), "step": meta["step"], "tokenizer_id": meta["tokenizer_id"],
-              "config": meta["config"], "params": model.num_params(), **report}
+    report = evaluate_model(
+        model,
+        tok,
+        dialogues,
+        text_paths=args.text,
+        max_dialogues=args.max_dialogues,
+        max_new_tokens=args.max_new_tokens,
+        temperature=args.temperature,
+        seed=args.seed,
+        work_dir=Path(args.ckpt),
+    )
+    report = {
+        "checkpoint": str(args.ckpt),
+        "step": meta["step"],
+        "tokenizer_id": meta["tokenizer_id"],
+        "config": meta["config"],
+        "params": model.num_params(),
+        **report,
+    }
     out = Path(args.out) if args.out else Path(args.ckpt) / "report.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1))
-    summary = {"report": str(out), **{k: report["generation"].get("all", {}).get("model") for k in ["all"]},
-               "dialogue_loss": report.get("dialogue_loss")}
+    summary = {
+        "report": str(out),
+        **{k: report["generation"].get("all", {}).get("model") for k in ["all"]},
+        "dialogue_loss": report.get("dialogue_loss"),
+    }
     print(json.dumps(summary))
     return report
 

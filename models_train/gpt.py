@@ -34,8 +34,15 @@ class GPTConfig:
     rope_base: float = 10000.0  # rotary base frequency
 
     @classmethod
-    def from_depth(cls, depth: int, vocab_size: int, sequence_len: int = 1024, aspect: int = 64,
-                   head_dim: int = 64, kv_ratio: int = 1) -> "GPTConfig":
+    def from_depth(
+        cls,
+        depth: int,
+        vocab_size: int,
+        sequence_len: int = 1024,
+        aspect: int = 64,
+        head_dim: int = 64,
+        kv_ratio: int = 1,
+    ) -> GPTConfig:
         """Width = depth * aspect (6 -> 384, 12 -> 768, 20 -> 1280), heads of head_dim.
 
         kv_ratio > 1 turns on grouped-query attention with n_head / kv_ratio kv heads.
@@ -47,8 +54,14 @@ class GPTConfig:
         n_kv = max(1, n_head // kv_ratio)
         while n_head % n_kv:
             n_kv -= 1
-        return cls(sequence_len=sequence_len, vocab_size=vocab_size, n_layer=depth, n_embd=n_embd,
-                   n_head=n_head, n_kv_head=n_kv)
+        return cls(
+            sequence_len=sequence_len,
+            vocab_size=vocab_size,
+            n_layer=depth,
+            n_embd=n_embd,
+            n_head=n_head,
+            n_kv_head=n_kv,
+        )
 
     @property
     def padded_vocab(self) -> int:
@@ -111,8 +124,9 @@ def norm(x: torch.Tensor) -> torch.Tensor:
     return F.rms_norm(x, (x.size(-1),))
 
 
-def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, sign: float = 1.0,
-            out: torch.Tensor | None = None) -> torch.Tensor:
+def _rotate(
+    x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, sign: float = 1.0, out: torch.Tensor | None = None
+) -> torch.Tensor:
     """apply_rotary(x, cos, sin) (sign=1) or its inverse (sign=-1), written on the two halves.
 
     y1 = x1 cos + sign x2 sin1, y2 = x2 cos + sign x1 sin2 (sin1 = sin, sin2 = -sin: the
@@ -223,8 +237,12 @@ class _HeadSoftcapCrossEntropyCPU(torch.autograd.Function):
     @staticmethod
     def forward(ctx, h, weight, targets, c: float, vocab: int, reduction: str):
         t = torch.mm(h, weight[:vocab].t()).div_(c).tanh_()  # (N, V): capped logits / c
-        s = torch.cat([torch.mul(t[i : i + _HeadSoftcapCrossEntropyCPU.CHUNK], c).exp_().sum(-1)
-                       for i in range(0, t.size(0), _HeadSoftcapCrossEntropyCPU.CHUNK)])  # (N,) sum exp(z)
+        s = torch.cat(
+            [
+                torch.mul(t[i : i + _HeadSoftcapCrossEntropyCPU.CHUNK], c).exp_().sum(-1)
+                for i in range(0, t.size(0), _HeadSoftcapCrossEntropyCPU.CHUNK)
+            ]
+        )  # (N,) sum exp(z)
         valid = targets >= 0
         tgt = targets.clamp(min=0)
         t_tgt = t.gather(1, tgt.unsqueeze(1)).squeeze(1)  # t at the target (for the loss and backward)
@@ -275,8 +293,16 @@ class KVCache:
     reallocating or concatenating.
     """
 
-    def __init__(self, config: GPTConfig, batch_size: int, capacity: int, device, dtype,
-                 compile: bool = False, int8: bool = False):
+    def __init__(
+        self,
+        config: GPTConfig,
+        batch_size: int,
+        capacity: int,
+        device,
+        dtype,
+        compile: bool = False,
+        int8: bool = False,
+    ):
         shape = (batch_size, config.n_kv_head, capacity, config.n_embd // config.n_head)
         self.k = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
         self.v = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
@@ -286,7 +312,7 @@ class KVCache:
         self.compile = compile  # decode steps through the torch.compile'd decode_step (see there)
         self.int8 = int8  # decode steps with int8 weights (see Int8Weights)
 
-    def expand(self, batch_size: int) -> "KVCache":
+    def expand(self, batch_size: int) -> KVCache:
         """A batch-sized copy of a batch-1 cache: many samples from one prefill."""
         new = object.__new__(KVCache)
         new.k = [t.expand(batch_size, -1, -1, -1).contiguous() for t in self.k]
@@ -305,7 +331,9 @@ class Attention(nn.Module):
         assert config.n_head % config.n_kv_head == 0
         # One fused matmul for q, k, v: one kernel launch instead of three, which matters
         # most when decoding one token at a time.
-        self.c_qkv = nn.Linear(config.n_embd, (config.n_head + 2 * config.n_kv_head) * self.head_dim, bias=False)
+        self.c_qkv = nn.Linear(
+            config.n_embd, (config.n_head + 2 * config.n_kv_head) * self.head_dim, bias=False
+        )
         self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=False)
 
     def forward(self, x, cos, sin, cache: KVCache | None):
@@ -374,7 +402,9 @@ class GPT(nn.Module):
 
     def _rotary(self, n: int, device=None):
         hd = self.config.n_embd // self.config.n_head
-        inv_freq = 1.0 / (self.config.rope_base ** (torch.arange(0, hd, 2, dtype=torch.float32, device=device) / hd))
+        inv_freq = 1.0 / (
+            self.config.rope_base ** (torch.arange(0, hd, 2, dtype=torch.float32, device=device) / hd)
+        )
         f = torch.outer(torch.arange(n, dtype=torch.float32, device=device), inv_freq)
         cos, sin = f.cos(), f.sin()
         # (T, 1, D) tables in the layout apply_rotary wants: [cos, cos] and [sin, -sin].
@@ -416,8 +446,14 @@ class GPT(nn.Module):
         attn = 12 * c.n_layer * c.n_embd * seq_len / 2  # causal: half of the T x T scores
         return 6 * n + attn
 
-    def forward(self, idx, targets=None, cache: KVCache | None = None, reduction: str = "mean",
-                last_only: bool = False):
+    def forward(
+        self,
+        idx,
+        targets=None,
+        cache: KVCache | None = None,
+        reduction: str = "mean",
+        last_only: bool = False,
+    ):
         """idx (B, T) -> logits (B, T, vocab), or the loss if targets are given.
 
         Target positions of -1 are ignored (how SFT masks non-tutor tokens). last_only
@@ -440,13 +476,22 @@ class GPT(nn.Module):
             return self._logits(x[:, -1:] if last_only else x)
         if 0 < self.config.softcap <= 30 and _hand_backward(x) and x.dtype == torch.float32:
             # CPU training: output layer + soft-cap + loss in one node (see _HeadSoftcapCrossEntropyCPU)
-            return _HeadSoftcapCrossEntropyCPU.apply(x.reshape(-1, x.size(-1)), self.lm_head.weight,
-                                                     targets.reshape(-1), float(self.config.softcap),
-                                                     self.config.vocab_size, reduction)
+            return _HeadSoftcapCrossEntropyCPU.apply(
+                x.reshape(-1, x.size(-1)),
+                self.lm_head.weight,
+                targets.reshape(-1),
+                float(self.config.softcap),
+                self.config.vocab_size,
+                reduction,
+            )
         logits = self._logits(x).float()
         flat = targets.reshape(-1)
-        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), flat, ignore_index=-1,
-                               reduction="sum" if reduction == "mean" else reduction)
+        loss = F.cross_entropy(
+            logits.reshape(-1, logits.size(-1)),
+            flat,
+            ignore_index=-1,
+            reduction="sum" if reduction == "mean" else reduction,
+        )
         # Mean over the real targets; a batch with none (all masked) gives 0, not NaN.
         return loss / (flat >= 0).sum().clamp(min=1) if reduction == "mean" else loss
 
@@ -462,12 +507,22 @@ class GPT(nn.Module):
         P = torch.eye(hd, device=self.cos.device, dtype=self.cos.dtype).roll(hd // 2, dims=1)
         if cache.int8:
             packed = Int8Weights.of(self)
-            layers = [(*packed.layers[i], k.view(B * Hkv, cap, hd), v.view(B * Hkv, cap, hd))
-                      for i, (k, v) in enumerate(zip(cache.k, cache.v))]
+            layers = [
+                (*packed.layers[i], k.view(B * Hkv, cap, hd), v.view(B * Hkv, cap, hd))
+                for i, (k, v) in enumerate(zip(cache.k, cache.v))
+            ]
             return decode_step, P, layers, packed.head
-        layers = [(b.attn.c_qkv.weight.t(), b.attn.c_proj.weight.t(), b.mlp.c_fc.weight.t(),
-                   b.mlp.c_proj.weight.t(), k.view(B * Hkv, cap, hd), v.view(B * Hkv, cap, hd))
-                  for b, k, v in zip(self.blocks, cache.k, cache.v)]
+        layers = [
+            (
+                b.attn.c_qkv.weight.t(),
+                b.attn.c_proj.weight.t(),
+                b.mlp.c_fc.weight.t(),
+                b.mlp.c_proj.weight.t(),
+                k.view(B * Hkv, cap, hd),
+                v.view(B * Hkv, cap, hd),
+            )
+            for b, k, v in zip(self.blocks, cache.k, cache.v)
+        ]
         step = compiled_decode_step() if cache.compile else decode_step
         return step, P, layers, self.lm_head.weight.t()
 
@@ -477,8 +532,19 @@ class GPT(nn.Module):
             cache.plan = self._decode_plan(cache)
         step, P, layers, head_t = cache.plan
         c, pos = self.config, cache.pos
-        logits = step(idx, pos, self.cos[pos, 0], self.sin[pos, 0], P, self.wte.weight, layers, head_t,
-                      c.n_head, c.vocab_size, c.softcap)
+        logits = step(
+            idx,
+            pos,
+            self.cos[pos, 0],
+            self.sin[pos, 0],
+            P,
+            self.wte.weight,
+            layers,
+            head_t,
+            c.n_head,
+            c.vocab_size,
+            c.softcap,
+        )
         cache.pos += 1
         return logits.unsqueeze(1)
 
@@ -531,10 +597,17 @@ class Int8Weights:
     weight changes (their version counters are part of the key).
     """
 
-    def __init__(self, model: "GPT"):
+    def __init__(self, model: GPT):
         pack = self._pack
-        self.layers = [(pack(b.attn.c_qkv.weight), pack(b.attn.c_proj.weight), pack(b.mlp.c_fc.weight),
-                        pack(b.mlp.c_proj.weight)) for b in model.blocks]
+        self.layers = [
+            (
+                pack(b.attn.c_qkv.weight),
+                pack(b.attn.c_proj.weight),
+                pack(b.mlp.c_fc.weight),
+                pack(b.mlp.c_proj.weight),
+            )
+            for b in model.blocks
+        ]
         self.head = pack(model.lm_head.weight)
 
     @staticmethod
@@ -547,7 +620,7 @@ class Int8Weights:
         return torch.ops.quantized.linear_prepack(q, None)
 
     @staticmethod
-    def of(model: "GPT") -> "Int8Weights":
+    def of(model: GPT) -> Int8Weights:
         key = tuple((p.data_ptr(), _version(p)) for p in model.parameters())
         hit = getattr(model, "_int8_weights", None)
         if hit is None or hit[0] != key:

@@ -43,9 +43,19 @@ def orthogonalise(g: torch.Tensor, steps: int = 5) -> torch.Tensor:
 
 
 class MuonAdamW(torch.optim.Optimizer):
-    def __init__(self, groups, *, momentum: float = 0.95, betas=(0.9, 0.95), eps: float = 1e-8, ns_steps: int = 5):
-        defaults = {"lr": 0.02, "weight_decay": 0.0, "momentum": momentum, "betas": betas, "eps": eps,
-                    "ns_steps": ns_steps, "splits": None, "kind": "adamw"}
+    def __init__(
+        self, groups, *, momentum: float = 0.95, betas=(0.9, 0.95), eps: float = 1e-8, ns_steps: int = 5
+    ):
+        defaults = {
+            "lr": 0.02,
+            "weight_decay": 0.0,
+            "momentum": momentum,
+            "betas": betas,
+            "eps": eps,
+            "ns_steps": ns_steps,
+            "splits": None,
+            "kind": "adamw",
+        }
         super().__init__(groups, defaults)
         for g in self.param_groups:
             if g["kind"] not in ("muon", "adamw"):
@@ -78,8 +88,12 @@ class MuonAdamW(torch.optim.Optimizer):
             buf.lerp_(p.grad, 1 - mom)
             g = p.grad.lerp(buf, mom)  # Nesterov
             splits = group["splits"] if group["splits"] and sum(group["splits"]) == p.size(0) else [p.size(0)]
-            update = torch.cat([orthogonalise(part, group["ns_steps"]) * max(1.0, part.size(0) / part.size(1)) ** 0.5
-                                for part in g.split(splits, dim=0)])
+            update = torch.cat(
+                [
+                    orthogonalise(part, group["ns_steps"]) * max(1.0, part.size(0) / part.size(1)) ** 0.5
+                    for part in g.split(splits, dim=0)
+                ]
+            )
             if wd:
                 p.mul_(1 - lr * wd)
             p.add_(update, alpha=-lr)

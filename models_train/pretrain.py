@@ -36,12 +36,16 @@ def add_model_args(ap) -> None:
     g.add_argument("--depth", type=int, default=6, help="layers; width = depth * aspect")
     g.add_argument("--aspect", type=int, default=64, help="width per layer of depth")
     g.add_argument("--head-dim", type=int, default=64)
-    g.add_argument("--kv-ratio", type=int, default=1, help="query heads per kv head (>1: grouped-query attention)")
+    g.add_argument(
+        "--kv-ratio", type=int, default=1, help="query heads per kv head (>1: grouped-query attention)"
+    )
     g.add_argument("--seq-len", type=int, default=512, help="training context length")
 
 
 def model_config(args, vocab_size: int) -> GPTConfig:
-    return GPTConfig.from_depth(args.depth, vocab_size, args.seq_len, args.aspect, args.head_dim, args.kv_ratio)
+    return GPTConfig.from_depth(
+        args.depth, vocab_size, args.seq_len, args.aspect, args.head_dim, args.kv_ratio
+    )
 
 
 def prepare_shards(tok: Tokenizer, paths, out: Path, d, val_fraction: float, seed: int) -> dict:
@@ -63,7 +67,9 @@ def main(argv=None) -> dict:
     g = ap.add_argument_group("data")
     g.add_argument("--tokenizer", required=True, help="tokenizer file from train_tokenizer")
     g.add_argument("--data", nargs="+", required=True, help="corpus files (.txt, .jsonl, .parquet)")
-    g.add_argument("--val-fraction", type=float, default=0.05, help="share of documents held out for validation")
+    g.add_argument(
+        "--val-fraction", type=float, default=0.05, help="share of documents held out for validation"
+    )
     g.add_argument("--out", required=True, help="run folder")
     g.add_argument("--device", default="auto")
     add_model_args(ap)
@@ -80,9 +86,18 @@ def main(argv=None) -> dict:
     print0(d, f"model: {model.num_params():,} parameters, {mcfg}")
     train_b = TokenBatches(out / "shards", "train", cfg.batch_size, mcfg.sequence_len, seed=cfg.seed)
     val_b = TokenBatches(out / "shards", "val", cfg.batch_size, mcfg.sequence_len, seed=cfg.seed)
-    metrics = train(model, train_b, val_b, cfg, out, d=d, tokenizer=tok,
-                    token_bytes=torch.tensor(tok.token_bytes()), data_info={"kind": "pretrain", **man},
-                    extra_meta={"stage": "pretrain"})
+    metrics = train(
+        model,
+        train_b,
+        val_b,
+        cfg,
+        out,
+        d=d,
+        tokenizer=tok,
+        token_bytes=torch.tensor(tok.token_bytes()),
+        data_info={"kind": "pretrain", **man},
+        extra_meta={"stage": "pretrain"},
+    )
     print0(d, json.dumps({"stage": "pretrain", "params": model.num_params(), **metrics}))
     teardown(d)
     return metrics

@@ -54,8 +54,16 @@ def _reason(why: str) -> str:
     return why.split(":")[0][:60]
 
 
-def evaluate_on_ramps(model, tok, courses, chosen: list[dict], *, new_tokens: int = 48, practice_tokens: int = 160,
-                      seed: int = 0) -> dict:
+def evaluate_on_ramps(
+    model,
+    tok,
+    courses,
+    chosen: list[dict],
+    *,
+    new_tokens: int = 48,
+    practice_tokens: int = 160,
+    seed: int = 0,
+) -> dict:
     """{"replies", "practice", "practice_constrained"} sections as `evaluate.evaluate_model`
     reports them, plus "practice_constrained"["failures"]: why the rejected ones were rejected."""
     verify = make_verifier(courses)
@@ -63,15 +71,30 @@ def evaluate_on_ramps(model, tok, courses, chosen: list[dict], *, new_tokens: in
     replies = [d for d in chosen if d["task"] != "practice_question"]
     out: dict = {}
     for name, subset, tokens, extra in (
-            ("replies", replies, new_tokens, {}),
-            ("practice", practice, practice_tokens, {"calc": make_calculator(courses)}),
-            ("practice_constrained", practice, practice_tokens,
-             {"write_practice": make_practice_writer(courses), "loss": False, "keep_outputs": True})):
+        ("replies", replies, new_tokens, {}),
+        ("practice", practice, practice_tokens, {"calc": make_calculator(courses)}),
+        (
+            "practice_constrained",
+            practice,
+            practice_tokens,
+            {"write_practice": make_practice_writer(courses), "loss": False, "keep_outputs": True},
+        ),
+    ):
         if not subset:
             continue
-        r = evaluate.evaluate_model(model, tok, subset, verify=verify, max_new_tokens=tokens,
-                                    practice_new_tokens=tokens, seed=seed, **extra)
-        out[name] = {k: r[k] for k in ("generation", "examples", "settings", "seconds", "dialogue_loss") if k in r}
+        r = evaluate.evaluate_model(
+            model,
+            tok,
+            subset,
+            verify=verify,
+            max_new_tokens=tokens,
+            practice_new_tokens=tokens,
+            seed=seed,
+            **extra,
+        )
+        out[name] = {
+            k: r[k] for k in ("generation", "examples", "settings", "seconds", "dialogue_loss") if k in r
+        }
         if "outputs" in r:
             by_id = {d["id"]: d for d in subset}
             reasons = Counter()

@@ -52,15 +52,30 @@ def main(argv=None) -> dict:
         model = GPT(model_config(args, tok.vocab_size)).init_weights(cfg.seed)
     dialogues = load_dialogues(args.dialogues)
     train_d, held = by_split(dialogues, "train"), by_split(dialogues, "heldout")
-    print0(d, f"{len(train_d)} train and {len(held)} held-out dialogues; model {model.num_params():,} parameters")
+    print0(
+        d, f"{len(train_d)} train and {len(held)} held-out dialogues; model {model.num_params():,} parameters"
+    )
     seq = min(args.seq_len, 2 * model.config.sequence_len)
     train_b = DialogueBatches(tok, train_d, cfg.batch_size, seq, seed=cfg.seed)
     val_b = DialogueBatches(tok, held, cfg.batch_size, seq, seed=cfg.seed) if held else None
-    metrics = train(model, train_b, val_b, cfg, Path(args.out), d=d, tokenizer=tok,
-                    token_bytes=torch.tensor(tok.token_bytes()),
-                    data_info={"kind": "sft", "dialogue_files": [str(p) for p in args.dialogues],
-                               "train": len(train_d), "heldout": len(held), "init": args.init},
-                    extra_meta={"stage": "sft"})
+    metrics = train(
+        model,
+        train_b,
+        val_b,
+        cfg,
+        Path(args.out),
+        d=d,
+        tokenizer=tok,
+        token_bytes=torch.tensor(tok.token_bytes()),
+        data_info={
+            "kind": "sft",
+            "dialogue_files": [str(p) for p in args.dialogues],
+            "train": len(train_d),
+            "heldout": len(held),
+            "init": args.init,
+        },
+        extra_meta={"stage": "sft"},
+    )
     print0(d, json.dumps({"stage": "sft", **metrics}))
     teardown(d)
     return metrics

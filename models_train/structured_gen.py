@@ -76,8 +76,9 @@ def spread(values: Sequence, k: int = MAX_VALUES) -> list:
 
 
 @torch.inference_mode()
-def score_texts(model, tok, prompt: list[int], texts: Sequence[str], batch: int = 16,
-                suffix: Sequence[int] = ()) -> list[float]:
+def score_texts(
+    model, tok, prompt: list[int], texts: Sequence[str], batch: int = 16, suffix: Sequence[int] = ()
+) -> list[float]:
     """log P(text | prompt) under the model for each text (its tokens after the prompt), and of
     ``suffix`` after it when given (e.g. ``<|end|>``: the text is the whole rest)."""
     device = next(model.parameters()).device
@@ -108,8 +109,15 @@ def _pick(scores: list[float], temperature: float, rng: random.Random) -> int:
     return rng.choices(range(len(scores)), weights=weights)[0]
 
 
-def choose_item(model, tok, prompt: list[int], schema: Sequence[TemplateSchema], *, temperature: float = 0.0,
-                rng: random.Random | None = None) -> tuple[str, dict]:
+def choose_item(
+    model,
+    tok,
+    prompt: list[int],
+    schema: Sequence[TemplateSchema],
+    *,
+    temperature: float = 0.0,
+    rng: random.Random | None = None,
+) -> tuple[str, dict]:
     """(ref, params) chosen by the model inside the schema (steps 1-2 of the module doc)."""
     rng = rng or random.Random(0)
     heads = [item_line(s.ref, {})[:-2] for s in schema]  # `ITEM: {"item": ref, "params": {`, open
@@ -118,15 +126,25 @@ def choose_item(model, tok, prompt: list[int], schema: Sequence[TemplateSchema],
     params: dict = {}
     for name, allowed in chosen.params:
         values = spread(allowed)
-        texts = [item_line(chosen.ref, {**params, name: v})[: -2] for v in values]  # open: more may follow
+        texts = [item_line(chosen.ref, {**params, name: v})[:-2] for v in values]  # open: more may follow
         params[name] = values[_pick(score_texts(model, tok, prompt, texts), temperature, rng)]
     return chosen.ref, params
 
 
-def write_practice(model, tok, prompt: list[int], schema: Sequence[TemplateSchema],
-                   question_for: Callable[[str, dict], str | None], *, temperature: float = 0.0, seed: int = 0,
-                   tries: int = 8, max_answer_tokens: int = 48, calc: Callable[[str, str], str] | None = None,
-                   choices_for: Callable[[str, dict], Sequence[str] | None] | None = None) -> str | None:
+def write_practice(
+    model,
+    tok,
+    prompt: list[int],
+    schema: Sequence[TemplateSchema],
+    question_for: Callable[[str, dict], str | None],
+    *,
+    temperature: float = 0.0,
+    seed: int = 0,
+    tries: int = 8,
+    max_answer_tokens: int = 48,
+    calc: Callable[[str, str], str] | None = None,
+    choices_for: Callable[[str, dict], Sequence[str] | None] | None = None,
+) -> str | None:
     """A practice question in the format, or None when no allowed combination satisfying
     the constraints was found in ``tries`` (the first try greedy when temperature is 0).
     ``choices_for(ref, params)``: a multiple-choice question's choices; its answer is then
@@ -135,8 +153,14 @@ def write_practice(model, tok, prompt: list[int], schema: Sequence[TemplateSchem
         return None
     rng = random.Random(seed)
     for attempt in range(tries):
-        ref, params = choose_item(model, tok, prompt, schema, temperature=temperature if attempt == 0 else max(
-            temperature, 1.0), rng=rng)
+        ref, params = choose_item(
+            model,
+            tok,
+            prompt,
+            schema,
+            temperature=temperature if attempt == 0 else max(temperature, 1.0),
+            rng=rng,
+        )
         question = question_for(ref, params)
         if question is not None:
             break
@@ -150,9 +174,14 @@ def write_practice(model, tok, prompt: list[int], schema: Sequence[TemplateSchem
         scores = score_texts(model, tok, ids, [" " + c for c in choices], suffix=[tok.special("<|end|>")])
         return practice_text(ref, params, question, choices[_pick(scores, temperature, rng)])
     limit = 2 * model.config.sequence_len - max_answer_tokens
-    answer_ids = Engine(model).generate(ids[-limit:], max_tokens=max_answer_tokens, temperature=temperature,
-                                        seed=seed, stop=[tok.special("<|end|>")],
-                                        calc=calculator(tok, calc, echo=True))[0]
+    answer_ids = Engine(model).generate(
+        ids[-limit:],
+        max_tokens=max_answer_tokens,
+        temperature=temperature,
+        seed=seed,
+        stop=[tok.special("<|end|>")],
+        calc=calculator(tok, calc, echo=True),
+    )[0]
     return practice_text(ref, params, question, tok.decode(answer_ids).strip())
 
 

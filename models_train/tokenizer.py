@@ -17,7 +17,8 @@ import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from tokenizers import Regex, Tokenizer as HFTokenizer, decoders, models, pre_tokenizers, trainers
+from tokenizers import Regex, decoders, models, pre_tokenizers, trainers
+from tokenizers import Tokenizer as HFTokenizer
 
 FORMAT_VERSION = 1
 
@@ -42,9 +43,7 @@ SPECIAL_TOKENS = (
 
 # GPT-4's split pattern, but numbers split into groups of at most 2 digits
 # (nanochat's choice: small vocabularies waste fewer merges on 3-digit numbers).
-SPLIT_PATTERN = (
-    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,2}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+"""
-)
+SPLIT_PATTERN = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,2}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+"""
 
 
 class Tokenizer:
@@ -60,7 +59,7 @@ class Tokenizer:
     # -- training ---------------------------------------------------------
 
     @classmethod
-    def train(cls, texts: Iterable[str], vocab_size: int) -> "Tokenizer":
+    def train(cls, texts: Iterable[str], vocab_size: int) -> Tokenizer:
         """Train on an iterator of documents; vocab_size counts the special tokens."""
         n_bpe = vocab_size - len(SPECIAL_TOKENS)
         if n_bpe < 256 + 1:
@@ -86,8 +85,12 @@ class Tokenizer:
     # -- persistence ------------------------------------------------------
 
     def _serialise(self) -> bytes:
-        doc = {"format": "ramp-tokenizer", "version": FORMAT_VERSION, "specials": list(self.specials),
-               "hf": json.loads(self.hf.to_str())}
+        doc = {
+            "format": "ramp-tokenizer",
+            "version": FORMAT_VERSION,
+            "specials": list(self.specials),
+            "hf": json.loads(self.hf.to_str()),
+        }
         return json.dumps(doc, sort_keys=True, ensure_ascii=False).encode()
 
     def save(self, path: str | Path) -> Path:
@@ -97,7 +100,7 @@ class Tokenizer:
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "Tokenizer":
+    def load(cls, path: str | Path) -> Tokenizer:
         raw = Path(path).read_bytes()
         try:
             doc = json.loads(raw)
@@ -144,7 +147,11 @@ class Tokenizer:
 
 def _bytes_to_unicode() -> dict[int, str]:
     # The GPT-2 byte<->printable-char table used by the ByteLevel pre-tokenizer.
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    bs = (
+        list(range(ord("!"), ord("~") + 1))
+        + list(range(ord("¡"), ord("¬") + 1))
+        + list(range(ord("®"), ord("ÿ") + 1))
+    )
     cs = bs[:]
     n = 0
     for b in range(256):

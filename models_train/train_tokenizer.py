@@ -44,7 +44,9 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     g = ap.add_argument_group("data")
     g.add_argument("--data", nargs="+", required=True, help="corpus files (.txt, .jsonl, .parquet)")
-    g.add_argument("--max-chars", type=int, default=2_000_000_000, help="train on at most this many characters")
+    g.add_argument(
+        "--max-chars", type=int, default=2_000_000_000, help="train on at most this many characters"
+    )
     g.add_argument("--eval-docs", type=int, default=200, help="documents to measure compression on")
     g = ap.add_argument_group("tokenizer")
     g.add_argument("--vocab-size", type=int, default=8192, help="including the special tokens")
@@ -55,8 +57,13 @@ def main(argv=None) -> dict:
     seconds = time.perf_counter() - t0
     tok.save(args.out)
     sample = list(itertools.islice(iter_texts(args.data), args.eval_docs))
-    summary = {"tokenizer_id": tok.id, "vocab_size": tok.vocab_size, "path": args.out,
-               "bytes_per_token": round(compression(tok, sample), 3), "train_seconds": round(seconds, 2)}
+    summary = {
+        "tokenizer_id": tok.id,
+        "vocab_size": tok.vocab_size,
+        "path": args.out,
+        "bytes_per_token": round(compression(tok, sample), 3),
+        "train_seconds": round(seconds, 2),
+    }
     print(json.dumps(summary))
     return summary
 

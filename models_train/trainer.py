@@ -89,13 +89,35 @@ def _muon_optimizer(model: GPT, cfg: TrainConfig) -> MuonAdamW:
     qkv = [c.n_head * hd, c.n_kv_head * hd, c.n_kv_head * hd]
     hidden = [(n, p) for n, p in model.named_parameters() if n.startswith("blocks.") and p.ndim == 2]
     groups = [
-        {"kind": "muon", "params": [p for n, p in hidden if n.endswith("c_qkv.weight")], "splits": qkv,
-         "lr": cfg.muon_lr, "base_lr": cfg.muon_lr, "weight_decay": cfg.weight_decay},
-        {"kind": "muon", "params": [p for n, p in hidden if not n.endswith("c_qkv.weight")],
-         "lr": cfg.muon_lr, "base_lr": cfg.muon_lr, "weight_decay": cfg.weight_decay},
-        {"kind": "adamw", "params": [model.lm_head.weight], "lr": cfg.lr, "base_lr": cfg.lr, "weight_decay": 0.0},
-        {"kind": "adamw", "params": [model.wte.weight], "lr": cfg.embed_lr, "base_lr": cfg.embed_lr,
-         "weight_decay": 0.0},
+        {
+            "kind": "muon",
+            "params": [p for n, p in hidden if n.endswith("c_qkv.weight")],
+            "splits": qkv,
+            "lr": cfg.muon_lr,
+            "base_lr": cfg.muon_lr,
+            "weight_decay": cfg.weight_decay,
+        },
+        {
+            "kind": "muon",
+            "params": [p for n, p in hidden if not n.endswith("c_qkv.weight")],
+            "lr": cfg.muon_lr,
+            "base_lr": cfg.muon_lr,
+            "weight_decay": cfg.weight_decay,
+        },
+        {
+            "kind": "adamw",
+            "params": [model.lm_head.weight],
+            "lr": cfg.lr,
+            "base_lr": cfg.lr,
+            "weight_decay": 0.0,
+        },
+        {
+            "kind": "adamw",
+            "params": [model.wte.weight],
+            "lr": cfg.embed_lr,
+            "base_lr": cfg.embed_lr,
+            "weight_decay": 0.0,
+        },
     ]
     covered = {id(p) for g in groups for p in g["params"]}
     rest = [n for n, p in model.named_parameters() if id(p) not in covered]
@@ -139,13 +161,26 @@ def latest_checkpoint(run_dir: str | Path) -> Path | None:
     d = Path(run_dir) / "ckpt"
     if not d.exists():
         return None
-    steps = sorted(p for p in d.iterdir() if p.name.startswith("step_") and not p.name.endswith((".tmp", ".old")))
+    steps = sorted(
+        p for p in d.iterdir() if p.name.startswith("step_") and not p.name.endswith((".tmp", ".old"))
+    )
     return steps[-1] if steps else None
 
 
-def train(model: GPT, train_batches, val_batches, cfg: TrainConfig, run_dir: str | Path, *, d: Dist,
-          tokenizer, token_bytes: torch.Tensor | None = None, data_info: dict | None = None,
-          resume: bool = True, extra_meta: dict | None = None) -> dict:
+def train(
+    model: GPT,
+    train_batches,
+    val_batches,
+    cfg: TrainConfig,
+    run_dir: str | Path,
+    *,
+    d: Dist,
+    tokenizer,
+    token_bytes: torch.Tensor | None = None,
+    data_info: dict | None = None,
+    resume: bool = True,
+    extra_meta: dict | None = None,
+) -> dict:
     """Train in place; returns the final metrics. run_dir gets ckpt/step_*/ and metrics.jsonl."""
     run_dir = Path(run_dir)
     tokenizer_id = tokenizer.id
@@ -184,13 +219,25 @@ def train(model: GPT, train_batches, val_batches, cfg: TrainConfig, run_dir: str
         m = loss_and_bpb(model, val_set, token_bytes, autocast)
         metrics = {**metrics, **m}
         log.write(step=step, **m)
-        print0(d, f"step {step:5d} | val loss {m['val_loss']:.4f}" + (f" | bpb {m['val_bpb']:.4f}" if "val_bpb" in m else ""))
+        print0(
+            d,
+            f"step {step:5d} | val loss {m['val_loss']:.4f}"
+            + (f" | bpb {m['val_bpb']:.4f}" if "val_bpb" in m else ""),
+        )
 
     def checkpoint(step):
         if d.master:
-            save_checkpoint(run_dir / "ckpt" / f"step_{step:06d}", model, tokenizer_id=tokenizer_id, step=step,
-                            tokenizer=tokenizer, optimizer=opt, data=data_info, metrics=metrics,
-                            extra={"train_config": asdict(cfg), "world_size": d.world_size, **(extra_meta or {})})
+            save_checkpoint(
+                run_dir / "ckpt" / f"step_{step:06d}",
+                model,
+                tokenizer_id=tokenizer_id,
+                step=step,
+                tokenizer=tokenizer,
+                optimizer=opt,
+                data=data_info,
+                metrics=metrics,
+                extra={"train_config": asdict(cfg), "world_size": d.world_size, **(extra_meta or {})},
+            )
             old = sorted((run_dir / "ckpt").glob("step_*"))[: -cfg.keep_ckpts]
             for p in old:
                 for f in p.iterdir():
@@ -228,7 +275,10 @@ def train(model: GPT, train_batches, val_batches, cfg: TrainConfig, run_dir: str
         if done % cfg.log_every == 0 or done == cfg.steps or done == start + 1:
             dt = time.perf_counter() - t_last
             log.write(step=done, loss=train_loss, lr=f * cfg.lr, tok_s=round(tok_since / dt, 1))
-            print0(d, f"step {done:5d}/{cfg.steps} | loss {train_loss:.4f} | lr x{f:.3f} | {tok_since / dt:,.0f} tok/s")
+            print0(
+                d,
+                f"step {done:5d}/{cfg.steps} | loss {train_loss:.4f} | lr x{f:.3f} | {tok_since / dt:,.0f} tok/s",
+            )
             t_last, tok_since = time.perf_counter(), 0
         if (cfg.eval_every and done % cfg.eval_every == 0) or done == cfg.steps:
             evaluate(done)
@@ -239,9 +289,22 @@ def train(model: GPT, train_batches, val_batches, cfg: TrainConfig, run_dir: str
 
 
 _GROUPS = {
-    "optimisation": ["steps", "batch_size", "grad_accum", "optimizer", "lr", "embed_lr", "muon_lr", "weight_decay",
-                     "beta1", "beta2",
-                     "grad_clip", "warmup_steps", "decay_frac", "final_lr_frac"],
+    "optimisation": [
+        "steps",
+        "batch_size",
+        "grad_accum",
+        "optimizer",
+        "lr",
+        "embed_lr",
+        "muon_lr",
+        "weight_decay",
+        "beta1",
+        "beta2",
+        "grad_clip",
+        "warmup_steps",
+        "decay_frac",
+        "final_lr_frac",
+    ],
     "evaluation and checkpoints": ["eval_every", "eval_batches", "ckpt_every", "keep_ckpts", "log_every"],
     "runtime": ["seed", "compile", "bf16"],
 }

@@ -17,9 +17,9 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
+from core.publishing import publish_after_commit
 from models_train.models import ModelVersion, TrainingRun
 from models_train.versions import model_version_promote, model_version_register
-from core.publishing import publish_after_commit
 
 
 def training_run_request(*, user=None, preset: str = TrainingRun.Preset.DEFAULT) -> TrainingRun:
@@ -39,7 +39,9 @@ def training_run_request(*, user=None, preset: str = TrainingRun.Preset.DEFAULT)
 
 
 def training_run_active() -> TrainingRun | None:
-    return TrainingRun.objects.filter(status__in=[TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING]).first()
+    return TrainingRun.objects.filter(
+        status__in=[TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING]
+    ).first()
 
 
 def training_run_execute(*, run_id: int, worker: str = "") -> TrainingRun:
@@ -48,7 +50,11 @@ def training_run_execute(*, run_id: int, worker: str = "") -> TrainingRun:
         return run  # a redelivered message for a finished run
     out = Path(settings.RAMP_MODEL_STORE) / "runs" / f"run-{run.pk}"
     TrainingRun.objects.filter(pk=run.pk).update(
-        status=TrainingRun.Status.RUNNING, started_at=timezone.now(), out_dir=str(out), worker=worker, attempts=run.attempts + 1
+        status=TrainingRun.Status.RUNNING,
+        started_at=timezone.now(),
+        out_dir=str(out),
+        worker=worker,
+        attempts=run.attempts + 1,
     )
     stdout = io.StringIO()
     try:
@@ -71,10 +77,24 @@ def training_run_execute(*, run_id: int, worker: str = "") -> TrainingRun:
         version = model_version_register(
             name=f"tutor-{run.pk}-{timezone.now():%Y%m%d-%H%M%S}",
             checkpoint_path=summary["checkpoint"],
-            metrics={k: summary.get(k) for k in ("params", "dialogue_loss", "val_bpb", "all_sources", "ramp_replies",
-                                               "ramp_practice", "ramp_practice_constrained", "wall_s")},
+            metrics={
+                k: summary.get(k)
+                for k in (
+                    "params",
+                    "dialogue_loss",
+                    "val_bpb",
+                    "all_sources",
+                    "ramp_replies",
+                    "ramp_practice",
+                    "ramp_practice_constrained",
+                    "wall_s",
+                )
+            },
         )
-        if run.preset != TrainingRun.Preset.QUICK and not ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).exists():
+        if (
+            run.preset != TrainingRun.Preset.QUICK
+            and not ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).exists()
+        ):
             model_version_promote(version=version)
         TrainingRun.objects.filter(pk=run.pk).update(
             status=TrainingRun.Status.SUCCEEDED, finished_at=timezone.now(), summary=summary, version=version

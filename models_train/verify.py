@@ -68,8 +68,14 @@ def find_item(pool: Iterable[CourseSpec], ref: str):
     return None
 
 
-def check_practice(courses: dict[str, CourseSpec], meta: dict, text: str, *, check_question: bool = True,
-                   check_difficulty: bool = True) -> tuple[bool, str]:
+def check_practice(
+    courses: dict[str, CourseSpec],
+    meta: dict,
+    text: str,
+    *,
+    check_question: bool = True,
+    check_difficulty: bool = True,
+) -> tuple[bool, str]:
     """(accepted, reason) for one generated practice question."""
     try:
         ref, params, json_answer = parse_item_line(text)
@@ -90,7 +96,11 @@ def check_practice(courses: dict[str, CourseSpec], meta: dict, text: str, *, che
     if found is None:
         return False, f"no item {ref!r}"
     concept, item = found
-    if check_difficulty and meta.get("difficulty") and difficulty_bucket(item.difficulty) != meta["difficulty"]:
+    if (
+        check_difficulty
+        and meta.get("difficulty")
+        and difficulty_bucket(item.difficulty) != meta["difficulty"]
+    ):
         return False, f"item is {difficulty_bucket(item.difficulty)}, asked for {meta['difficulty']}"
     try:
         variant = rebuild(item, params, concept.misconceptions)
@@ -98,29 +108,38 @@ def check_practice(courses: dict[str, CourseSpec], meta: dict, text: str, *, che
         return False, str(e)
     if check_question and not same_question(item, question, variant.question):
         return False, "the question text is not the one these params give"
-    for stated in ([answer] + ([json_answer] if json_answer is not None else [])):
+    for stated in [answer] + ([json_answer] if json_answer is not None else []):
         result = check_answer(variant.key, _stated(item.type, stated))
         if not result.correct:
-            why = result.message or ("matches misconception " + result.misconception if result.misconception else "")
+            why = result.message or (
+                "matches misconception " + result.misconception if result.misconception else ""
+            )
             return False, f"stated answer {stated!r} is {result.outcome}" + (f" ({why})" if why else "")
     return True, "ok"
 
 
-def make_verifier(course_specs: Iterable[CourseSpec], *, check_question: bool = True,
-                  check_difficulty: bool = True) -> Verify:
+def make_verifier(
+    course_specs: Iterable[CourseSpec], *, check_question: bool = True, check_difficulty: bool = True
+) -> Verify:
     """verify(task_metadata, generated_text) -> bool for models_train.evaluate."""
     courses = {c.slug: c for c in course_specs}
 
     def verify(task_metadata: dict, generated_text: str) -> bool:
         try:
-            ok, _ = check_practice(courses, task_metadata or {}, generated_text, check_question=check_question,
-                                   check_difficulty=check_difficulty)
+            ok, _ = check_practice(
+                courses,
+                task_metadata or {},
+                generated_text,
+                check_question=check_question,
+                check_difficulty=check_difficulty,
+            )
             return ok
         except Exception:  # noqa: BLE001 — a model's output must never crash an evaluation
             return False
 
     verify.check = lambda meta, text: check_practice(  # type: ignore[attr-defined]
-        courses, meta or {}, text, check_question=check_question, check_difficulty=check_difficulty)
+        courses, meta or {}, text, check_question=check_question, check_difficulty=check_difficulty
+    )
     return verify
 
 
@@ -136,8 +155,15 @@ def practice_schema(courses: dict[str, CourseSpec], meta: dict, system: str) -> 
         found = find_item(pool, ref)
         if found is None:
             continue
-        params = tuple((p.name, tuple(range(p.lo, p.hi + 1, p.step)) if p.is_range
-                        else tuple(choice_json(c) for c in p.choices)) for p in found[1].params)
+        params = tuple(
+            (
+                p.name,
+                tuple(range(p.lo, p.hi + 1, p.step))
+                if p.is_range
+                else tuple(choice_json(c) for c in p.choices),
+            )
+            for p in found[1].params
+        )
         out.append(TemplateSchema(ref, params))
     return out
 
@@ -202,7 +228,16 @@ def make_practice_writer(course_specs: Iterable[CourseSpec], *, temperature: flo
     def write(model, tok, dialogue: dict, prompt_ids: list[int], seed: int = 0) -> str | None:
         system = next((m["content"] for m in dialogue["messages"] if m["role"] == "system"), "")
         schema = practice_schema(courses, dialogue.get("meta") or {}, system)
-        return write_practice(model, tok, prompt_ids, schema, question_for, temperature=temperature, seed=seed,
-                              calc=calc, choices_for=choices_for)
+        return write_practice(
+            model,
+            tok,
+            prompt_ids,
+            schema,
+            question_for,
+            temperature=temperature,
+            seed=seed,
+            calc=calc,
+            choices_for=choices_for,
+        )
 
     return write

@@ -15,8 +15,12 @@ class VersionError(ValueError):
 
 
 @transaction.atomic
-def model_version_register(*, name: str, checkpoint_path: str, tokenizer_id: str = "", metrics: dict | None = None) -> ModelVersion:
-    version = ModelVersion(name=name, checkpoint_path=checkpoint_path, tokenizer_id=tokenizer_id, metrics=metrics or {})
+def model_version_register(
+    *, name: str, checkpoint_path: str, tokenizer_id: str = "", metrics: dict | None = None
+) -> ModelVersion:
+    version = ModelVersion(
+        name=name, checkpoint_path=checkpoint_path, tokenizer_id=tokenizer_id, metrics=metrics or {}
+    )
     version.full_clean()
     version.save()
     return version

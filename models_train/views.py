@@ -4,15 +4,18 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from core.accounts.permissions import admin_required
 from models_train.models import ModelVersion, TrainingRun
 from models_train.training import training_run_active, training_run_request
 from models_train.versions import VersionError, model_version_promote, model_version_rollback, model_versions
-from core.accounts.permissions import admin_required
 
 
 def _runs_context() -> dict:
     runs = list(TrainingRun.objects.select_related("version", "requested_by")[:10])
-    return {"runs": runs, "polling": any(r.status in (TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING) for r in runs)}
+    return {
+        "runs": runs,
+        "polling": any(r.status in (TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING) for r in runs),
+    }
 
 
 @require_GET
@@ -32,7 +35,9 @@ def training_start(request):
         messages.error(request, "A training run is already queued or running; wait for it to finish.")
         return redirect("models_page")
     try:
-        run = training_run_request(user=request.user, preset=request.POST.get("preset", TrainingRun.Preset.DEFAULT))
+        run = training_run_request(
+            user=request.user, preset=request.POST.get("preset", TrainingRun.Preset.DEFAULT)
+        )
     except ValueError as error:
         messages.error(request, str(error))
         return redirect("models_page")

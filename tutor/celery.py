@@ -26,7 +26,9 @@ except EnvError as error:
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Each queue has its own exchange and key, so a worker started with `-Q gpu` can never be
 # handed a web-side job (and vice versa).
-app.conf.task_queues = tuple(Queue(name, Exchange(name, type="direct"), routing_key=name) for name in ("default", "gpu"))
+app.conf.task_queues = tuple(
+    Queue(name, Exchange(name, type="direct"), routing_key=name) for name in ("default", "gpu")
+)
 app.conf.task_default_exchange = "default"
 app.conf.task_default_routing_key = "default"
 app.autodiscover_tasks()

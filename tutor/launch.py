@@ -54,8 +54,14 @@ def apt_install(package: str) -> bool:
         return False
     say(f"installing {package} from Debian's packages…")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "install", "-y", "-q", package], ["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", package]):
-        result = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=900)
+    for command in (
+        ["apt-get", "install", "-y", "-q", package],
+        ["apt-get", "update", "-q"],
+        ["apt-get", "install", "-y", "-q", package],
+    ):
+        result = subprocess.run(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=900
+        )
         if result.returncode == 0 and command[1] == "install":
             return True
     return False
@@ -99,7 +105,9 @@ def ensure_redis(services: Services, *, database: int) -> str | None:
         return f"redis://127.0.0.1:6379/{database}"
     if not shutil.which("redis-server"):
         apt_install("redis-server")
-    server = shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
+    server = shutil.which("redis-server") or (
+        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
+    )
     if not server:
         return None
     port = free_port(6390)
@@ -149,8 +157,10 @@ def command_run(args: argparse.Namespace) -> int:
             env["REDIS_URL"] = redis_url
             say(f"broker: {redis_url}")
         else:
-            say("broker: Redis is not available and could not be installed; using the embedded "
-                "filesystem broker under var/broker (fine for one machine, not for several)")
+            say(
+                "broker: Redis is not available and could not be installed; using the embedded "
+                "filesystem broker under var/broker (fine for one machine, not for several)"
+            )
         var_dir = Path(env.get("RAMP_VAR_DIR") or ROOT / "var")
         say("database: " + (env.get("DATABASE_URL") or f"SQLite file {var_dir / 'ramp.sqlite3'}"))
         manage("check", "--fail-level", "ERROR", env=env)
@@ -166,12 +176,18 @@ def command_run(args: argparse.Namespace) -> int:
         services.start("worker (gpu)", celery + ["-Q", "gpu", "-c", "1", "-n", "gpu@%h"], env=env)
         port = free_port(args.port)
         host = args.host
-        services.start("web", [PYTHON, "manage.py", "runserver", f"{host}:{port}", "--noreload", "--skip-checks"], env=env)
+        services.start(
+            "web",
+            [PYTHON, "manage.py", "runserver", f"{host}:{port}", "--noreload", "--skip-checks"],
+            env=env,
+        )
         if not wait_for_http(port):
             say("the web server did not start; see its output above")
             return 1
         say(f"demo accounts are printed above; log in at http://127.0.0.1:{port}/accounts/login/")
-        say(f"Ramp is running at http://{'127.0.0.1' if host in ('0.0.0.0', '127.0.0.1') else host}:{port}/  (Ctrl-C stops it)")
+        say(
+            f"Ramp is running at http://{'127.0.0.1' if host in ('0.0.0.0', '127.0.0.1') else host}:{port}/  (Ctrl-C stops it)"
+        )
         while True:
             for name, process in services.children:
                 if process.poll() is not None:
@@ -220,7 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="set up and run Ramp with demo data")
     run.add_argument("--host", default=os.environ.get("RAMP_HOST", "127.0.0.1"))
     run.add_argument("--port", type=int, default=8000)
-    run.add_argument("--no-model", action="store_true", help="don't train the default tutor model in the background")
+    run.add_argument(
+        "--no-model", action="store_true", help="don't train the default tutor model in the background"
+    )
     sub.add_parser("test", help="run the test suite against real services (other arguments go to pytest)")
     args, rest = parser.parse_known_args(argv)
     if args.command == "run":

@@ -60,8 +60,9 @@ int`` (responses on the concept; otherwise "started" means "among the recent ite
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Protocol, Sequence
+from typing import Protocol
 
 from learner.course_graph import CourseGraph, ItemInfo
 from learner.mastery import band_probability
@@ -77,7 +78,7 @@ KEEP_MARGIN = 0.15
 # (sd, logits) a predicted success is when the view has no belief of its own to say so: items
 # are chosen by P(true success in the band)
 PRACTICE_BAND = (0.6, 0.9)
-DEFAULT_TARGET = 0.85     # the target success PRACTICE_BAND belongs to
+DEFAULT_TARGET = 0.85  # the target success PRACTICE_BAND belongs to
 PREDICT_SD = 0.8
 # scaffolding: hints shown up front on new/practice questions that are still too hard, and
 # the P(in band) a hint must buy to be worth showing
@@ -111,13 +112,13 @@ def p_in_band(p: float, band: tuple[float, float] = PRACTICE_BAND, sd: float = P
 
 @dataclass(frozen=True)
 class Decision:
-    kind: str                 # one of KINDS
+    kind: str  # one of KINDS
     concept: str | None
     item_id: str | None
     predicted_success: float | None
-    reason: str               # one human sentence
+    reason: str  # one human sentence
     details: dict = field(default_factory=dict)  # machine-readable: candidates and scores
-    hints: int = 0            # hints shown with the question from the start (scaffolding)
+    hints: int = 0  # hints shown with the question from the start (scaffolding)
 
 
 class LearnerView(Protocol):
@@ -141,10 +142,17 @@ def _title(titles: Mapping[str, str] | None, c: str) -> str:
     return titles.get(c, c) if titles else c
 
 
-def choose_item(graph: CourseGraph, learner: LearnerView, concept: str, recent: Sequence[str],
-                *, target: float | None = None, max_difficulty: float | None = None,
-                want_probe: str | None = None, support: int = 0
-                ) -> tuple[ItemInfo | None, float | None, list, int]:
+def choose_item(
+    graph: CourseGraph,
+    learner: LearnerView,
+    concept: str,
+    recent: Sequence[str],
+    *,
+    target: float | None = None,
+    max_difficulty: float | None = None,
+    want_probe: str | None = None,
+    support: int = 0,
+) -> tuple[ItemInfo | None, float | None, list, int]:
     """The item of ``concept`` most likely to land in the practice band (the view's
     ``in_band`` when it has one, else :func:`p_in_band` of its prediction; ties: closest to
     ``target``), and how many of its hints to show up front (0 unless ``support`` > 0).
@@ -180,8 +188,13 @@ def choose_item(graph: CourseGraph, learner: LearnerView, concept: str, recent: 
             # lower is better: P(outside the band) plus the hints' cost, then the distance
             # to the target
             score = (round(1.0 - inb + HINT_COST * h, 6), abs(p - target))
-            row = {"item": it.id, "difficulty": round(it.difficulty, 3), "p": round(p, 3),
-                   "in_band": round(inb, 3), "score": round(score[0], 3)}
+            row = {
+                "item": it.id,
+                "difficulty": round(it.difficulty, 3),
+                "p": round(p, 3),
+                "in_band": round(inb, 3),
+                "score": round(score[0], 3),
+            }
             if h:
                 row["hints"] = h
             rows.append(row)
@@ -200,12 +213,15 @@ def _support_sentence(hints: int, concept_title: str) -> str:
     if not hints:
         return ""
     which = "its first hint" if hints == 1 else f"its first {hints} hints"
-    return (f" Every question on {concept_title} is still hard for you at this point, so this one "
-            f"comes with {which} shown.")
+    return (
+        f" Every question on {concept_title} is still hard for you at this point, so this one "
+        f"comes with {which} shown."
+    )
 
 
-def decide_next(*, graph: CourseGraph, learner: LearnerView,
-                titles: Mapping[str, str] | None = None) -> Decision:
+def decide_next(
+    *, graph: CourseGraph, learner: LearnerView, titles: Mapping[str, str] | None = None
+) -> Decision:
     """The next step for ``learner`` on ``graph`` (see the module docstring).
     ``titles`` (concept -> title) only makes the reason sentences friendlier."""
     order = graph.order
@@ -226,16 +242,30 @@ def decide_next(*, graph: CourseGraph, learner: LearnerView,
                 last_diff = it.difficulty
                 break
         has_probe_item = any(slug in it.probes for it in graph.items.get(concept, ()))
-        item, p, rows, _ = choose_item(graph, learner, concept, recent, target=target,
-                                       want_probe=slug if has_probe_item else None,
-                                       max_difficulty=None if has_probe_item else last_diff)
+        item, p, rows, _ = choose_item(
+            graph,
+            learner,
+            concept,
+            recent,
+            target=target,
+            want_probe=slug if has_probe_item else None,
+            max_difficulty=None if has_probe_item else last_diff,
+        )
         if item is not None:
-            how = ("a question that can tell whether it's that misconception" if has_probe_item
-                   else "an easier question on the same concept, to see where it goes wrong")
-            return Decision("probe", concept, item.id, p,
-                            f"Probe: your last answer on {_title(titles, concept)} looked like the "
-                            f"misconception \u201c{slug}\u201d, so here is {how}.",
-                            {"misconception": slug, "probing_item": has_probe_item, "items": rows})
+            how = (
+                "a question that can tell whether it's that misconception"
+                if has_probe_item
+                else "an easier question on the same concept, to see where it goes wrong"
+            )
+            return Decision(
+                "probe",
+                concept,
+                item.id,
+                p,
+                f"Probe: your last answer on {_title(titles, concept)} looked like the "
+                f"misconception \u201c{slug}\u201d, so here is {how}.",
+                {"misconception": slug, "probing_item": has_probe_item, "items": rows},
+            )
 
     m = [float(learner.mastery(c)) for c in order]
     mastered = [x >= thr for x in m]
@@ -271,11 +301,14 @@ def decide_next(*, graph: CourseGraph, learner: LearnerView,
     due.sort()
     window = recent_concepts[-REVIEW_WINDOW:]
     review_share = (sum(1 for c in window if mastered[graph.index[c]]) / len(window)) if window else 0.0
-    base_details = {"mastered": n_mastered, "concepts": len(order),
-                    "in_progress": [(order[i], round(m[i], 3)) for i in in_progress[:10]],
-                    "fringe": [order[i] for i in fringe_new[:10]],
-                    "due_reviews": [(order[i], round(r, 3)) for r, i in due[:10]],
-                    "review_share": round(review_share, 3)}
+    base_details = {
+        "mastered": n_mastered,
+        "concepts": len(order),
+        "in_progress": [(order[i], round(m[i], 3)) for i in in_progress[:10]],
+        "fringe": [order[i] for i in fringe_new[:10]],
+        "due_reviews": [(order[i], round(r, 3)) for r, i in due[:10]],
+        "review_share": round(review_share, 3),
+    }
     if due and (not progress_possible or review_share < MAX_REVIEW_SHARE):
         r, i = due[0]
         c = order[i]
@@ -283,40 +316,68 @@ def decide_next(*, graph: CourseGraph, learner: LearnerView,
         if item is not None:
             days = getattr(learner, "days_since", None)
             d = days(c) if days is not None else None
-            when = f"you last practised {_title(titles, c)} {d:.0f} days ago" if d is not None and d >= 1 \
+            when = (
+                f"you last practised {_title(titles, c)} {d:.0f} days ago"
+                if d is not None and d >= 1
                 else f"{_title(titles, c)} is due for review"
-            return Decision("review", c, item.id, p,
-                            f"Review: {when}; recall probability {r:.2f}.",
-                            {**base_details, "recall": round(r, 3), "items": rows})
+            )
+            return Decision(
+                "review",
+                c,
+                item.id,
+                p,
+                f"Review: {when}; recall probability {r:.2f}.",
+                {**base_details, "recall": round(r, 3), "items": rows},
+            )
 
     # 3. practice on a concept in progress: the most recent one, else the closest to mastery
     if in_progress:
         last_pos = {c: k for k, c in enumerate(recent_concepts)}
         i = max(in_progress, key=lambda j: (last_pos.get(order[j], -1), m[j]))
         c = order[i]
-        item, p, rows, hints = choose_item(graph, learner, c, recent, target=target,
-                                           support=MAX_SUPPORT_HINTS)
-        return Decision("practice", c, item.id, p,
-                        f"Practice: {_title(titles, c)} is in progress (P(mastered) {m[i]:.2f} of the "
-                        f"{thr:.2f} needed); this question's predicted success is {p:.2f}, "
-                        + (f"near the {target:.2f} target." if abs(p - target) <= 0.1
-                           else f"the closest of its questions to the {target:.2f} target.")
-                        + _support_sentence(hints, _title(titles, c)),
-                        {**base_details, "items": rows}, hints)
+        item, p, rows, hints = choose_item(
+            graph, learner, c, recent, target=target, support=MAX_SUPPORT_HINTS
+        )
+        return Decision(
+            "practice",
+            c,
+            item.id,
+            p,
+            f"Practice: {_title(titles, c)} is in progress (P(mastered) {m[i]:.2f} of the "
+            f"{thr:.2f} needed); this question's predicted success is {p:.2f}, "
+            + (
+                f"near the {target:.2f} target."
+                if abs(p - target) <= 0.1
+                else f"the closest of its questions to the {target:.2f} target."
+            )
+            + _support_sentence(hints, _title(titles, c)),
+            {**base_details, "items": rows},
+            hints,
+        )
 
     # 4. a new concept on the fringe, first in ramp order
     if fringe_new:
         i = fringe_new[0]
         c = order[i]
-        item, p, rows, hints = choose_item(graph, learner, c, recent, target=target,
-                                           support=MAX_SUPPORT_HINTS)
+        item, p, rows, hints = choose_item(
+            graph, learner, c, recent, target=target, support=MAX_SUPPORT_HINTS
+        )
         ps = [order[j] for j in pre[i]]
-        because = (f"you have mastered what it builds on ({', '.join(_title(titles, x) for x in ps)})"
-                   if ps else "it builds on nothing you haven't got")
-        return Decision("new", c, item.id, p,
-                        f"New: {_title(titles, c)} is next on the ramp because {because}; "
-                        f"predicted success {p:.2f}." + _support_sentence(hints, _title(titles, c)),
-                        {**base_details, "items": rows}, hints)
+        because = (
+            f"you have mastered what it builds on ({', '.join(_title(titles, x) for x in ps)})"
+            if ps
+            else "it builds on nothing you haven't got"
+        )
+        return Decision(
+            "new",
+            c,
+            item.id,
+            p,
+            f"New: {_title(titles, c)} is next on the ramp because {because}; "
+            f"predicted success {p:.2f}." + _support_sentence(hints, _title(titles, c)),
+            {**base_details, "items": rows},
+            hints,
+        )
 
     # 5. only reviews left (the share limit doesn't apply), or nothing at all
     if due:
@@ -324,15 +385,21 @@ def decide_next(*, graph: CourseGraph, learner: LearnerView,
         c = order[i]
         item, p, rows, _ = choose_item(graph, learner, c, recent, target=target)
         if item is not None:
-            return Decision("review", c, item.id, p,
-                            f"Review: {_title(titles, c)} is due for review; recall probability {r:.2f}.",
-                            {**base_details, "recall": round(r, 3), "items": rows})
+            return Decision(
+                "review",
+                c,
+                item.id,
+                p,
+                f"Review: {_title(titles, c)} is due for review; recall probability {r:.2f}.",
+                {**base_details, "recall": round(r, 3), "items": rows},
+            )
     if n_mastered == len(order):
         reason = "Done: every concept of the ramp is mastered and no review is due."
     elif blocked_no_items:
-        reason = (f"Done for now: {_title(titles, blocked_no_items[0])} has no questions yet, "
-                  f"so what builds on it can't be reached.")
+        reason = (
+            f"Done for now: {_title(titles, blocked_no_items[0])} has no questions yet, "
+            f"so what builds on it can't be reached."
+        )
     else:
         reason = "Done for now: nothing is due and nothing new is open."
-    return Decision("done", None, None, None, reason,
-                    {**base_details, "no_items": blocked_no_items[:10]})
+    return Decision("done", None, None, None, reason, {**base_details, "no_items": blocked_no_items[:10]})

@@ -6,9 +6,9 @@ one transaction that holds the learner's enrollment row, so concurrent answers o
 learner are applied one after the other and none is lost.
 """
 
+import random
 from dataclasses import dataclass
 from datetime import datetime
-import random
 
 from django.db import transaction
 from django.utils import timezone
@@ -74,7 +74,10 @@ class _DbLearnerView:
         self.tracker = tracker_for(enrollment)
         self.t = now.timestamp()
         self.now = now
-        self.rows = {r.concept.slug: r for r in ConceptState.objects.filter(enrollment=enrollment).select_related("concept")}
+        self.rows = {
+            r.concept.slug: r
+            for r in ConceptState.objects.filter(enrollment=enrollment).select_related("concept")
+        }
         self._recent = [
             str(i) for i in enrollment.steps.order_by("-id").values_list("item_id", flat=True)[:RECENT_ITEMS]
         ][::-1]
@@ -84,14 +87,16 @@ class _DbLearnerView:
         return self.tracker.mastery(concept, self.t)
 
     def predict(self, item: ItemInfo, hints: int = 0) -> float:
-        return self.tracker.predict(item.concept, self.graph.relative_difficulty(item), item.guess_rate, self.t,
-                                    hints=hints)
+        return self.tracker.predict(
+            item.concept, self.graph.relative_difficulty(item), item.guess_rate, self.t, hints=hints
+        )
 
     def in_band(self, item: ItemInfo, hints: int, band: tuple[float, float]) -> float:
         """P(the learner's true success lies in ``band``) under the tracker's belief: what the
         policy chooses practice by (see ``tutor.policy``)."""
-        return self.tracker.in_band(item.concept, self.graph.relative_difficulty(item), band, item.guess_rate,
-                                    self.t, hints=hints)
+        return self.tracker.in_band(
+            item.concept, self.graph.relative_difficulty(item), band, item.guess_rate, self.t, hints=hints
+        )
 
     def review_due(self, concept: str) -> bool:
         row = self.rows.get(concept)
@@ -128,7 +133,15 @@ def _seed_for(enrollment: Enrollment, item: Item) -> int:
 
 
 def _create_step(
-    enrollment: Enrollment, *, kind: str, concept_slug: str, item_id: str, predicted, reason, details, hints: int = 0
+    enrollment: Enrollment,
+    *,
+    kind: str,
+    concept_slug: str,
+    item_id: str,
+    predicted,
+    reason,
+    details,
+    hints: int = 0,
 ) -> Step:
     """A new open step; ``hints``: the item's first hints shown from the start (scaffolding)."""
     item = Item.objects.select_related("current_version", "concept").get(pk=int(item_id))
@@ -183,7 +196,11 @@ def step_next(*, enrollment: Enrollment, when: datetime | None = None) -> Step |
     graph = course_graph_for(enrollment.course)
     if not graph.concepts:
         return None
-    if enrollment.placement_finished_at is None and enrollment.placement is None and enrollment.response_count == 0:
+    if (
+        enrollment.placement_finished_at is None
+        and enrollment.placement is None
+        and enrollment.response_count == 0
+    ):
         enrollment.placement = Placement(graph, seed=enrollment.pk).to_dict()
         enrollment.save(update_fields=["placement", "updated_at"])
     if enrollment.placement is not None:
@@ -209,7 +226,13 @@ def step_next(*, enrollment: Enrollment, when: datetime | None = None) -> Step |
 
 @transaction.atomic
 def answer_submit(
-    *, user, course: Course, step_id: int, answer: str = "", dont_know: bool = False, time_taken_ms: int | None = None
+    *,
+    user,
+    course: Course,
+    step_id: int,
+    answer: str = "",
+    dont_know: bool = False,
+    time_taken_ms: int | None = None,
 ) -> AnswerOutcome:
     # Locking the enrollment serialises this learner's answers in this course.
     enrollment = Enrollment.objects.select_for_update().select_related("course").get(user=user, course=course)
@@ -294,7 +317,7 @@ def hint_reveal(*, user, course: Course, step_id: int) -> Step:
 
 @transaction.atomic
 def placement_start_for_concept(*, user, course: Course, concept: Concept) -> Enrollment:
-    """"I already know this": a short probe of the concept and what it builds on."""
+    """ "I already know this": a short probe of the concept and what it builds on."""
     enrollment = Enrollment.objects.select_for_update().get(user=user, course=course)
     graph = course_graph_for(course)
     scope = {concept.slug} | set(graph.ancestors(concept.slug))

@@ -62,9 +62,13 @@ def answer(request, slug):
     course = _course(slug)
     try:
         step_id = int(request.POST.get("step", ""))
-        time_taken = int(request.POST["time_taken_ms"]) if request.POST.get("time_taken_ms", "").isdigit() else None
+        time_taken = (
+            int(request.POST["time_taken_ms"]) if request.POST.get("time_taken_ms", "").isdigit() else None
+        )
     except ValueError:
-        return render(request, "tutor/study.html#refused", {"message": "The answer form was incomplete."}, status=400)
+        return render(
+            request, "tutor/study.html#refused", {"message": "The answer form was incomplete."}, status=400
+        )
     try:
         outcome = answer_submit(
             user=request.user,
@@ -76,14 +80,18 @@ def answer(request, slug):
         )
     except StepMismatch as error:
         if request.htmx:
-            return render(request, "tutor/study.html#refused", {"message": str(error), "course": course}, status=409)
+            return render(
+                request, "tutor/study.html#refused", {"message": str(error), "course": course}, status=409
+            )
         messages.error(request, str(error))
         return redirect("study", slug=course.slug)
     context = {
         "course": course,
         "outcome": outcome,
         "answered_step": outcome.response.step if outcome.response else None,
-        "solution_html": markdown_html(outcome.variant.solution) if outcome.response and outcome.response.correct else None,
+        "solution_html": markdown_html(outcome.variant.solution)
+        if outcome.response and outcome.response.correct
+        else None,
         **step_context(outcome.next_step),
     }
     if request.htmx:
@@ -98,7 +106,9 @@ def hint(request, slug):
     try:
         step = hint_reveal(user=request.user, course=course, step_id=int(request.POST.get("step", "0") or 0))
     except StepMismatch as error:
-        return render(request, "tutor/study.html#refused", {"message": str(error), "course": course}, status=409)
+        return render(
+            request, "tutor/study.html#refused", {"message": str(error), "course": course}, status=409
+        )
     context = {"course": course, **step_context(step)}
     if request.htmx:
         return render(request, "tutor/study.html#hints", context)
@@ -111,18 +121,30 @@ def solution(request, slug):
     """The worked solution of a step the learner has already answered (never before)."""
     course = _course(slug)
     step = get_object_or_404(
-        Step, pk=int(request.POST.get("step", "0") or 0), enrollment__user=request.user, enrollment__course=course
+        Step,
+        pk=int(request.POST.get("step", "0") or 0),
+        enrollment__user=request.user,
+        enrollment__course=course,
     )
     if step.answered_at is None:
-        return render(request, "tutor/study.html#refused", {"message": "Have a go first: the worked solution comes after your answer."}, status=409)
+        return render(
+            request,
+            "tutor/study.html#refused",
+            {"message": "Have a go first: the worked solution comes after your answer."},
+            status=409,
+        )
     Step.objects.filter(pk=step.pk).update(solution_shown=True)
-    return render(request, "tutor/study.html#solution", {"solution_html": markdown_html(variant_for(step).solution), "answered_step": step})
+    return render(
+        request,
+        "tutor/study.html#solution",
+        {"solution_html": markdown_html(variant_for(step).solution), "answered_step": step},
+    )
 
 
 @require_POST
 @login_required
 def already_know(request, slug, concept):
-    """"I already know this" on the knowledge map: a few placement questions on the concept
+    """ "I already know this" on the knowledge map: a few placement questions on the concept
     and what it builds on, then back to studying."""
     enrollment = (
         Enrollment.objects.select_related("course")
@@ -135,5 +157,7 @@ def already_know(request, slug, concept):
     if target is None:
         raise Http404("No such concept.")
     placement_start_for_concept(user=request.user, course=enrollment.course, concept=target)
-    messages.info(request, f"A few quick questions on “{target.title}” and what it builds on will update your map.")
+    messages.info(
+        request, f"A few quick questions on “{target.title}” and what it builds on will update your map."
+    )
     return redirect("study", slug=slug)

@@ -7,11 +7,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from core.accounts.models import Role
+from core.accounts.permissions import admin_required, educator_required
 from courses.forms import CourseCreateForm, RampUploadForm
 from courses.selectors import courses_editable_by, courses_published
 from learner.models import Enrollment
-from core.accounts.models import Role
-from core.accounts.permissions import admin_required, educator_required
 from tutor.health import system_health
 from tutor.worker_checks import worker_check_request, worker_checks_recent
 

@@ -3,8 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
-from tutor.models import WorkerCheck
 from core.publishing import publish_after_commit
+from tutor.models import WorkerCheck
 
 QUEUES = ("default", "gpu")
 

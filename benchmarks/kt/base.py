@@ -19,8 +19,9 @@ Plain Python: no Django.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from learner.response_log import Response
 
@@ -42,14 +43,19 @@ class ConceptEstimate:
     """What an estimator believes about one learner on one concept right now."""
 
     skill: str
-    p_correct: float   # predicted success on a typical item of the concept
+    p_correct: float  # predicted success on a typical item of the concept
     p_mastered: float  # probability the concept is mastered
-    sd: float          # uncertainty: standard deviation of the proficiency (logits)
-    n: float           # (effective) number of responses seen on the concept
+    sd: float  # uncertainty: standard deviation of the proficiency (logits)
+    n: float  # (effective) number of responses seen on the concept
 
     def as_dict(self) -> dict[str, Any]:
-        return {"skill": self.skill, "p_correct": self.p_correct,
-                "p_mastered": self.p_mastered, "sd": self.sd, "n": self.n}
+        return {
+            "skill": self.skill,
+            "p_correct": self.p_correct,
+            "p_mastered": self.p_mastered,
+            "sd": self.sd,
+            "n": self.n,
+        }
 
 
 def as_sequences(data) -> list[Sequence[Response]]:
@@ -72,12 +78,18 @@ class Estimator:
     def new_state(self) -> dict:
         return {}
 
-    def predict(self, state: dict, skill: str, item: str | None = None,
-                t: float | None = None) -> float:
+    def predict(self, state: dict, skill: str, item: str | None = None, t: float | None = None) -> float:
         raise NotImplementedError
 
-    def update(self, state: dict, skill: str, correct: int, item: str | None = None,
-               t: float | None = None, hints: int = 0) -> None:
+    def update(
+        self,
+        state: dict,
+        skill: str,
+        correct: int,
+        item: str | None = None,
+        t: float | None = None,
+        hints: int = 0,
+    ) -> None:
         raise NotImplementedError
 
     def apply_evidence(self, state: dict, skill: str, weight: float) -> None:
@@ -89,26 +101,31 @@ class Estimator:
     def observe(self, state: dict, response: Response) -> float:
         """Predict ``response`` before seeing it, then absorb it; returns the prediction."""
         p = self.predict(state, response.skill_id, response.item_id, response.timestamp)
-        self.update(state, response.skill_id, response.correct, response.item_id,
-                    response.timestamp, response.hints)
+        self.update(
+            state, response.skill_id, response.correct, response.item_id, response.timestamp, response.hints
+        )
         return p
 
-    def predict_at_difficulty(self, state: dict, skill: str, difficulty: float,
-                              t: float | None = None) -> float:
+    def predict_at_difficulty(
+        self, state: dict, skill: str, difficulty: float, t: float | None = None
+    ) -> float:
         """Predicted success on an item of ``skill`` that is ``difficulty`` logits harder
         than the concept's typical item."""
         return sigmoid(logit(self.predict(state, skill, None, t)) - difficulty)
 
-    def difficulty_for_target(self, state: dict, skill: str, target: float = 0.85,
-                              t: float | None = None) -> float:
+    def difficulty_for_target(
+        self, state: dict, skill: str, target: float = 0.85, t: float | None = None
+    ) -> float:
         """The item difficulty (logits) at which predicted success equals ``target``."""
         return logit(self.predict(state, skill, None, t)) - logit(target)
 
     def mastery(self, state: dict, skill: str, t: float | None = None) -> ConceptEstimate:
         p = self.predict(state, skill, None, t)
-        return ConceptEstimate(skill, p, 1.0 if p >= self.mastery_threshold else 0.0,
-                               float("nan"), float("nan"))
+        return ConceptEstimate(
+            skill, p, 1.0 if p >= self.mastery_threshold else 0.0, float("nan"), float("nan")
+        )
 
-    def knowledge_map(self, state: dict, skills: Iterable[str],
-                      t: float | None = None) -> dict[str, ConceptEstimate]:
+    def knowledge_map(
+        self, state: dict, skills: Iterable[str], t: float | None = None
+    ) -> dict[str, ConceptEstimate]:
         return {s: self.mastery(state, s, t) for s in skills}

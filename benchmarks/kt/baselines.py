@@ -17,7 +17,7 @@ Plain Python + numpy: no Django.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -68,9 +68,16 @@ class SkillMean(Estimator):
 
 
 # --------------------------------------------------------------------------------------
-def fit_hmm_em(skill_of_seq: np.ndarray, obs_seqs: Sequence[np.ndarray], n_skills: int,
-               forgetting: bool, max_iter: int = 60, tol: float = 1e-6,
-               init=(0.4, 0.1, 0.05, 0.2, 0.1), max_guess_slip: float = 0.45):
+def fit_hmm_em(
+    skill_of_seq: np.ndarray,
+    obs_seqs: Sequence[np.ndarray],
+    n_skills: int,
+    forgetting: bool,
+    max_iter: int = 60,
+    tol: float = 1e-6,
+    init=(0.4, 0.1, 0.05, 0.2, 0.1),
+    max_guess_slip: float = 0.45,
+):
     """Baum-Welch for per-skill 2-state BKT HMMs, vectorised over all sequences.
 
     ``obs_seqs[i]`` is the 0/1 outcome sequence of one (learner, skill) pair and
@@ -93,13 +100,17 @@ def fit_hmm_em(skill_of_seq: np.ndarray, obs_seqs: Sequence[np.ndarray], n_skill
         obs[off[: len(o)] + rank] = o
     skill_flat = np.empty(total, dtype=np.int64)
     for t in range(maxlen):
-        skill_flat[off[t]:off[t + 1]] = sk_sorted[: n_t[t]]
+        skill_flat[off[t] : off[t + 1]] = sk_sorted[: n_t[t]]
 
-    L0 = np.full(n_skills, init[0]); T = np.full(n_skills, init[1])
+    L0 = np.full(n_skills, init[0])
+    T = np.full(n_skills, init[1])
     F = np.full(n_skills, init[2] if forgetting else 0.0)
-    G = np.full(n_skills, init[3]); S = np.full(n_skills, init[4])
-    alpha1 = np.empty(total); c = np.empty(total)
-    beta0 = np.empty(total); beta1 = np.empty(total)
+    G = np.full(n_skills, init[3])
+    S = np.full(n_skills, init[4])
+    alpha1 = np.empty(total)
+    c = np.empty(total)
+    beta0 = np.empty(total)
+    beta1 = np.empty(total)
     prev_ll = -np.inf
     ll = -np.inf
     seqs_per_skill = np.bincount(sk_sorted, minlength=n_skills).astype(np.float64)
@@ -113,7 +124,7 @@ def fit_hmm_em(skill_of_seq: np.ndarray, obs_seqs: Sequence[np.ndarray], n_skill
             if t == 0:
                 prior1 = L0[sk]
             else:
-                p1 = alpha1[off[t - 1]: off[t - 1] + (b - a)]
+                p1 = alpha1[off[t - 1] : off[t - 1] + (b - a)]
                 prior1 = (1.0 - p1) * T[sk] + p1 * (1.0 - F[sk])
             x1 = prior1 * e1[a:b]
             x0 = (1.0 - prior1) * e0[a:b]
@@ -122,9 +133,12 @@ def fit_hmm_em(skill_of_seq: np.ndarray, obs_seqs: Sequence[np.ndarray], n_skill
             c[a:b] = cc
         ll = float(np.log(c).sum())
         # backward (scaled by the forward normalisers) and transition counts
-        beta0.fill(1.0); beta1.fill(1.0)
-        xi01 = np.zeros(n_skills); xi10 = np.zeros(n_skills)
-        g0_next = np.zeros(n_skills); g1_next = np.zeros(n_skills)
+        beta0.fill(1.0)
+        beta1.fill(1.0)
+        xi01 = np.zeros(n_skills)
+        xi10 = np.zeros(n_skills)
+        g0_next = np.zeros(n_skills)
+        g1_next = np.zeros(n_skills)
         for t in range(maxlen - 2, -1, -1):
             a = off[t]
             n1 = n_t[t + 1]
@@ -133,9 +147,9 @@ def fit_hmm_em(skill_of_seq: np.ndarray, obs_seqs: Sequence[np.ndarray], n_skill
             w0 = e0[an:bn] * beta0[an:bn] / c[an:bn]
             w1 = e1[an:bn] * beta1[an:bn] / c[an:bn]
             Tk, Fk = T[sk], F[sk]
-            beta0[a:a + n1] = (1.0 - Tk) * w0 + Tk * w1
-            beta1[a:a + n1] = Fk * w0 + (1.0 - Fk) * w1
-            p1 = alpha1[a:a + n1]
+            beta0[a : a + n1] = (1.0 - Tk) * w0 + Tk * w1
+            beta1[a : a + n1] = Fk * w0 + (1.0 - Fk) * w1
+            p1 = alpha1[a : a + n1]
             p0 = 1.0 - p1
             x01 = p0 * Tk * w1
             x10 = p1 * Fk * w0
@@ -199,11 +213,13 @@ class BKT(Estimator):
             for s, o in per.items():
                 obs_seqs.append(np.asarray(o, dtype=np.float64))
                 skill_of.append(idx[s])
-        L0, T, F, G, S, _ = fit_hmm_em(np.asarray(skill_of), obs_seqs, len(idx),
-                                       self.forgetting, self.max_iter)
+        L0, T, F, G, S, _ = fit_hmm_em(
+            np.asarray(skill_of), obs_seqs, len(idx), self.forgetting, self.max_iter
+        )
         names = list(idx)
-        self.params = {s: (float(L0[i]), float(T[i]), float(F[i]), float(G[i]), float(S[i]))
-                       for i, s in enumerate(names)}
+        self.params = {
+            s: (float(L0[i]), float(T[i]), float(F[i]), float(G[i]), float(S[i])) for i, s in enumerate(names)
+        }
         w = np.bincount(np.asarray(skill_of), minlength=len(idx)).astype(float)
         w /= w.sum()
         self.default = tuple(float((arr * w).sum()) for arr in (L0, T, F, G, S))
@@ -242,8 +258,9 @@ class BKT(Estimator):
 
     def mastery(self, state, skill, t=None):
         pk = self.p_known(state, skill)
-        return ConceptEstimate(skill, self.predict(state, skill), pk,
-                               math.sqrt(pk * (1.0 - pk)), float("nan"))
+        return ConceptEstimate(
+            skill, self.predict(state, skill), pk, math.sqrt(pk * (1.0 - pk)), float("nan")
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -258,8 +275,7 @@ class Elo(Estimator):
 
     name = "elo"
 
-    def __init__(self, k_global: float | None = None, k_local: float | None = None,
-                 decay: float = 0.05):
+    def __init__(self, k_global: float | None = None, k_local: float | None = None, decay: float = 0.05):
         self.k_global = k_global
         self.k_local = k_local
         self.decay = decay
@@ -360,7 +376,10 @@ class PFA(Estimator):
                 c = cnt.get(r.skill_id)
                 if c is None:
                     c = cnt[r.skill_id] = [0, 0]
-                sk.append(idx[r.skill_id]); su.append(c[0]); fa.append(c[1]); y.append(r.correct)
+                sk.append(idx[r.skill_id])
+                su.append(c[0])
+                fa.append(c[1])
+                y.append(r.correct)
                 c[0 if r.correct else 1] += 1
         K = len(idx)
         sk_a = np.asarray(sk, dtype=np.int64)
@@ -371,18 +390,19 @@ class PFA(Estimator):
         l2 = self.l2 / K
 
         def fun(theta):
-            beta, gam, rho = theta[:K], theta[K:2 * K], theta[2 * K:]
+            beta, gam, rho = theta[:K], theta[K : 2 * K], theta[2 * K :]
             z = beta[sk_a] + gam[sk_a] * su_a + rho[sk_a] * fa_a
             nll = (np.logaddexp(0.0, z) - y_a * z).sum() / n
             g = (1.0 / (1.0 + np.exp(-z)) - y_a) / n
-            grad = np.concatenate([np.bincount(sk_a, g, K), np.bincount(sk_a, g * su_a, K),
-                                   np.bincount(sk_a, g * fa_a, K)])
+            grad = np.concatenate(
+                [np.bincount(sk_a, g, K), np.bincount(sk_a, g * su_a, K), np.bincount(sk_a, g * fa_a, K)]
+            )
             reg = np.concatenate([np.zeros(K), theta[K:]])
             return nll + l2 * (reg * reg).sum(), grad + 2.0 * l2 * reg
 
         x0 = np.concatenate([np.zeros(K), np.full(K, 0.1), np.full(K, -0.1)])
         theta = lbfgs(fun, x0, 300)
-        b, g, r = theta[:K], theta[K:2 * K], theta[2 * K:]
+        b, g, r = theta[:K], theta[K : 2 * K], theta[2 * K :]
         names = list(idx)
         self.params = {s: (float(b[i]), float(g[i]), float(r[i])) for i, s in enumerate(names)}
         w = np.bincount(sk_a, minlength=K).astype(float)

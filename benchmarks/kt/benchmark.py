@@ -20,15 +20,16 @@ import platform
 import random
 import sys
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .baselines import BKT, PFA, Elo, SkillMean
 from learner.metrics import all_metrics
+from learner.response_log import Response, read_sequences
+
+from .baselines import BKT, PFA, Elo, SkillMean
 from .ramp import RampKT
 from .recurrent import RampGRU
-from learner.response_log import Response, read_sequences
 
 ESTIMATORS: dict[str, Callable[[], object]] = {
     "skill_mean": SkillMean,
@@ -78,9 +79,14 @@ def evaluate(est, test: dict[str, Sequence[Response]]):
     return y, p, dt
 
 
-def run_kt_benchmark(train_path, test_path=None, split: float = 0.2, seed: int = 0,
-                     estimators: Sequence[str] | None = None,
-                     log: Callable[[str], None] | None = None) -> dict:
+def run_kt_benchmark(
+    train_path,
+    test_path=None,
+    split: float = 0.2,
+    seed: int = 0,
+    estimators: Sequence[str] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> dict:
     """Fit and evaluate the estimators; returns the summary dict (what the JSON line holds)."""
     names = list(estimators) if estimators else list(ESTIMATORS)
     unknown = [n for n in names if n not in ESTIMATORS]
@@ -102,8 +108,10 @@ def run_kt_benchmark(train_path, test_path=None, split: float = 0.2, seed: int =
     train_items = {r.item_id for s in train.values() for r in s if r.item_id is not None}
     unseen_skill = sum(r.skill_id not in train_skills for s in test.values() for r in s)
     test_items = [r.item_id for s in test.values() for r in s if r.item_id is not None]
-    log(f"read {n_train} train / {n_test} test responses ({len(train)} / {len(test)} learners, "
-        f"{len(train_skills)} train skills) in {read_s:.1f}s")
+    log(
+        f"read {n_train} train / {n_test} test responses ({len(train)} / {len(test)} learners, "
+        f"{len(train_skills)} train skills) in {read_s:.1f}s"
+    )
     results: dict[str, dict] = {}
     for name in names:
         est = ESTIMATORS[name]()
@@ -113,9 +121,14 @@ def run_kt_benchmark(train_path, test_path=None, split: float = 0.2, seed: int =
         y, p, dt = evaluate(est, test)
         m = all_metrics(y, p)
         us = dt * 1e6
-        m.update({"fit_s": round(fit_s, 2), "us_per_response": round(float(us.mean()), 2),
-                  "us_p50": round(float(np.percentile(us, 50)), 2),
-                  "us_p99": round(float(np.percentile(us, 99)), 2)})
+        m.update(
+            {
+                "fit_s": round(fit_s, 2),
+                "us_per_response": round(float(us.mean()), 2),
+                "us_p50": round(float(np.percentile(us, 50)), 2),
+                "us_p99": round(float(np.percentile(us, 99)), 2),
+            }
+        )
         for k in ("auc", "rmse", "log_loss", "accuracy"):
             m[k] = round(m[k], 5) if not math.isnan(m[k]) else None
         results[name] = m
@@ -126,12 +139,15 @@ def run_kt_benchmark(train_path, test_path=None, split: float = 0.2, seed: int =
         "test": os.fspath(test_path) if test_path is not None else None,
         "split": None if test_path is not None else split,
         "seed": None if test_path is not None else seed,
-        "n_train_responses": n_train, "n_test_responses": n_test,
-        "n_train_learners": len(train), "n_test_learners": len(test),
+        "n_train_responses": n_train,
+        "n_test_responses": n_test,
+        "n_train_learners": len(train),
+        "n_test_learners": len(test),
         "n_train_skills": len(train_skills),
         "test_unseen_skill_share": round(unseen_skill / n_test, 5),
-        "test_unseen_item_share": (round(sum(i not in train_items for i in test_items)
-                                         / len(test_items), 5) if test_items else None),
+        "test_unseen_item_share": (
+            round(sum(i not in train_items for i in test_items) / len(test_items), 5) if test_items else None
+        ),
         "estimators": results,
     }
     valid = {k: v for k, v in results.items() if v["auc"] is not None}
@@ -139,10 +155,12 @@ def run_kt_benchmark(train_path, test_path=None, split: float = 0.2, seed: int =
     base = [v["auc"] for k, v in valid.items() if k in BASELINES]
     for ours in ("ramp", "ramp_gru"):
         if ours in valid:
-            summary[f"{ours}_beats_baselines"] = bool(base) and all(
-                valid[ours]["auc"] > b for b in base)
-    summary["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
-                          "platform": platform.platform()}
+            summary[f"{ours}_beats_baselines"] = bool(base) and all(valid[ours]["auc"] > b for b in base)
+    summary["machine"] = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
     return summary
 
 
@@ -154,23 +172,27 @@ def format_table(summary: dict) -> str:
         cells = []
         for c in cols:
             v = m.get(c)
-            cells.append(f"{'n/a' if v is None else (f'{v:.4f}' if c in ('auc', 'rmse', 'log_loss', 'accuracy') else f'{v:.2f}'):>16}")
+            cells.append(
+                f"{'n/a' if v is None else (f'{v:.4f}' if c in ('auc', 'rmse', 'log_loss', 'accuracy') else f'{v:.2f}'):>16}"
+            )
         lines.append(f"{name:<12}" + "".join(cells))
-    lines.append(f"train: {summary['n_train_responses']} responses / {summary['n_train_learners']} "
-                 f"learners; test: {summary['n_test_responses']} / {summary['n_test_learners']}; "
-                 f"unseen-skill share in test {summary['test_unseen_skill_share']}")
+    lines.append(
+        f"train: {summary['n_train_responses']} responses / {summary['n_train_learners']} "
+        f"learners; test: {summary['n_test_responses']} / {summary['n_test_learners']}; "
+        f"unseen-skill share in test {summary['test_unseen_skill_share']}"
+    )
     return "\n".join(lines)
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     p = parser or argparse.ArgumentParser(prog="kt_benchmark", description=__doc__.split("\n")[0])
     p.add_argument("train", help="training response log (CSV user_id,skill_id,correct[,...])")
-    p.add_argument("test", nargs="?", default=None,
-                   help="test response log; omit to split TRAIN by learner")
+    p.add_argument("test", nargs="?", default=None, help="test response log; omit to split TRAIN by learner")
     p.add_argument("--split", type=float, default=0.2, help="test share of learners (one file)")
     p.add_argument("--seed", type=int, default=0, help="seed of the learner split")
-    p.add_argument("--estimators", default=",".join(ESTIMATORS),
-                   help="comma-separated subset of " + ",".join(ESTIMATORS))
+    p.add_argument(
+        "--estimators", default=",".join(ESTIMATORS), help="comma-separated subset of " + ",".join(ESTIMATORS)
+    )
     return p
 
 
@@ -181,8 +203,9 @@ def run_from_args(args, out=None, err=None) -> dict:
     err = err or sys.stderr
     names = [n.strip() for n in args.estimators.split(",") if n.strip()]
     try:
-        summary = run_kt_benchmark(args.train, args.test, args.split, args.seed, names,
-                                   log=lambda s: print(s, file=err, flush=True))
+        summary = run_kt_benchmark(
+            args.train, args.test, args.split, args.seed, names, log=lambda s: print(s, file=err, flush=True)
+        )
     except (ResponseLogError, ValueError, OSError) as exc:
         raise SystemExit(f"kt_benchmark: {exc}")
     print(format_table(summary), file=out)

@@ -33,7 +33,9 @@ def main(argv=None) -> None:
     params.update(base_rate={}, skill_bias={}, item_difficulty={}, skill_weights={})
     params["fitted_on"] = {"file": Path(args.train).name, "responses": sum(map(len, sequences.values()))}
     Path(args.out).write_text(json.dumps(params, indent=1, sort_keys=True) + "\n")
-    print(json.dumps({"out": args.out, "seconds": round(time.perf_counter() - start, 1), **params["fitted_on"]}))
+    print(
+        json.dumps({"out": args.out, "seconds": round(time.perf_counter() - start, 1), **params["fitted_on"]})
+    )
 
 
 if __name__ == "__main__":

@@ -59,7 +59,8 @@ def lbfgs(fun, x0: np.ndarray, max_iter: int = 300, m: int = 12, tol: float = 1e
         d = -q
         gd = g @ d
         if gd >= 0:  # not a descent direction: restart from the gradient
-            s_hist.clear(); y_hist.clear()
+            s_hist.clear()
+            y_hist.clear()
             d = -g
             gd = g @ d
         step = 1.0 if s_hist else min(1.0, 1.0 / max(np.abs(g).sum(), 1e-12))
@@ -71,29 +72,46 @@ def lbfgs(fun, x0: np.ndarray, max_iter: int = 300, m: int = 12, tol: float = 1e
             step *= 0.5
         s_, y_ = x_new - x, g_new - g
         if s_ @ y_ > 1e-12:
-            s_hist.append(s_); y_hist.append(y_)
+            s_hist.append(s_)
+            y_hist.append(y_)
             if len(s_hist) > m:
-                s_hist.pop(0); y_hist.pop(0)
+                s_hist.pop(0)
+                y_hist.pop(0)
         done = abs(f - f_new) <= tol * max(1.0, abs(f))
         x, f, g = x_new, f_new, g_new
         if done or np.abs(g).max() < 1e-9:
             break
     return x
 
+
 from .base import ConceptEstimate, Estimator, as_sequences, logit, sigmoid
 
 # decay factors (per response) of the learner-level residual means and of the
 # per-concept success rate; fixed, documented, not tuned to any one log
-_FAST = 0.7     # learner residual, half-life ~2 responses
-_SLOW = 0.95    # learner residual, half-life ~14 responses
-_SKILL = 0.8    # per-concept success rate, half-life ~3 attempts on the concept
+_FAST = 0.7  # learner residual, half-life ~2 responses
+_SLOW = 0.95  # learner residual, half-life ~14 responses
+_SKILL = 0.8  # per-concept success rate, half-life ~3 attempts on the concept
 
 FEATURES = (
-    "g_log_n", "g_log_w", "g_res_fast", "g_res_slow",
-    "s_seen", "s_log_n", "s_log_w", "s_rate", "s_last", "s_log_gap",
-    "s_streak", "g_last", "g_same", "g_streak",
-    "t_has_skill", "t_log_dt_skill", "t_log_dt_any",
-    "h_log_hints", "h_last_hint",
+    "g_log_n",
+    "g_log_w",
+    "g_res_fast",
+    "g_res_slow",
+    "s_seen",
+    "s_log_n",
+    "s_log_w",
+    "s_rate",
+    "s_last",
+    "s_log_gap",
+    "s_streak",
+    "g_last",
+    "g_same",
+    "g_streak",
+    "t_has_skill",
+    "t_log_dt_skill",
+    "t_log_dt_any",
+    "h_log_hints",
+    "h_last_hint",
 )
 N_FEAT = len(FEATURES)
 # features whose weights may differ per skill (deviations shrunk to zero)
@@ -113,20 +131,28 @@ def _signed_log(run: int) -> float:
 class RampKT(Estimator):
     name = "ramp"
 
-    def __init__(self, l2_skill_dev: float = 1.0 / 0.3 ** 2, l2_item: float = 1.0,
-                 l2_skill: float = 0.1, l2_weights: float = 1e-2, max_iter: int = 200,
-                 mastery_threshold: float = 0.8, prior_sd: float = 1.5,
-                 transfer: bool = False, l2_transfer: float = 1.0 / 0.3 ** 2,
-                 min_pair_count: int = 30):
+    def __init__(
+        self,
+        l2_skill_dev: float = 1.0 / 0.3**2,
+        l2_item: float = 1.0,
+        l2_skill: float = 0.1,
+        l2_weights: float = 1e-2,
+        max_iter: int = 200,
+        mastery_threshold: float = 0.8,
+        prior_sd: float = 1.5,
+        transfer: bool = False,
+        l2_transfer: float = 1.0 / 0.3**2,
+        min_pair_count: int = 30,
+    ):
         self.use_transfer = transfer
         self.l2_transfer = l2_transfer
         self.min_pair_count = min_pair_count
         # target skill -> {practised skill: [w_successes, w_failures]} on log1p counts
         self.transfer: dict[str, dict[str, list[float]]] = {}
         self.fit_info: dict = {}
-        self.l2_skill_dev = l2_skill_dev   # precision of per-skill weight deviations
-        self.l2_item = l2_item             # precision of item difficulties
-        self.l2_skill = l2_skill           # precision of skill intercepts
+        self.l2_skill_dev = l2_skill_dev  # precision of per-skill weight deviations
+        self.l2_item = l2_item  # precision of item difficulties
+        self.l2_skill = l2_skill  # precision of skill intercepts
         self.l2_weights = l2_weights
         self.max_iter = max_iter
         self.mastery_threshold = mastery_threshold
@@ -263,7 +289,7 @@ class RampKT(Estimator):
         s = state["s"].get(skill)
         n_eff = s[_S_DN] if s is not None else 0.0
         n_all = s[_S_N] if s is not None else 0
-        sd = 1.0 / math.sqrt(1.0 / self.prior_sd ** 2 + n_eff * p * (1.0 - p))
+        sd = 1.0 / math.sqrt(1.0 / self.prior_sd**2 + n_eff * p * (1.0 - p))
         zt = (z - logit(self.mastery_threshold)) / sd
         p_m = 0.5 * math.erfc(-zt / math.sqrt(2.0))
         return ConceptEstimate(skill, p, p_m, sd, float(n_all))
@@ -301,10 +327,22 @@ class RampKT(Estimator):
                 it.append(-1 if r.item_id is None else items.setdefault(r.item_id, len(items)))
                 y.append(r.correct)
                 self.update(st, r.skill_id, r.correct, r.item_id, r.timestamp, r.hints)
-        tr = (np.asarray(tr_row, dtype=np.int64), np.asarray(tr_pair, dtype=np.int64),
-              np.asarray(tr_a), np.asarray(tr_b), list(pairs))
-        return (np.asarray(X, dtype=np.float64), np.asarray(sk, dtype=np.int64),
-                np.asarray(it, dtype=np.int64), np.asarray(y, dtype=np.float64), skills, items, tr)
+        tr = (
+            np.asarray(tr_row, dtype=np.int64),
+            np.asarray(tr_pair, dtype=np.int64),
+            np.asarray(tr_a),
+            np.asarray(tr_b),
+            list(pairs),
+        )
+        return (
+            np.asarray(X, dtype=np.float64),
+            np.asarray(sk, dtype=np.int64),
+            np.asarray(it, dtype=np.int64),
+            np.asarray(y, dtype=np.float64),
+            skills,
+            items,
+            tr,
+        )
 
     def fit(self, sequences):
         seqs = as_sequences(sequences)
@@ -347,15 +385,21 @@ class RampKT(Estimator):
         cols = [off_b + sk]
         vals = [np.ones(N)]
         for jj, j in enumerate(spec):
-            rows.append(np.arange(N)); cols.append(off_d + sk * Ds + jj); vals.append(Xs[:, j])
+            rows.append(np.arange(N))
+            cols.append(off_d + sk * Ds + jj)
+            vals.append(Xs[:, j])
         has = it >= 0
         if I:
-            rows.append(np.flatnonzero(has)); cols.append(off_i + it[has]); vals.append(-np.ones(int(has.sum())))
+            rows.append(np.flatnonzero(has))
+            cols.append(off_i + it[has])
+            vals.append(-np.ones(int(has.sum())))
         if P:
             rows += [tr_row, tr_row]
             cols += [off_t + tr_pair, off_t + P + tr_pair]
             vals += [tr_a, tr_b]
-        rows = np.concatenate(rows); cols = np.concatenate(cols); vals = np.concatenate(vals)
+        rows = np.concatenate(rows)
+        cols = np.concatenate(cols)
+        vals = np.concatenate(vals)
         prec = np.empty(ncol)
         prec[:D] = self.l2_weights
         prec[off_b:off_d] = self.l2_skill
@@ -391,7 +435,7 @@ class RampKT(Estimator):
         self.default_bias = float((b_np * cnt_k).sum() / cnt_k.sum())
         bi = theta[off_i:off_t]
         self.item_difficulty = {s: float(bi[i]) for i, s in enumerate(items)}
-        ta, tb = theta[off_t:off_t + P], theta[off_t + P:]
+        ta, tb = theta[off_t : off_t + P], theta[off_t + P :]
         self.transfer = {}
         for j, (target, source) in enumerate(pair_keys):
             self.transfer.setdefault(target, {})[source] = [float(ta[j]), float(tb[j])]
@@ -400,22 +444,33 @@ class RampKT(Estimator):
 
     # ---- persistence ---------------------------------------------------------------------
     def to_dict(self) -> dict:
-        return {"kind": "ramp", "version": 1, "features": list(FEATURES),
-                "base_rate": self.base_rate, "global_rate": self.global_rate,
-                "skill_bias": self.skill_bias, "default_bias": self.default_bias,
-                "item_difficulty": self.item_difficulty, "weights": self.weights,
-                "skill_weights": self.skill_weights, "transfer": self.transfer,
-                "mastery_threshold": self.mastery_threshold, "prior_sd": self.prior_sd}
+        return {
+            "kind": "ramp",
+            "version": 1,
+            "features": list(FEATURES),
+            "base_rate": self.base_rate,
+            "global_rate": self.global_rate,
+            "skill_bias": self.skill_bias,
+            "default_bias": self.default_bias,
+            "item_difficulty": self.item_difficulty,
+            "weights": self.weights,
+            "skill_weights": self.skill_weights,
+            "transfer": self.transfer,
+            "mastery_threshold": self.mastery_threshold,
+            "prior_sd": self.prior_sd,
+        }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "RampKT":
+    def from_dict(cls, d: dict) -> RampKT:
         if d.get("kind") != "ramp" or list(d.get("features", ())) != list(FEATURES):
             raise ValueError("not a RampKT parameter set of this version")
         m = cls(mastery_threshold=d["mastery_threshold"], prior_sd=d["prior_sd"])
-        m.base_rate = dict(d["base_rate"]); m.global_rate = d["global_rate"]
-        m.skill_bias = dict(d["skill_bias"]); m.default_bias = d["default_bias"]
-        m.item_difficulty = dict(d["item_difficulty"]); m.weights = list(d["weights"])
+        m.base_rate = dict(d["base_rate"])
+        m.global_rate = d["global_rate"]
+        m.skill_bias = dict(d["skill_bias"])
+        m.default_bias = d["default_bias"]
+        m.item_difficulty = dict(d["item_difficulty"])
+        m.weights = list(d["weights"])
         m.skill_weights = {k: list(v) for k, v in d["skill_weights"].items()}
-        m.transfer = {k: {j: list(ab) for j, ab in row.items()}
-                      for k, row in d.get("transfer", {}).items()}
+        m.transfer = {k: {j: list(ab) for j, ab in row.items()} for k, row in d.get("transfer", {}).items()}
         return m

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from learner.response_log import Response
+
 from .base import as_sequences, sigmoid
 from .ramp import RampKT
-from learner.response_log import Response
 
 UNK = 0  # index of the shared "unknown skill" embedding
 
@@ -41,16 +42,24 @@ def _sig(x):
 class GRUKT:
     """Fitted GRU parameters and the numpy forward step (no torch needed)."""
 
-    def __init__(self, skills: dict[str, int], in_table: np.ndarray, w_hh: np.ndarray,
-                 b_hh: np.ndarray, out_emb: np.ndarray, out_bias: np.ndarray, h0: np.ndarray,
-                 info: dict | None = None):
-        self.skills = skills                    # skill id -> index (1..K; 0 = unknown)
-        self.in_table = np.asarray(in_table, dtype=np.float64)   # (2(K+1), 3H): W_ih x + b_ih
-        self.w_hh = np.asarray(w_hh, dtype=np.float64)           # (3H, H)
-        self.b_hh = np.asarray(b_hh, dtype=np.float64)           # (3H,)
-        self.out_emb = np.asarray(out_emb, dtype=np.float64)     # (K+1, H)
-        self.out_bias = np.asarray(out_bias, dtype=np.float64)   # (K+1,)
-        self.h0 = np.asarray(h0, dtype=np.float64)               # (H,)
+    def __init__(
+        self,
+        skills: dict[str, int],
+        in_table: np.ndarray,
+        w_hh: np.ndarray,
+        b_hh: np.ndarray,
+        out_emb: np.ndarray,
+        out_bias: np.ndarray,
+        h0: np.ndarray,
+        info: dict | None = None,
+    ):
+        self.skills = skills  # skill id -> index (1..K; 0 = unknown)
+        self.in_table = np.asarray(in_table, dtype=np.float64)  # (2(K+1), 3H): W_ih x + b_ih
+        self.w_hh = np.asarray(w_hh, dtype=np.float64)  # (3H, H)
+        self.b_hh = np.asarray(b_hh, dtype=np.float64)  # (3H,)
+        self.out_emb = np.asarray(out_emb, dtype=np.float64)  # (K+1, H)
+        self.out_bias = np.asarray(out_bias, dtype=np.float64)  # (K+1,)
+        self.h0 = np.asarray(h0, dtype=np.float64)  # (H,)
         self.hidden = int(self.h0.shape[0])
         self.info = dict(info or {})
 
@@ -67,8 +76,8 @@ class GRUKT:
         gi = self.in_table[2 * k + (1 if correct else 0)]
         gh = self.w_hh @ h + self.b_hh
         r = _sig(gi[:H] + gh[:H])
-        z = _sig(gi[H:2 * H] + gh[H:2 * H])
-        n = np.tanh(gi[2 * H:] + r * gh[2 * H:])
+        z = _sig(gi[H : 2 * H] + gh[H : 2 * H])
+        n = np.tanh(gi[2 * H :] + r * gh[2 * H :])
         return (1.0 - z) * n + z * h
 
     # ---- batch (training-time) helpers ----------------------------------------------------
@@ -82,16 +91,29 @@ class GRUKT:
         return out
 
     def to_dict(self) -> dict:
-        return {"skills": self.skills, "in_table": self.in_table.tolist(),
-                "w_hh": self.w_hh.tolist(), "b_hh": self.b_hh.tolist(),
-                "out_emb": self.out_emb.tolist(), "out_bias": self.out_bias.tolist(),
-                "h0": self.h0.tolist(), "info": self.info}
+        return {
+            "skills": self.skills,
+            "in_table": self.in_table.tolist(),
+            "w_hh": self.w_hh.tolist(),
+            "b_hh": self.b_hh.tolist(),
+            "out_emb": self.out_emb.tolist(),
+            "out_bias": self.out_bias.tolist(),
+            "h0": self.h0.tolist(),
+            "info": self.info,
+        }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "GRUKT":
-        return cls(dict(d["skills"]), np.asarray(d["in_table"]), np.asarray(d["w_hh"]),
-                   np.asarray(d["b_hh"]), np.asarray(d["out_emb"]), np.asarray(d["out_bias"]),
-                   np.asarray(d["h0"]), d.get("info"))
+    def from_dict(cls, d: dict) -> GRUKT:
+        return cls(
+            dict(d["skills"]),
+            np.asarray(d["in_table"]),
+            np.asarray(d["w_hh"]),
+            np.asarray(d["b_hh"]),
+            np.asarray(d["out_emb"]),
+            np.asarray(d["out_bias"]),
+            np.asarray(d["h0"]),
+            d.get("info"),
+        )
 
 
 def skill_vocabulary(seqs: Sequence[Sequence[Response]], min_count: int) -> dict[str, int]:
@@ -112,13 +134,26 @@ def _encode(seqs, vocab):
     return out
 
 
-def train_gru(train: Sequence[Sequence[Response]], valid: Sequence[Sequence[Response]],
-              hidden: int = 64, emb: int = 64, dropout: float = 0.2, lr: float = 2e-3,
-              weight_decay: float = 0.0, batch_size: int = 48, max_epochs: int = 30,
-              patience: int = 3, min_count: int = 10, unk_rate: float = 0.03,
-              max_seconds: float = 600.0, seed: int = 0, threads: int | None = 1,
-              offsets=None, extras=None,
-              log: Callable[[str], None] | None = None) -> GRUKT:
+def train_gru(
+    train: Sequence[Sequence[Response]],
+    valid: Sequence[Sequence[Response]],
+    hidden: int = 64,
+    emb: int = 64,
+    dropout: float = 0.2,
+    lr: float = 2e-3,
+    weight_decay: float = 0.0,
+    batch_size: int = 48,
+    max_epochs: int = 30,
+    patience: int = 3,
+    min_count: int = 10,
+    unk_rate: float = 0.03,
+    max_seconds: float = 600.0,
+    seed: int = 0,
+    threads: int | None = 1,
+    offsets=None,
+    extras=None,
+    log: Callable[[str], None] | None = None,
+) -> GRUKT:
     """Fit a GRU DKT with early stopping on the validation learners (log loss).
 
     ``offsets`` = (train, valid): per-sequence arrays of a fixed logit (another model's
@@ -147,10 +182,12 @@ def train_gru(train: Sequence[Sequence[Response]], valid: Sequence[Sequence[Resp
         x_mu, x_sd = allx.mean(0), allx.std(0)
         x_sd[x_sd < 1e-8] = 1.0
         del allx
+
     def _aux(i, split):
         o = None if offsets is None else offsets[split][i]
         x = None if extras is None else (extras[split][i] - x_mu) / x_sd
         return o, x
+
     tr = [(s, c) + _aux(i, 0) for i, (s, c) in enumerate(tr)]
     va = [(s, c) + _aux(i, 1) for i, (s, c) in enumerate(va)]
 
@@ -188,7 +225,7 @@ def train_gru(train: Sequence[Sequence[Response]], valid: Sequence[Sequence[Resp
 
     def batches(data, shuffle):
         order = np.argsort([len(d[0]) for d in data], kind="stable")
-        groups = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        groups = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
         if shuffle:
             rng.shuffle(groups)
         for g in groups:
@@ -200,15 +237,21 @@ def train_gru(train: Sequence[Sequence[Response]], valid: Sequence[Sequence[Resp
             x = np.zeros((len(g), T, F), dtype=np.float32) if F else None
             for row, i in enumerate(g):
                 s, c, o, xx = data[i]
-                sk[row, :len(s)] = s
-                y[row, :len(s)] = c
-                m[row, :len(s)] = True
+                sk[row, : len(s)] = s
+                y[row, : len(s)] = c
+                m[row, : len(s)] = True
                 if off is not None:
-                    off[row, :len(s)] = o
+                    off[row, : len(s)] = o
                 if x is not None:
-                    x[row, :len(s)] = xx
-            yield g, sk, y, m, (None if off is None else torch.from_numpy(off)), (
-                None if x is None else torch.from_numpy(x))
+                    x[row, : len(s)] = xx
+            yield (
+                g,
+                sk,
+                y,
+                m,
+                (None if off is None else torch.from_numpy(off)),
+                (None if x is None else torch.from_numpy(x)),
+            )
 
     def evaluate():
         net.eval()
@@ -216,8 +259,10 @@ def train_gru(train: Sequence[Sequence[Response]], valid: Sequence[Sequence[Resp
         with torch.no_grad():
             for _, sk, y, m, off, x in batches(va, False):
                 z = net(torch.from_numpy(2 * sk + y), torch.from_numpy(sk), off, x).numpy()
-                ys.append(y[m]); zs.append(z[m])
-        y = np.concatenate(ys).astype(float); z = np.concatenate(zs)
+                ys.append(y[m])
+                zs.append(z[m])
+        y = np.concatenate(ys).astype(float)
+        z = np.concatenate(zs)
         ll = float(np.mean(np.logaddexp(0.0, z) - y * z))
         return ll, _auc(y, z)
 
@@ -227,7 +272,8 @@ def train_gru(train: Sequence[Sequence[Response]], valid: Sequence[Sequence[Resp
     bce = nn.BCEWithLogitsLoss(reduction="sum")
     for epoch in range(max_epochs):
         net.train()
-        tot = 0.0; cnt = 0
+        tot = 0.0
+        cnt = 0
         for _, sk, y, m, off, x in batches(tr, True):
             sk_in = sk.copy()
             sk_out = sk.copy()
@@ -241,13 +287,14 @@ def train_gru(train: Sequence[Sequence[Response]], valid: Sequence[Sequence[Resp
             loss.backward()
             nn.utils.clip_grad_norm_(net.parameters(), 1.0)
             opt.step()
-            tot += float(loss.detach()) * m.sum(); cnt += m.sum()
+            tot += float(loss.detach()) * m.sum()
+            cnt += m.sum()
         vll, vauc = evaluate()
         el = time.perf_counter() - start
-        history.append({"epoch": epoch + 1, "train_ll": tot / cnt, "valid_ll": vll,
-                        "valid_auc": vauc, "s": round(el, 1)})
-        log(f"gru epoch {epoch + 1}: train ll {tot / cnt:.4f} valid ll {vll:.4f} "
-            f"auc {vauc:.4f} ({el:.0f}s)")
+        history.append(
+            {"epoch": epoch + 1, "train_ll": tot / cnt, "valid_ll": vll, "valid_auc": vauc, "s": round(el, 1)}
+        )
+        log(f"gru epoch {epoch + 1}: train ll {tot / cnt:.4f} valid ll {vll:.4f} auc {vauc:.4f} ({el:.0f}s)")
         if vll < best[0]:
             best = (vll, {k: v.detach().clone() for k, v in net.state_dict().items()}, epoch + 1)
         elif epoch + 1 - best[2] >= patience:
@@ -259,16 +306,32 @@ def train_gru(train: Sequence[Sequence[Response]], valid: Sequence[Sequence[Resp
     sd = {k: v.detach().double().numpy() for k, v in net.state_dict().items()}
     # fold the input embedding into the GRU's input projection: one row per token
     in_table = sd["inp.weight"] @ sd["gru.weight_ih_l0"].T + sd["gru.bias_ih_l0"]
-    info = {"hidden": hidden, "emb": emb, "dropout": dropout, "lr": lr,
-            "best_epoch": best[2], "valid_ll": best[0], "history": history,
-            "min_count": min_count, "unk_rate": unk_rate,
-            "alpha": float(sd["alpha"]) if offsets is not None else 0.0}
+    info = {
+        "hidden": hidden,
+        "emb": emb,
+        "dropout": dropout,
+        "lr": lr,
+        "best_epoch": best[2],
+        "valid_ll": best[0],
+        "history": history,
+        "min_count": min_count,
+        "unk_rate": unk_rate,
+        "alpha": float(sd["alpha"]) if offsets is not None else 0.0,
+    }
     if F:  # fold the standardisation into the weights
         w = sd["wx.weight"][0] / x_sd
         info["w_x"] = w.tolist()
         info["b_x"] = float(sd["wx.bias"][0] - (w * x_mu).sum())
-    return GRUKT(vocab, in_table, sd["gru.weight_hh_l0"], sd["gru.bias_hh_l0"],
-                 sd["out.weight"], sd["out_b.weight"][:, 0], sd["h0"], info)
+    return GRUKT(
+        vocab,
+        in_table,
+        sd["gru.weight_hh_l0"],
+        sd["gru.bias_hh_l0"],
+        sd["out.weight"],
+        sd["out_b.weight"][:, 0],
+        sd["h0"],
+        info,
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -289,9 +352,18 @@ class RampGRU(RampKT):
 
     name = "ramp_gru"
 
-    def __init__(self, n_gru: int = 2, hidden: int = 64, valid_share: float = 0.2,
-                 min_gru_responses: int = 20000, seed: int = 0, gru_kwargs: dict | None = None,
-                 refit: bool = True, log: Callable[[str], None] | None = None, **ramp_kwargs):
+    def __init__(
+        self,
+        n_gru: int = 2,
+        hidden: int = 64,
+        valid_share: float = 0.2,
+        min_gru_responses: int = 20000,
+        seed: int = 0,
+        gru_kwargs: dict | None = None,
+        refit: bool = True,
+        log: Callable[[str], None] | None = None,
+        **ramp_kwargs,
+    ):
         super().__init__(**ramp_kwargs)
         self.n_gru = n_gru
         self.hidden = hidden
@@ -391,13 +463,21 @@ class RampGRU(RampKT):
         a = _fit_blend(X, y)
         ll = lambda z: float(np.mean(np.logaddexp(0.0, z) - y * z))
         from learner.metrics import auc as _auc
-        info = {"valid_learners": len(valid), "valid_responses": int(len(y)),
-                "valid_auc_ramp": _auc(y, X[:, 1]), "valid_ll_ramp": ll(X[:, 1]),
-                "valid_auc_blend": _auc(y, X @ a), "valid_ll_blend": ll(X @ a),
-                "valid_auc_gru": [_auc(y, X[:, 2 + k]) for k in range(len(grus))],
-                "gru_epochs": [g.info["best_epoch"] for g in grus]}
-        self.log(f"ramp_gru: blend {np.round(a, 3).tolist()} valid auc ramp "
-                 f"{info['valid_auc_ramp']:.4f} blend {info['valid_auc_blend']:.4f}")
+
+        info = {
+            "valid_learners": len(valid),
+            "valid_responses": int(len(y)),
+            "valid_auc_ramp": _auc(y, X[:, 1]),
+            "valid_ll_ramp": ll(X[:, 1]),
+            "valid_auc_blend": _auc(y, X @ a),
+            "valid_ll_blend": ll(X @ a),
+            "valid_auc_gru": [_auc(y, X[:, 2 + k]) for k in range(len(grus))],
+            "gru_epochs": [g.info["best_epoch"] for g in grus],
+        }
+        self.log(
+            f"ramp_gru: blend {np.round(a, 3).tolist()} valid auc ramp "
+            f"{info['valid_auc_ramp']:.4f} blend {info['valid_auc_blend']:.4f}"
+        )
         if self.refit:
             self._ramp_fit(seqs)
         self.grus = grus
@@ -412,7 +492,7 @@ class RampGRU(RampKT):
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "RampGRU":
+    def from_dict(cls, d: dict) -> RampGRU:
         if d.get("kind") != "ramp_gru":
             raise ValueError("not a RampGRU parameter set")
         base = RampKT.from_dict({**d, "kind": "ramp"})
@@ -438,7 +518,6 @@ def _fit_blend(X: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> np.ndarray:
         z = X @ w
         g = 1.0 / (1.0 + np.exp(-z)) - y
         d = w - prior
-        return (float(np.mean(np.logaddexp(0.0, z) - y * z)) + 0.5 * l2 * float(d @ d),
-                X.T @ g / n + l2 * d)
+        return (float(np.mean(np.logaddexp(0.0, z) - y * z)) + 0.5 * l2 * float(d @ d), X.T @ g / n + l2 * d)
 
     return lbfgs(f, prior.copy(), 200)

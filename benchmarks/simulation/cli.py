@@ -19,6 +19,7 @@ import argparse
 import sys
 
 from learner.course_graph import CourseGraph, graph_from_spec, random_ramp
+
 from .benchmark import default_learners, format_report, run_benchmark
 from .ideal import LEARNABLE, parse_learns
 from .ideal import MODES as IDEAL_MODES
@@ -31,33 +32,71 @@ def add_arguments(p: argparse.ArgumentParser, *, with_slug: bool = False) -> Non
         src.add_argument("--ramp", metavar="SLUG", help="a course in the database")
     src.add_argument("--ramp-path", metavar="PATH", help="a ramp folder (or .zip) read by courses.ramp_files")
     src.add_argument("--random", metavar="N", type=int, help="a generated ramp of N concepts (30, 100, 300)")
-    p.add_argument("--learners", type=int, default=None, help="benchmark learners (default: 40 / 16 / 5 by size)")
-    p.add_argument("--train-learners", type=int, default=150, help="separate learners the estimator is fitted on")
+    p.add_argument(
+        "--learners", type=int, default=None, help="benchmark learners (default: 40 / 16 / 5 by size)"
+    )
+    p.add_argument(
+        "--train-learners", type=int, default=150, help="separate learners the estimator is fitted on"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quick", action="store_true", help="a tiny run that takes seconds (tests)")
-    p.add_argument("--mastery", choices=("tracker", "kt"), default="tracker",
-                   help="P(mastered) for gating: the per-concept tracker (default) or RampKT.mastery")
-    p.add_argument("--predict", choices=("tracker", "kt", "blend"), default="tracker",
-                   help="predicted success per item: the tracker (default), RampKT, or their logit average")
-    p.add_argument("--item-difficulties", choices=ITEM_DIFFICULTIES, default="authored",
-                   help="the difficulties the tutor reads: as authored (default), calibrated from the training "
-                        "population's log as the calibration task does, or the estimator's item offsets")
-    p.add_argument("--belief-sd", type=float, default=None, metavar="S",
-                   help="diagnostic: choose items from the learner's true success logit plus an error of sd S "
-                        "(a calibrated belief of that quality) instead of the tracker's belief")
-    p.add_argument("--ideal-observer", choices=IDEAL_MODES, default=None,
-                   help="diagnostic bound: items (and mastery) from an observer that knows everything about the "
-                        "simulated learner but where each concept started (benchmarks/simulation/ideal.py)")
-    p.add_argument("--observer-learns", default="", metavar=",".join(LEARNABLE),
-                   help="with --ideal-observer: what it is not told and must learn from the answers, exactly: "
-                        "the learner's rate, where each concept started, the items' difficulties (it then reads "
-                        "the ones the tutor sees) - comma-separated")
-    p.add_argument("--difficulty-spread", type=float, default=None, metavar="K",
-                   help="what-if: multiply every item's distance to its concept's typical question by K (the "
-                        "simulated learners' true difficulties follow), as if the ramp had easier and harder questions")
+    p.add_argument(
+        "--mastery",
+        choices=("tracker", "kt"),
+        default="tracker",
+        help="P(mastered) for gating: the per-concept tracker (default) or RampKT.mastery",
+    )
+    p.add_argument(
+        "--predict",
+        choices=("tracker", "kt", "blend"),
+        default="tracker",
+        help="predicted success per item: the tracker (default), RampKT, or their logit average",
+    )
+    p.add_argument(
+        "--item-difficulties",
+        choices=ITEM_DIFFICULTIES,
+        default="authored",
+        help="the difficulties the tutor reads: as authored (default), calibrated from the training "
+        "population's log as the calibration task does, or the estimator's item offsets",
+    )
+    p.add_argument(
+        "--belief-sd",
+        type=float,
+        default=None,
+        metavar="S",
+        help="diagnostic: choose items from the learner's true success logit plus an error of sd S "
+        "(a calibrated belief of that quality) instead of the tracker's belief",
+    )
+    p.add_argument(
+        "--ideal-observer",
+        choices=IDEAL_MODES,
+        default=None,
+        help="diagnostic bound: items (and mastery) from an observer that knows everything about the "
+        "simulated learner but where each concept started (benchmarks/simulation/ideal.py)",
+    )
+    p.add_argument(
+        "--observer-learns",
+        default="",
+        metavar=",".join(LEARNABLE),
+        help="with --ideal-observer: what it is not told and must learn from the answers, exactly: "
+        "the learner's rate, where each concept started, the items' difficulties (it then reads "
+        "the ones the tutor sees) - comma-separated",
+    )
+    p.add_argument(
+        "--difficulty-spread",
+        type=float,
+        default=None,
+        metavar="K",
+        help="what-if: multiply every item's distance to its concept's typical question by K (the "
+        "simulated learners' true difficulties follow), as if the ramp had easier and harder questions",
+    )
     p.add_argument("--latency-history", type=int, default=10_000)
-    p.add_argument("--cap-per-concept", type=int, default=100,
-                   help="items per concept after which a learner's run stops unmastered (default 100)")
+    p.add_argument(
+        "--cap-per-concept",
+        type=int,
+        default=100,
+        help="items per concept after which a learner's run stops unmastered (default 100)",
+    )
 
 
 def run(options: dict, graph: CourseGraph | None = None, source: str | None = None, out=None) -> dict:
@@ -90,19 +129,35 @@ def run(options: dict, graph: CourseGraph | None = None, source: str | None = No
     n = len(graph.order)
     learners = options.get("learners") or (3 if quick else default_learners(n))
     if quick:
-        kw = dict(train_learners=min(options.get("train_learners") or 20, 20), latency_graph=graph,
-                  latency_history=500, latency_steps=50, fit_max_iter=30)
+        kw = dict(
+            train_learners=min(options.get("train_learners") or 20, 20),
+            latency_graph=graph,
+            latency_history=500,
+            latency_steps=50,
+            fit_max_iter=30,
+        )
     else:
-        kw = dict(train_learners=options.get("train_learners") or 150,
-                  latency_graph=graph if n >= 300 else random_ramp(300, seed=seed),
-                  latency_history=options.get("latency_history") or 10_000, latency_steps=400)
-    summary = run_benchmark(graph, source=source or "graph", learners=learners, seed=seed,
-                            mastery=options.get("mastery") or "tracker",
-                            predict=options.get("predict") or "tracker",
-                            item_difficulties=options.get("item_difficulties") or "authored",
-                            belief_sd=options.get("belief_sd"), ideal_observer=options.get("ideal_observer"),
-                            observer_learns=learns,
-                            cap_factor=options.get("cap_per_concept") or 100, log=log, **kw)
+        kw = dict(
+            train_learners=options.get("train_learners") or 150,
+            latency_graph=graph if n >= 300 else random_ramp(300, seed=seed),
+            latency_history=options.get("latency_history") or 10_000,
+            latency_steps=400,
+        )
+    summary = run_benchmark(
+        graph,
+        source=source or "graph",
+        learners=learners,
+        seed=seed,
+        mastery=options.get("mastery") or "tracker",
+        predict=options.get("predict") or "tracker",
+        item_difficulties=options.get("item_difficulties") or "authored",
+        belief_sd=options.get("belief_sd"),
+        ideal_observer=options.get("ideal_observer"),
+        observer_learns=learns,
+        cap_factor=options.get("cap_per_concept") or 100,
+        log=log,
+        **kw,
+    )
     summary["quick"] = bool(quick)
     print(format_report(summary), file=out, flush=True)
     return summary

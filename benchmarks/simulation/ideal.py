@@ -43,11 +43,12 @@ from __future__ import annotations
 import numpy as np
 
 from learner.course_graph import CourseGraph, ItemInfo
+
 from .learners import CAP, MASTERED, RATE_SD, START, SimLearner, practice_fit
 from .view import SimView
 
 POINTS = 400
-RATES = 21            # grid points for an unknown learning rate (over +-3 sd of its log)
+RATES = 21  # grid points for an unknown learning rate (over +-3 sd of its log)
 MODES = ("items", "items-and-gate")
 LEARNABLE = ("rate", "start", "difficulties")
 
@@ -61,7 +62,9 @@ def parse_learns(text: str | None) -> frozenset[str]:
     return names
 
 
-def start_kind_frequencies(graph: CourseGraph, *, samples: int = 400, seed: int = 0) -> list[dict[str, float]]:
+def start_kind_frequencies(
+    graph: CourseGraph, *, samples: int = 400, seed: int = 0
+) -> list[dict[str, float]]:
     """Per concept (in ``graph.order``), how often the population starts it known, unknown or
     half-learned: the prior of an observer that isn't told (from ``samples`` learners whose
     seeds are disjoint from the benchmark's)."""
@@ -89,15 +92,26 @@ class ObservedLearner(SimLearner):
     normalised); per concept too, the log marginal likelihood of its answers under each rate.
     R = 1 (the true rate) unless the rate is learnt."""
 
-    def __init__(self, graph: CourseGraph, seed: int, *, learns=frozenset(),
-                 start_prior: list[dict[str, float]] | None = None,
-                 seen_difficulty: dict[str, float] | None = None, **kw):
+    def __init__(
+        self,
+        graph: CourseGraph,
+        seed: int,
+        *,
+        learns=frozenset(),
+        start_prior: list[dict[str, float]] | None = None,
+        seen_difficulty: dict[str, float] | None = None,
+        **kw,
+    ):
         super().__init__(graph, seed, **kw)
         self.learns = frozenset(learns)
         if "start" in self.learns and start_prior is None:
-            raise ValueError("an observer that learns where concepts start needs the population's start_prior")
+            raise ValueError(
+                "an observer that learns where concepts start needs the population's start_prior"
+            )
         if "difficulties" in self.learns and seen_difficulty is None:
-            raise ValueError("an observer that learns item difficulties needs the ones the tutor sees (seen_difficulty)")
+            raise ValueError(
+                "an observer that learns item difficulties needs the ones the tutor sees (seen_difficulty)"
+            )
         self.start_prior = start_prior
         self.seen_difficulty = seen_difficulty
         if "rate" in self.learns:
@@ -117,8 +131,11 @@ class ObservedLearner(SimLearner):
         g = self.grid.get(i)
         if g is None:
             if "start" in self.learns:
-                x = np.linspace(START["unknown"][0] - 4.0 * START["unknown"][1],
-                                START["known"][0] + 4.0 * START["known"][1], POINTS)
+                x = np.linspace(
+                    START["unknown"][0] - 4.0 * START["unknown"][1],
+                    START["known"][0] + 4.0 * START["known"][1],
+                    POINTS,
+                )
                 w = sum(f * _start_density(x, kind) for kind, f in self.start_prior[i].items() if f)
             elif self.start_kind[i] == "half":
                 x = np.linspace(*START["half"], POINTS)
@@ -128,8 +145,10 @@ class ObservedLearner(SimLearner):
                 x = np.linspace(mu - 4.0 * sd, mu + 4.0 * sd, POINTS)
                 w = _start_density(x, self.start_kind[i])
             r = len(self.rates)
-            g = self.grid[i] = [np.repeat((x + self.ref[i])[:, None], r, axis=1),
-                                np.repeat((w / w.sum())[:, None], r, axis=1)]
+            g = self.grid[i] = [
+                np.repeat((x + self.ref[i])[:, None], r, axis=1),
+                np.repeat((w / w.sum())[:, None], r, axis=1),
+            ]
             self.log_like[i] = np.zeros(r)
         return g
 
@@ -213,7 +232,7 @@ class ObservedLearner(SimLearner):
     def placement_answer(self, item: ItemInfo):
         i = self.idx[item.concept]
         x, w = self._grid_now(i)
-        own, guess, top = self._knowing(i, x, item)   # knowing it, before guessing and slips
+        own, guess, top = self._knowing(i, x, item)  # knowing it, before guessing and slips
         p = guess + top * own
         out, pt = super().placement_answer(item)
         # "I don't know" comes with the learner's own propensity when their chance is below 30%

@@ -61,17 +61,17 @@ import numpy as np
 from learner.course_graph import CourseGraph, ItemInfo
 
 SLIP = 0.03
-MASTERED = math.log(0.9 / 0.1)      # theta at which a typical item is right 90% of the time
+MASTERED = math.log(0.9 / 0.1)  # theta at which a typical item is right 90% of the time
 DAY = 86400.0
 SESSION = 25 * 60.0
-HINT_BOOST = 1.0        # logits the first hint shown is worth (each further one: half as much)
-HINT_LEARNING = 0.8     # learning from a supported answer, per hint shown
+HINT_BOOST = 1.0  # logits the first hint shown is worth (each further one: half as much)
+HINT_LEARNING = 0.8  # learning from a supported answer, per hint shown
 # starting proficiency relative to the concept's typical question: known N(3.2, 0.5), unknown
 # N(-3.5, 0.7), half-learned uniform on 0..2
 START = {"known": (3.2, 0.5), "unknown": (-3.5, 0.7), "half": (0.0, 2.0)}
-CAP = 5.0               # no proficiency beyond this above the typical question
-RATE_SD = 0.3           # learners' learning rates: lognormal, sd of its log
-MATERIAL = 2.0          # what reading a concept's material the first time gives (x readiness)
+CAP = 5.0  # no proficiency beyond this above the typical question
+RATE_SD = 0.3  # learners' learning rates: lognormal, sd of its log
+MATERIAL = 2.0  # what reading a concept's material the first time gives (x readiness)
 
 
 def practice_fit(p):
@@ -90,8 +90,9 @@ def _sig(x: float) -> float:
 
 
 class SimLearner:
-    def __init__(self, graph: CourseGraph, seed: int, *, t0: float = 1_800_000_000.0,
-                 misconception_rate: float = 0.35):
+    def __init__(
+        self, graph: CourseGraph, seed: int, *, t0: float = 1_800_000_000.0, misconception_rate: float = 0.35
+    ):
         self.graph = graph
         self.rng = random.Random(seed)
         rng = self.rng
@@ -172,7 +173,9 @@ class SimLearner:
         return float(self.theta[i] - 0.35 * math.log1p(days) / (1.0 + self.spaced[i]))
 
     def thetas_now(self) -> np.ndarray:
-        days = np.where(np.isnan(self.last_t), 0.0, np.maximum(0.0, self.t - np.nan_to_num(self.last_t)) / DAY)
+        days = np.where(
+            np.isnan(self.last_t), 0.0, np.maximum(0.0, self.t - np.nan_to_num(self.last_t)) / DAY
+        )
         return self.theta - 0.35 * np.log1p(days) / (1.0 + self.spaced)
 
     def is_mastered(self, i: int) -> bool:
@@ -212,7 +215,7 @@ class SimLearner:
         """What an attempt on concept ``i`` teaches, before the item's fit (``practice_fit``):
         the learner's rate, more after a right answer, less without the prerequisites, after
         hints shown, or while a misconception is held."""
-        gain = self.rate * (0.30 if correct else 0.20) * self._readiness(i) * HINT_LEARNING ** hints
+        gain = self.rate * (0.30 if correct else 0.20) * self._readiness(i) * HINT_LEARNING**hints
         return gain * 0.6 if self.misconceptions.get(i) else gain
 
     def _readiness(self, i: int) -> float:
@@ -230,7 +233,9 @@ class SimLearner:
             self.theta[i] = self.theta_now(i) + MATERIAL * self._readiness(i)
             self._spend(240.0)
 
-    def answer(self, item: ItemInfo, *, probing: bool = False, hints: int = 0) -> tuple[bool, str | None, float]:
+    def answer(
+        self, item: ItemInfo, *, probing: bool = False, hints: int = 0
+    ) -> tuple[bool, str | None, float]:
         """Answer ``item`` after ``hints`` hints: (correct, misconception slug recognised in
         the wrong answer or None, the true success probability before answering, hints
         included). Learning, forgetting and time are applied."""

@@ -9,11 +9,11 @@ import time
 
 import numpy as np
 
+from learner.course_graph import CourseGraph
+from learner.placement import Placement
+from learner.response_log import Response
 from tutor.policy import decide_next
 
-from learner.course_graph import CourseGraph
-from learner.response_log import Response
-from learner.placement import Placement
 from .learners import DAY, SimLearner
 from .view import NoisyBeliefView, PerfectInformationView, SimView
 
@@ -37,8 +37,9 @@ def spread_difficulties(graph: CourseGraph, factor: float) -> CourseGraph:
     difficulties) multiplied by ``factor``: what authoring easier and harder questions would do
     (the simulated learners' true difficulties follow the authored ones)."""
     ref = graph.reference_difficulty
-    return graph.with_difficulties({it.id: ref[c] + factor * (it.difficulty - ref[c])
-                                    for c, its in graph.items.items() for it in its})
+    return graph.with_difficulties(
+        {it.id: ref[c] + factor * (it.difficulty - ref[c]) for c, its in graph.items.items() for it in its}
+    )
 
 
 def make_learner(graph: CourseGraph, seed: int, true_d: dict[str, float], cls=SimLearner) -> SimLearner:
@@ -49,8 +50,10 @@ def make_learner(graph: CourseGraph, seed: int, true_d: dict[str, float], cls=Si
 
 # ---- the estimator's training data ------------------------------------------------------------
 
-def training_log(graph: CourseGraph, *, learners: int, seed: int, true_d: dict[str, float],
-                 max_responses: int = 400) -> list[list[Response]]:
+
+def training_log(
+    graph: CourseGraph, *, learners: int, seed: int, true_d: dict[str, float], max_responses: int = 400
+) -> list[list[Response]]:
     """Logs of a separate population (seeds disjoint from the benchmark's) studied by a
     simple logging policy: the ramp's order from a random starting concept (so every part of
     the ramp is covered, with and without its prerequisites), items drawn at random within
@@ -93,9 +96,17 @@ def training_log(graph: CourseGraph, *, learners: int, seed: int, true_d: dict[s
     return out
 
 
-def fit_estimator(graph: CourseGraph, *, learners: int, seed: int, true_d: dict[str, float],
-                  max_responses: int = 400, transfer: bool = False, max_iter: int = 100,
-                  prior_sd: float = 0.8):
+def fit_estimator(
+    graph: CourseGraph,
+    *,
+    learners: int,
+    seed: int,
+    true_d: dict[str, float],
+    max_responses: int = 400,
+    transfer: bool = False,
+    max_iter: int = 100,
+    prior_sd: float = 0.8,
+):
     from benchmarks.kt.ramp import RampKT
 
     t0 = time.perf_counter()
@@ -103,9 +114,19 @@ def fit_estimator(graph: CourseGraph, *, learners: int, seed: int, true_d: dict[
     t1 = time.perf_counter()
     est = RampKT(transfer=transfer, max_iter=max_iter, prior_sd=prior_sd).fit(log)
     t2 = time.perf_counter()
-    return est, {"train_learners": learners, "train_responses": sum(len(s) for s in log),
-                 "simulate_s": round(t1 - t0, 2), "fit_s": round(t2 - t1, 2), "transfer": transfer,
-                 "prior_sd": prior_sd, "max_iter": max_iter}, log
+    return (
+        est,
+        {
+            "train_learners": learners,
+            "train_responses": sum(len(s) for s in log),
+            "simulate_s": round(t1 - t0, 2),
+            "fit_s": round(t2 - t1, 2),
+            "transfer": transfer,
+            "prior_sd": prior_sd,
+            "max_iter": max_iter,
+        },
+        log,
+    )
 
 
 ITEM_DIFFICULTIES = ("authored", "calibrated", "estimator")
@@ -125,13 +146,23 @@ def policy_graph(graph: CourseGraph, *, item_difficulties: str, estimator, train
         return graph.with_difficulties(calibrate_item_difficulties(sequences=training_log, items=items))
     if item_difficulties == "estimator":
         return graph.with_difficulties(dict(estimator.item_difficulty))
-    raise ValueError(f"item difficulties are one of {', '.join(ITEM_DIFFICULTIES)}, not {item_difficulties!r}")
+    raise ValueError(
+        f"item difficulties are one of {', '.join(ITEM_DIFFICULTIES)}, not {item_difficulties!r}"
+    )
 
 
 # ---- placement -----------------------------------------------------------------------------------
 
-def run_placement(graph: CourseGraph, sim: SimLearner, *, seed: int, checkpoints=(4, 8, 12, 16, 20),
-                  confidence: float = 0.9, cap: int = 12):
+
+def run_placement(
+    graph: CourseGraph,
+    sim: SimLearner,
+    *,
+    seed: int,
+    checkpoints=(4, 8, 12, 16, 20),
+    confidence: float = 0.9,
+    cap: int = 12,
+):
     """Placement with the default settings (``cap`` questions), continued to the last
     checkpoint for the accuracy curve. Returns (placement stopped at the default cap or
     earlier, accuracy per checkpoint, questions asked by the default placement, the
@@ -177,10 +208,21 @@ def _confident(p: Placement, conf: float) -> bool:
 
 # ---- study loops -----------------------------------------------------------------------------
 
-def run_policy(graph: CourseGraph, sim: SimLearner, est, *, placement_result, cap_items: int,
-               latencies: list | None = None, mastery: str = "tracker", predict: str = "tracker",
-               perfect_information: bool = False, belief_sd: float | None = None,
-               ideal_observer: str | None = None) -> dict:
+
+def run_policy(
+    graph: CourseGraph,
+    sim: SimLearner,
+    est,
+    *,
+    placement_result,
+    cap_items: int,
+    latencies: list | None = None,
+    mastery: str = "tracker",
+    predict: str = "tracker",
+    perfect_information: bool = False,
+    belief_sd: float | None = None,
+    ideal_observer: str | None = None,
+) -> dict:
     """Placement result -> estimator state -> decide_next / answer / record until the
     learner truly masters every concept (or ``cap_items``). ``perfect_information``: the
     policy sees the learner's true success probabilities and mastery (the ceiling; pass a
@@ -239,11 +281,17 @@ def run_policy(graph: CourseGraph, sim: SimLearner, est, *, placement_result, ca
         view.now = sim.t
         view.record(item, ok, hints=d.hints, misconception=matched, served_probe=d.kind == "probe")
         items += 1
-    return {"items": items + n_placement, "placement_questions": n_placement,
-            "mastered": sim.all_mastered(),
-            "cover_items": None if sim.cover_at is None else sim.cover_at + n_placement,
-            "per_concept": sim.per_concept_items(),
-            "days": (sim.t - t_start) / DAY, "kinds": kinds, "band": band, "supported": supported}
+    return {
+        "items": items + n_placement,
+        "placement_questions": n_placement,
+        "mastered": sim.all_mastered(),
+        "cover_items": None if sim.cover_at is None else sim.cover_at + n_placement,
+        "per_concept": sim.per_concept_items(),
+        "days": (sim.t - t_start) / DAY,
+        "kinds": kinds,
+        "band": band,
+        "supported": supported,
+    }
 
 
 def run_fixed_order(graph: CourseGraph, sim: SimLearner, *, cap_items: int, run_length: int = 3) -> dict:
@@ -271,9 +319,14 @@ def run_fixed_order(graph: CourseGraph, sim: SimLearner, *, cap_items: int, run_
                     break
             if items >= cap_items or sim.all_mastered():
                 break
-    return {"items": items, "mastered": sim.all_mastered(), "cover_items": sim.cover_at,
-            "per_concept": sim.per_concept_items(),
-            "days": (sim.t - t_start) / DAY, "band": {"all": band}}
+    return {
+        "items": items,
+        "mastered": sim.all_mastered(),
+        "cover_items": sim.cover_at,
+        "per_concept": sim.per_concept_items(),
+        "days": (sim.t - t_start) / DAY,
+        "band": {"all": band},
+    }
 
 
 def run_random_order(graph: CourseGraph, sim: SimLearner, *, cap_items: int, seed: int) -> dict:
@@ -290,6 +343,11 @@ def run_random_order(graph: CourseGraph, sim: SimLearner, *, cap_items: int, see
         band[0] += BAND[0] <= p <= BAND[1]
         band[1] += 1
         items += 1
-    return {"items": items, "mastered": sim.all_mastered(), "cover_items": sim.cover_at,
-            "per_concept": sim.per_concept_items(),
-            "days": (sim.t - t_start) / DAY, "band": {"all": band}}
+    return {
+        "items": items,
+        "mastered": sim.all_mastered(),
+        "cover_items": sim.cover_at,
+        "per_concept": sim.per_concept_items(),
+        "days": (sim.t - t_start) / DAY,
+        "band": {"all": band},
+    }

@@ -13,14 +13,13 @@ from __future__ import annotations
 import math
 import random
 from collections import deque
-from datetime import datetime, timezone
-
-from tutor.policy import p_in_band
+from datetime import UTC, datetime
 
 from learner.course_graph import CourseGraph, ItemInfo
 from learner.graph_evidence import propagate_evidence
 from learner.mastery import MasteryTracker, band_probability, hint_relief
 from learner.review import recall_probability, review_card_new, review_card_update
+from tutor.policy import p_in_band
 
 # how strongly a finished placement's P(mastered) enters the estimator state, in
 # pseudo-answers (the same rule as the Django side: learner.knowledge.PLACEMENT_EVIDENCE)
@@ -53,7 +52,7 @@ def blend(p_kt: float, p_tracker: float, w: float = 0.5) -> float:
 
 
 def _dt(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, tz=timezone.utc)
+    return datetime.fromtimestamp(ts, tz=UTC)
 
 
 class SimView:
@@ -63,8 +62,16 @@ class SimView:
     side does), "blend" (logit average of the two) or "kt" (the estimator's prediction at the item's
     calibrated difficulty)."""
 
-    def __init__(self, graph: CourseGraph, estimator, *, now: float, mastery: str = "tracker",
-                 predict: str = "tracker", calibrated_items: bool = False):
+    def __init__(
+        self,
+        graph: CourseGraph,
+        estimator,
+        *,
+        now: float,
+        mastery: str = "tracker",
+        predict: str = "tracker",
+        calibrated_items: bool = False,
+    ):
         if mastery not in ("tracker", "kt") or predict not in ("tracker", "kt", "blend"):
             raise ValueError("mastery is 'tracker' or 'kt'; predict 'tracker', 'kt' or 'blend'")
         self.mastery_source = mastery
@@ -139,9 +146,16 @@ class SimView:
         for c in concepts:
             self.p_m[c] = float(est.mastery(st, c, t).p_mastered)
 
-    def record(self, item: ItemInfo, correct: bool, *, hints: int = 0,
-               misconception: str | None = None, served_probe: bool = False,
-               study: bool = True) -> None:
+    def record(
+        self,
+        item: ItemInfo,
+        correct: bool,
+        *,
+        hints: int = 0,
+        misconception: str | None = None,
+        served_probe: bool = False,
+        study: bool = True,
+    ) -> None:
         """Absorb one graded answer at ``self.now`` (``study=False``: a placement answer, which
         is evidence for the estimator but doesn't make the concept "started")."""
         c = item.concept
@@ -158,8 +172,14 @@ class SimView:
             # and teach the learner's learning rate from questions that taught nothing
             return
         tr = self.tracker
-        tr.update(c, correct, difficulty=self.graph.relative_difficulty(item, self._item_d.get(item.id)),
-                  guess=item.guess_rate, t=t, hints=hints)
+        tr.update(
+            c,
+            correct,
+            difficulty=self.graph.relative_difficulty(item, self._item_d.get(item.id)),
+            guess=item.guess_rate,
+            t=t,
+            hints=hints,
+        )
         for k, v in w.items():
             tr.evidence(k, v, t)
         card = self.cards.get(c) or review_card_new()

@@ -57,8 +57,14 @@ SMOKE_SHAPES = {"2L-64d": (2, 64, 512)}
 
 
 def random_model(depth: int, width: int, vocab: int, seq: int, seed: int = 0) -> GPT:
-    cfg = GPTConfig(sequence_len=seq, vocab_size=vocab, n_layer=depth, n_embd=width, n_head=width // 64 or 1,
-                    n_kv_head=width // 64 or 1)
+    cfg = GPTConfig(
+        sequence_len=seq,
+        vocab_size=vocab,
+        n_layer=depth,
+        n_embd=width,
+        n_head=width // 64 or 1,
+        n_kv_head=width // 64 or 1,
+    )
     model = GPT(cfg).init_weights(seed)
     # Zero-initialised projections would make every logit equal; give them random weights
     # so greedy decoding walks a realistic path through the vocabulary.
@@ -173,13 +179,16 @@ def main(argv=None) -> dict:
     g.add_argument("--shapes", nargs="*", default=list(SHAPES), help=f"any of {list(SHAPES)}")
     g.add_argument("--prompt-len", type=int, default=64)
     g.add_argument("--new-tokens", type=int, default=256)
-    g.add_argument("--uncached-samples", type=int, default=8,
-                   help="context lengths the full recompute is timed at")
+    g.add_argument(
+        "--uncached-samples", type=int, default=8, help="context lengths the full recompute is timed at"
+    )
     g.add_argument("--reps", type=int, default=5, help="interleaved repetitions; medians are reported")
     g.add_argument("--no-hf", action="store_true", help="skip the transformers baseline")
     g.add_argument("--no-compile", action="store_true", help="skip Engine(compile=True)")
     g.add_argument("--no-int8", action="store_true", help="skip Engine(int8=True)")
-    g.add_argument("--quality", metavar="CKPT", help="a trained checkpoint: int8 vs fp32 loss and next-token agreement")
+    g.add_argument(
+        "--quality", metavar="CKPT", help="a trained checkpoint: int8 vs fp32 loss and next-token agreement"
+    )
     g.add_argument("--dialogues", nargs="*", default=[], help="held-out dialogue JSONL for --quality")
     g.add_argument("--quality-dialogues", type=int, default=60)
     args = ap.parse_args(argv)
@@ -208,9 +217,11 @@ def main(argv=None) -> dict:
         # one-off costs, timed apart from tokens/s: compiling the decode step, packing int8 weights
         compiled, compile_s = (None, None) if args.no_compile else warmed(Engine(model, compile=True), prompt)
         int8, pack_s = (None, None) if args.no_int8 else warmed(Engine(model, int8=True), prompt)
-        runs = {"ours": lambda: time_ours(engine, prompt, n),
-                "uncached": lambda: time_uncached(model, gen, P, n, args.uncached_samples),
-                "floor": lambda: floor(32)}
+        runs = {
+            "ours": lambda: time_ours(engine, prompt, n),
+            "uncached": lambda: time_uncached(model, gen, P, n, args.uncached_samples),
+            "floor": lambda: floor(32),
+        }
         if hf:
             runs["hf"] = lambda: hf(n)
         if compiled:
@@ -220,46 +231,67 @@ def main(argv=None) -> dict:
         order = list(runs)
         reps = {k: [] for k in order}
         for r in range(args.reps):
-            for k in order[r % len(order):] + order[: r % len(order)]:  # rotate who goes first
+            for k in order[r % len(order) :] + order[: r % len(order)]:  # rotate who goes first
                 reps[k].append(runs[k]())
         med = {k: statistics.median(x["tok"] for x in v) for k, v in reps.items()}
 
         def ratio(a, b):  # median over repetitions of time(a) / time(b)
             return round(statistics.median(x["tok"] / y["tok"] for x, y in zip(reps[a], reps[b])), 2)
 
-        res = {"params": model.num_params(),
-               "ours_tok_s": round(1 / med["ours"], 1),
-               "ours_ttft_ms": round(1e3 * statistics.median(x["ttft"] for x in reps["ours"]), 2),
-               "uncached_tok_s": round(1 / med["uncached"], 2),
-               "cache_speedup": ratio("uncached", "ours"),
-               "uncached_agree": f"{sum(x['agree'] for x in reps['uncached'])}/"
-                                 f"{args.reps * args.uncached_samples}",
-               "floor_tok_s": round(1 / med["floor"], 1),
-               "ours_vs_floor": ratio("ours", "floor")}
+        res = {
+            "params": model.num_params(),
+            "ours_tok_s": round(1 / med["ours"], 1),
+            "ours_ttft_ms": round(1e3 * statistics.median(x["ttft"] for x in reps["ours"]), 2),
+            "uncached_tok_s": round(1 / med["uncached"], 2),
+            "cache_speedup": ratio("uncached", "ours"),
+            "uncached_agree": f"{sum(x['agree'] for x in reps['uncached'])}/"
+            f"{args.reps * args.uncached_samples}",
+            "floor_tok_s": round(1 / med["floor"], 1),
+            "ours_vs_floor": ratio("ours", "floor"),
+        }
         if hf:
-            res.update(hf_tok_s=round(1 / med["hf"], 1),
-                       hf_ttft_ms=round(1e3 * statistics.median(x["ttft"] for x in reps["hf"]), 2),
-                       speedup_vs_hf=ratio("hf", "ours"))
+            res.update(
+                hf_tok_s=round(1 / med["hf"], 1),
+                hf_ttft_ms=round(1e3 * statistics.median(x["ttft"] for x in reps["hf"]), 2),
+                speedup_vs_hf=ratio("hf", "ours"),
+            )
         if compiled:
-            res.update(compiled_tok_s=round(1 / med["compiled"], 1), compile_s=round(compile_s, 1),
-                       compiled_cache_speedup=ratio("uncached", "compiled"),
-                       compiled_vs_floor=ratio("compiled", "floor"))
+            res.update(
+                compiled_tok_s=round(1 / med["compiled"], 1),
+                compile_s=round(compile_s, 1),
+                compiled_cache_speedup=ratio("uncached", "compiled"),
+                compiled_vs_floor=ratio("compiled", "floor"),
+            )
             if hf:
                 res["compiled_speedup_vs_hf"] = ratio("hf", "compiled")
         if int8:
-            res.update(int8_tok_s=round(1 / med["int8"], 1), int8_pack_s=round(pack_s, 2),
-                       int8_cache_speedup=ratio("uncached", "int8"), int8_speedup_vs_fp32=ratio("ours", "int8"),
-                       int8_vs_fp32_floor=ratio("floor", "int8"))
+            res.update(
+                int8_tok_s=round(1 / med["int8"], 1),
+                int8_pack_s=round(pack_s, 2),
+                int8_cache_speedup=ratio("uncached", "int8"),
+                int8_speedup_vs_fp32=ratio("ours", "int8"),
+                int8_vs_fp32_floor=ratio("floor", "int8"),
+            )
             if hf:
                 res["int8_speedup_vs_hf"] = ratio("hf", "int8")
         results[name] = res
         print(name, json.dumps(res), flush=True)
         del model, engine, hf, compiled, int8
-    summary = {"bench": "infer", "device": "cpu", "threads": args.threads, "prompt_len": P, "new_tokens": n,
-               "reps": args.reps, "uncached_samples": args.uncached_samples, "torch": torch.__version__,
-               "load_avg": [round(x, 1) for x in (*load_before, *os.getloadavg())], "shapes": results}
+    summary = {
+        "bench": "infer",
+        "device": "cpu",
+        "threads": args.threads,
+        "prompt_len": P,
+        "new_tokens": n,
+        "reps": args.reps,
+        "uncached_samples": args.uncached_samples,
+        "torch": torch.__version__,
+        "load_avg": [round(x, 1) for x in (*load_before, *os.getloadavg())],
+        "shapes": results,
+    }
     try:
         import transformers
+
         summary["transformers"] = transformers.__version__
     except ImportError:
         summary["transformers"] = None
@@ -306,9 +338,14 @@ def int8_quality(ckpt: str, dialogue_files: list[str], limit: int) -> dict:
                 logits = model(torch.tensor([[t]]), cache=cache)[:, -1]
         n_tok += len(target)
         agree += sum(a == b for a, b in zip(picks[False], picks[True]))
-    return {"checkpoint": ckpt, "dialogues": used, "tokens": n_tok,
-            "loss_fp32": round(total[False] / max(1, n_tok), 4), "loss_int8": round(total[True] / max(1, n_tok), 4),
-            "next_token_agreement": round(agree / max(1, n_tok), 4)}
+    return {
+        "checkpoint": ckpt,
+        "dialogues": used,
+        "tokens": n_tok,
+        "loss_fp32": round(total[False] / max(1, n_tok), 4),
+        "loss_int8": round(total[True] / max(1, n_tok), 4),
+        "next_token_agreement": round(agree / max(1, n_tok), 4),
+    }
 
 
 if __name__ == "__main__":

@@ -18,13 +18,15 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from models_train.data import iter_texts
 from models_train.tokenizer import SPLIT_PATTERN, Tokenizer
 
-VENDORED = sorted((Path(__file__).resolve().parents[2] / "models_train" / "data" / "tutoring").glob("*/dialogues.jsonl"))
+VENDORED = sorted(
+    (Path(__file__).resolve().parents[2] / "models_train" / "data" / "tutoring").glob("*/dialogues.jsonl")
+)
 
 
 def _best(fn, repeat: int) -> float:
@@ -47,9 +49,14 @@ def _measure(name: str, train, encode_one, encode_batch, decode, train_texts, he
     n_bytes = sum(len(t.encode()) for t in held)
     n_tok = sum(len(ids) for ids in held_ids)
     round_trip = all(decode(ids) == t for ids, t in zip(held_ids, held))
-    return {"library": name, "train_s": round(train_s, 3), "encode_mb_s": round(mb / one_s, 2),
-            "encode_batch_mb_s": round(mb / batch_s, 2), "bytes_per_token": round(n_bytes / max(1, n_tok), 3),
-            "round_trip": round_trip}
+    return {
+        "library": name,
+        "train_s": round(train_s, 3),
+        "encode_mb_s": round(mb / one_s, 2),
+        "encode_batch_mb_s": round(mb / batch_s, 2),
+        "bytes_per_token": round(n_bytes / max(1, n_tok), 3),
+        "round_trip": round_trip,
+    }
 
 
 def hf_row(train_texts, held, vocab: int, repeat: int) -> dict:
@@ -58,9 +65,16 @@ def hf_row(train_texts, held, vocab: int, repeat: int) -> dict:
     def train():
         box["tok"] = Tokenizer.train(train_texts, vocab)
 
-    row = _measure("hf-tokenizers", train, lambda t: box["tok"].encode(t),
-                   lambda ts: box["tok"].encode_batch(ts), lambda ids: box["tok"].decode(ids),
-                   train_texts, held, repeat)
+    row = _measure(
+        "hf-tokenizers",
+        train,
+        lambda t: box["tok"].encode(t),
+        lambda ts: box["tok"].encode_batch(ts),
+        lambda ids: box["tok"].decode(ids),
+        train_texts,
+        held,
+        repeat,
+    )
     row["vocab_size"] = box["tok"].vocab_size
     return row
 
@@ -75,19 +89,29 @@ def rust_tiktoken_row(train_texts, held, vocab: int, repeat: int) -> dict:
         t = rustbpe.Tokenizer()
         t.train_from_iterator(iter(train_texts), vocab, pattern=SPLIT_PATTERN)
         ranks = {bytes(k): v for k, v in t.get_mergeable_ranks()}
-        box["enc"] = tiktoken.Encoding("ramp-bench", pat_str=t.get_pattern(), mergeable_ranks=ranks,
-                                       special_tokens={})
+        box["enc"] = tiktoken.Encoding(
+            "ramp-bench", pat_str=t.get_pattern(), mergeable_ranks=ranks, special_tokens={}
+        )
 
-    row = _measure("rustbpe+tiktoken", train, lambda t: box["enc"].encode_ordinary(t),
-                   lambda ts: box["enc"].encode_ordinary_batch(ts), lambda ids: box["enc"].decode(ids),
-                   train_texts, held, repeat)
+    row = _measure(
+        "rustbpe+tiktoken",
+        train,
+        lambda t: box["enc"].encode_ordinary(t),
+        lambda ts: box["enc"].encode_ordinary_batch(ts),
+        lambda ids: box["enc"].decode(ids),
+        train_texts,
+        held,
+        repeat,
+    )
     row["vocab_size"] = box["enc"].n_vocab
     return row
 
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", nargs="*", default=[str(p) for p in VENDORED], help="txt / jsonl / parquet files")
+    ap.add_argument(
+        "--data", nargs="*", default=[str(p) for p in VENDORED], help="txt / jsonl / parquet files"
+    )
     ap.add_argument("--vocab-sizes", type=int, nargs="+", default=[4096, 8192])
     ap.add_argument("--repeat", type=int, default=3, help="encoding passes per measurement (the best counts)")
     ap.add_argument("--max-chars", type=int, default=0, help="use only the first N characters of the corpus")
@@ -103,6 +127,7 @@ def main(argv=None) -> dict:
     try:
         import rustbpe  # noqa: F401
         import tiktoken  # noqa: F401
+
         skipped = None
     except ImportError as e:
         skipped = f"rustbpe/tiktoken not installed ({e.name}): pip install rustbpe tiktoken"
@@ -111,17 +136,28 @@ def main(argv=None) -> dict:
         rows.append(hf_row(train_texts, held, vocab, args.repeat))
         if skipped is None:
             rows.append(rust_tiktoken_row(train_texts, held, vocab, args.repeat))
-    print(f"corpus: {len(train_texts)} documents to train and encode, {len(held)} held out, "
-          f"{sum(len(t.encode()) for t in texts) / 1e6:.2f} MB")
-    print(f"{'library':<18}{'vocab':>7}{'train s':>9}{'MB/s':>8}{'batch MB/s':>12}{'bytes/tok':>11}  round trip")
+    print(
+        f"corpus: {len(train_texts)} documents to train and encode, {len(held)} held out, "
+        f"{sum(len(t.encode()) for t in texts) / 1e6:.2f} MB"
+    )
+    print(
+        f"{'library':<18}{'vocab':>7}{'train s':>9}{'MB/s':>8}{'batch MB/s':>12}{'bytes/tok':>11}  round trip"
+    )
     for r in rows:
-        print(f"{r['library']:<18}{r['vocab_size']:>7}{r['train_s']:>9.2f}{r['encode_mb_s']:>8.2f}"
-              f"{r['encode_batch_mb_s']:>12.2f}{r['bytes_per_token']:>11.3f}  {r['round_trip']}")
+        print(
+            f"{r['library']:<18}{r['vocab_size']:>7}{r['train_s']:>9.2f}{r['encode_mb_s']:>8.2f}"
+            f"{r['encode_batch_mb_s']:>12.2f}{r['bytes_per_token']:>11.3f}  {r['round_trip']}"
+        )
     if skipped:
         print(skipped)
-    summary = {"benchmark": "tokenizer", "date": datetime.now(timezone.utc).date().isoformat(),
-               "documents": len(texts), "mb": round(sum(len(t.encode()) for t in texts) / 1e6, 3),
-               "rows": rows, "skipped": skipped}
+    summary = {
+        "benchmark": "tokenizer",
+        "date": datetime.now(UTC).date().isoformat(),
+        "documents": len(texts),
+        "mb": round(sum(len(t.encode()) for t in texts) / 1e6, 3),
+        "rows": rows,
+        "skipped": skipped,
+    }
     print(json.dumps(summary))
     return summary
 

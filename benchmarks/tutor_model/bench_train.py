@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import os
 import statistics
 import time
@@ -78,7 +77,11 @@ class VanillaGPT(nn.Module):
 def make_stepper(model, batch, seq, vocab, device, compile_, opt):
     """One training step (forward, backward, optimizer) on a fixed random batch, as a closure."""
     fwd = torch.compile(model) if compile_ else model
-    ctx = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if device.type == "cuda" else contextlib.nullcontext
+    ctx = (
+        (lambda: torch.autocast("cuda", dtype=torch.bfloat16))
+        if device.type == "cuda"
+        else contextlib.nullcontext
+    )
     g = torch.Generator().manual_seed(0)
     x = torch.randint(0, vocab, (batch, seq + 1), generator=g).to(device)
 
@@ -99,7 +102,7 @@ def time_interleaved(steppers: dict, steps: int, warmup: int, device) -> dict:
     names = list(steppers)
     times = {k: [] for k in names}
     for i in range(warmup + steps):
-        for k in (names if i % 2 == 0 else names[::-1]):
+        for k in names if i % 2 == 0 else names[::-1]:
             sync()
             t0 = time.perf_counter()
             steppers[k]()
@@ -123,16 +126,23 @@ def main(argv=None) -> dict:
     g.add_argument("--device", default="auto")
     g.add_argument("--no-compile", action="store_true")
     g.add_argument("--no-baseline", action="store_true")
-    g.add_argument("--optimizer", choices=("adamw", "muon"), default="adamw",
-                   help="ours: the trainer's AdamW, or Muon for the matrices (its Newton-Schulz work is not in MFU's count)")
+    g.add_argument(
+        "--optimizer",
+        choices=("adamw", "muon"),
+        default="adamw",
+        help="ours: the trainer's AdamW, or Muon for the matrices (its Newton-Schulz work is not in MFU's count)",
+    )
     g.add_argument("--smoke", action="store_true", help="tiny shape, 2 steps (for tests)")
     args = ap.parse_args(argv)
     if args.smoke:
         args.depth, args.vocab, args.seq_len, args.batch_size, args.steps, args.warmup = 1, 256, 32, 2, 2, 1
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
-                          ("cpu" if args.device == "auto" else args.device))
+    device = torch.device(
+        "cuda"
+        if args.device == "auto" and torch.cuda.is_available()
+        else ("cpu" if args.device == "auto" else args.device)
+    )
     compile_ = device.type == "cuda" and not args.no_compile
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
@@ -141,23 +151,45 @@ def main(argv=None) -> dict:
     ours = GPT(cfg).init_weights(0).to(device)
     # Ours trains with the trainer's optimizer (AdamW, fused kernel on CPU and CUDA); the
     # baseline with nanoGPT's choice (fused on CUDA only, PyTorch's default loop on CPU).
-    steppers = {"ours": make_stepper(ours, args.batch_size, args.seq_len, args.vocab, device, compile_,
-                                     make_optimizer(ours, TrainConfig(lr=1e-4, embed_lr=1e-4, muon_lr=1e-3,
-                                                                      optimizer=args.optimizer), device))}
+    steppers = {
+        "ours": make_stepper(
+            ours,
+            args.batch_size,
+            args.seq_len,
+            args.vocab,
+            device,
+            compile_,
+            make_optimizer(
+                ours, TrainConfig(lr=1e-4, embed_lr=1e-4, muon_lr=1e-3, optimizer=args.optimizer), device
+            ),
+        )
+    }
     if not args.no_baseline:
         base = VanillaGPT(cfg.n_layer, cfg.n_embd, cfg.n_head, args.vocab, args.seq_len).to(device)
         opt = torch.optim.AdamW(base.parameters(), lr=1e-4, fused=device.type == "cuda")
-        steppers["nanogpt"] = make_stepper(base, args.batch_size, args.seq_len, args.vocab, device, compile_,
-                                           opt)
+        steppers["nanogpt"] = make_stepper(
+            base, args.batch_size, args.seq_len, args.vocab, device, compile_, opt
+        )
     times = time_interleaved(steppers, args.steps, args.warmup, device)
     tokens = args.batch_size * args.seq_len
     tok_s = tokens / statistics.median(times["ours"])
     flops = ours.flops_per_token(args.seq_len)
-    res = {"bench": "train", "optimizer": args.optimizer,
-           "device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
-           "threads": torch.get_num_threads(), "depth": args.depth, "n_embd": cfg.n_embd, "vocab": args.vocab,
-           "seq_len": args.seq_len, "batch_size": args.batch_size, "params": ours.num_params(),
-           "compile": compile_, "steps": args.steps, "ours_tok_s": round(tok_s, 1), "flops_per_token": flops}
+    res = {
+        "bench": "train",
+        "optimizer": args.optimizer,
+        "device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
+        "threads": torch.get_num_threads(),
+        "depth": args.depth,
+        "n_embd": cfg.n_embd,
+        "vocab": args.vocab,
+        "seq_len": args.seq_len,
+        "batch_size": args.batch_size,
+        "params": ours.num_params(),
+        "compile": compile_,
+        "steps": args.steps,
+        "ours_tok_s": round(tok_s, 1),
+        "flops_per_token": flops,
+    }
     if not args.no_baseline:
         res["nanogpt_tok_s"] = round(tokens / statistics.median(times["nanogpt"]), 1)
         # median over steps of the per-step ratio (the two ran back to back)

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,138 +14,286 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Course',
+            name="Course",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('summary', models.TextField(blank=True)),
-                ('language', models.CharField(default='en', max_length=16)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('target_success', models.FloatField(default=0.85, help_text='Practice is served near this predicted success.')),
-                ('mastery_threshold', models.FloatField(default=0.95, help_text='Probability of mastery that unlocks what follows.')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published')], default='draft', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('owners', models.ManyToManyField(blank=True, related_name='owned_courses', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("summary", models.TextField(blank=True)),
+                ("language", models.CharField(default="en", max_length=16)),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "target_success",
+                    models.FloatField(
+                        default=0.85, help_text="Practice is served near this predicted success."
+                    ),
+                ),
+                (
+                    "mastery_threshold",
+                    models.FloatField(
+                        default=0.95, help_text="Probability of mastery that unlocks what follows."
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("published", "Published")],
+                        default="draft",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "owners",
+                    models.ManyToManyField(
+                        blank=True, related_name="owned_courses", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['title', 'id'],
+                "ordering": ["title", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Concept',
+            name="Concept",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=100)),
-                ('title', models.CharField(max_length=200)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('introduces', models.JSONField(blank=True, default=list, help_text='Terms first defined here.')),
-                ('retired_at', models.DateTimeField(blank=True, null=True)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='concepts', to='courses.course')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=100)),
+                ("title", models.CharField(max_length=200)),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "introduces",
+                    models.JSONField(blank=True, default=list, help_text="Terms first defined here."),
+                ),
+                ("retired_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="concepts",
+                        to="courses.course",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['course', 'position', 'id'],
+                "ordering": ["course", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Item',
+            name="Item",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=100)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('type', models.CharField(choices=[('numeric', 'numeric'), ('multiple_choice', 'multiple_choice'), ('short_text', 'short_text'), ('expression', 'expression'), ('ordering', 'ordering')], max_length=32)),
-                ('difficulty_prior', models.FloatField(default=0.0, help_text="The author's prior, logit scale.")),
-                ('difficulty', models.FloatField(default=0.0, help_text='Calibrated from the response log; starts at the prior.')),
-                ('is_template', models.BooleanField(default=False)),
-                ('retired_at', models.DateTimeField(blank=True, null=True)),
-                ('concept', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='courses.concept')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=100)),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("numeric", "numeric"),
+                            ("multiple_choice", "multiple_choice"),
+                            ("short_text", "short_text"),
+                            ("expression", "expression"),
+                            ("ordering", "ordering"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "difficulty_prior",
+                    models.FloatField(default=0.0, help_text="The author's prior, logit scale."),
+                ),
+                (
+                    "difficulty",
+                    models.FloatField(
+                        default=0.0, help_text="Calibrated from the response log; starts at the prior."
+                    ),
+                ),
+                ("is_template", models.BooleanField(default=False)),
+                ("retired_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "concept",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="courses.concept",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['concept', 'position', 'id'],
+                "ordering": ["concept", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ItemVersion',
+            name="ItemVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('spec', models.JSONField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='courses.item')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("spec", models.JSONField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="courses.item",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['item', 'number'],
+                "ordering": ["item", "number"],
             },
         ),
         migrations.AddField(
-            model_name='item',
-            name='current_version',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='courses.itemversion'),
+            model_name="item",
+            name="current_version",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="courses.itemversion",
+            ),
         ),
         migrations.CreateModel(
-            name='Material',
+            name="Material",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.CharField(choices=[('intuition', 'intuition'), ('formal', 'formal'), ('worked-example', 'worked-example')], max_length=32)),
-                ('text', models.TextField()),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('concept', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='material', to='courses.concept')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("intuition", "intuition"),
+                            ("formal", "formal"),
+                            ("worked-example", "worked-example"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("text", models.TextField()),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "concept",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="material",
+                        to="courses.concept",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['concept', 'position', 'id'],
+                "ordering": ["concept", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Prerequisite',
+            name="Prerequisite",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('concept', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='prerequisite_links', to='courses.concept')),
-                ('requires', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='dependent_links', to='courses.concept')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "concept",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="prerequisite_links",
+                        to="courses.concept",
+                    ),
+                ),
+                (
+                    "requires",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="dependent_links",
+                        to="courses.concept",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['concept', 'position', 'id'],
+                "ordering": ["concept", "position", "id"],
             },
         ),
         migrations.AddField(
-            model_name='concept',
-            name='prerequisites',
-            field=models.ManyToManyField(blank=True, related_name='dependents', through='courses.Prerequisite', to='courses.concept'),
+            model_name="concept",
+            name="prerequisites",
+            field=models.ManyToManyField(
+                blank=True, related_name="dependents", through="courses.Prerequisite", to="courses.concept"
+            ),
         ),
         migrations.CreateModel(
-            name='ConceptMisconception',
+            name="ConceptMisconception",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=100)),
-                ('spec', models.JSONField(help_text='diagnosis, probe and match, as in the ramp file')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('concept', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='misconceptions', to='courses.concept')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=100)),
+                ("spec", models.JSONField(help_text="diagnosis, probe and match, as in the ramp file")),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "concept",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="misconceptions",
+                        to="courses.concept",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['concept', 'position', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('concept', 'slug'), name='misconception_slug_per_concept')],
+                "ordering": ["concept", "position", "id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("concept", "slug"), name="misconception_slug_per_concept")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='itemversion',
-            constraint=models.UniqueConstraint(fields=('item', 'number'), name='item_version_number_once'),
+            model_name="itemversion",
+            constraint=models.UniqueConstraint(fields=("item", "number"), name="item_version_number_once"),
         ),
         migrations.AddConstraint(
-            model_name='item',
-            constraint=models.UniqueConstraint(fields=('concept', 'slug'), name='item_slug_per_concept'),
+            model_name="item",
+            constraint=models.UniqueConstraint(fields=("concept", "slug"), name="item_slug_per_concept"),
         ),
         migrations.AddConstraint(
-            model_name='material',
-            constraint=models.UniqueConstraint(fields=('concept', 'level'), name='material_level_once'),
+            model_name="material",
+            constraint=models.UniqueConstraint(fields=("concept", "level"), name="material_level_once"),
         ),
         migrations.AddConstraint(
-            model_name='prerequisite',
-            constraint=models.UniqueConstraint(fields=('concept', 'requires'), name='prerequisite_once'),
+            model_name="prerequisite",
+            constraint=models.UniqueConstraint(fields=("concept", "requires"), name="prerequisite_once"),
         ),
         migrations.AddConstraint(
-            model_name='concept',
-            constraint=models.UniqueConstraint(fields=('course', 'slug'), name='concept_slug_per_course'),
+            model_name="concept",
+            constraint=models.UniqueConstraint(fields=("course", "slug"), name="concept_slug_per_course"),
         ),
     ]

@@ -6,130 +6,329 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('courses', '0001_initial'),
+        ("courses", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Enrollment',
+            name="Enrollment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kt_state', models.JSONField(blank=True, default=dict, help_text="The estimator's per-learner state.")),
-                ('mastery_state', models.JSONField(blank=True, default=dict, help_text="The mastery tracker's per-concept beliefs.")),
-                ('placement', models.JSONField(blank=True, help_text='A placement in progress (serialised).', null=True)),
-                ('placement_finished_at', models.DateTimeField(blank=True, null=True)),
-                ('pending_probe', models.JSONField(blank=True, help_text='(concept, misconception) to probe next.', null=True)),
-                ('response_count', models.PositiveIntegerField(default=0)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='enrollments', to='courses.course')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='enrollments', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kt_state",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="The estimator's per-learner state."
+                    ),
+                ),
+                (
+                    "mastery_state",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="The mastery tracker's per-concept beliefs."
+                    ),
+                ),
+                (
+                    "placement",
+                    models.JSONField(
+                        blank=True, help_text="A placement in progress (serialised).", null=True
+                    ),
+                ),
+                ("placement_finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "pending_probe",
+                    models.JSONField(
+                        blank=True, help_text="(concept, misconception) to probe next.", null=True
+                    ),
+                ),
+                ("response_count", models.PositiveIntegerField(default=0)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="enrollments",
+                        to="courses.course",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="enrollments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ConceptState',
+            name="ConceptState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('p_mastery', models.FloatField(default=0.0)),
-                ('offset_logit', models.FloatField(default=0.0, help_text="What placement (or the learner's correction) adds to the estimator's log-odds; fades with practice.")),
-                ('p_correct', models.FloatField(default=0.5)),
-                ('sd', models.FloatField(default=1.5, help_text='Uncertainty of the proficiency estimate (logits).')),
-                ('n_responses', models.PositiveIntegerField(default=0)),
-                ('n_correct', models.PositiveIntegerField(default=0)),
-                ('source', models.CharField(choices=[('none', 'No evidence yet'), ('placement', 'Placement'), ('practice', 'Answers'), ('graph', 'Related concepts'), ('learner', "The learner's own correction")], default='none', max_length=16)),
-                ('last_response_at', models.DateTimeField(blank=True, null=True)),
-                ('review_card', models.JSONField(blank=True, null=True)),
-                ('review_due_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('concept', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='courses.concept')),
-                ('enrollment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='concept_states', to='learner.enrollment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("p_mastery", models.FloatField(default=0.0)),
+                (
+                    "offset_logit",
+                    models.FloatField(
+                        default=0.0,
+                        help_text="What placement (or the learner's correction) adds to the estimator's log-odds; fades with practice.",
+                    ),
+                ),
+                ("p_correct", models.FloatField(default=0.5)),
+                (
+                    "sd",
+                    models.FloatField(
+                        default=1.5, help_text="Uncertainty of the proficiency estimate (logits)."
+                    ),
+                ),
+                ("n_responses", models.PositiveIntegerField(default=0)),
+                ("n_correct", models.PositiveIntegerField(default=0)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("none", "No evidence yet"),
+                            ("placement", "Placement"),
+                            ("practice", "Answers"),
+                            ("graph", "Related concepts"),
+                            ("learner", "The learner's own correction"),
+                        ],
+                        default="none",
+                        max_length=16,
+                    ),
+                ),
+                ("last_response_at", models.DateTimeField(blank=True, null=True)),
+                ("review_card", models.JSONField(blank=True, null=True)),
+                ("review_due_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "concept",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="courses.concept"
+                    ),
+                ),
+                (
+                    "enrollment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="concept_states",
+                        to="learner.enrollment",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='EstimatorFit',
+            name="EstimatorFit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('params', models.JSONField()),
-                ('n_responses', models.PositiveIntegerField()),
-                ('metrics', models.JSONField(blank=True, default=dict)),
-                ('fitted_at', models.DateTimeField(auto_now_add=True)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='estimator_fits', to='courses.course')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("params", models.JSONField()),
+                ("n_responses", models.PositiveIntegerField()),
+                ("metrics", models.JSONField(blank=True, default=dict)),
+                ("fitted_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="estimator_fits",
+                        to="courses.course",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-fitted_at', '-id'],
+                "ordering": ["-fitted_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Step',
+            name="Step",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('placement', 'Placement question'), ('new', 'New concept'), ('practice', 'Practice'), ('review', 'Review'), ('probe', 'Probing question')], max_length=16)),
-                ('variant_seed', models.PositiveIntegerField(default=0)),
-                ('predicted_success', models.FloatField(blank=True, null=True)),
-                ('reason', models.TextField()),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('hints_shown', models.PositiveSmallIntegerField(default=0)),
-                ('solution_shown', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('concept', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='courses.concept')),
-                ('enrollment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='learner.enrollment')),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='courses.item')),
-                ('item_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='courses.itemversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("placement", "Placement question"),
+                            ("new", "New concept"),
+                            ("practice", "Practice"),
+                            ("review", "Review"),
+                            ("probe", "Probing question"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("variant_seed", models.PositiveIntegerField(default=0)),
+                ("predicted_success", models.FloatField(blank=True, null=True)),
+                ("reason", models.TextField()),
+                ("details", models.JSONField(blank=True, default=dict)),
+                ("hints_shown", models.PositiveSmallIntegerField(default=0)),
+                ("solution_shown", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "concept",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="courses.concept"
+                    ),
+                ),
+                (
+                    "enrollment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="steps",
+                        to="learner.enrollment",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="courses.item"
+                    ),
+                ),
+                (
+                    "item_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="courses.itemversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['enrollment', 'id'],
+                "ordering": ["enrollment", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Response',
+            name="Response",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('placement', 'Placement question'), ('new', 'New concept'), ('practice', 'Practice'), ('review', 'Review'), ('probe', 'Probing question')], max_length=16)),
-                ('variant_seed', models.PositiveIntegerField(default=0)),
-                ('answer', models.TextField(blank=True)),
-                ('normalised', models.TextField(blank=True)),
-                ('outcome', models.CharField(choices=[('correct', 'Correct'), ('incorrect', 'Incorrect'), ('dont_know', "I don't know")], max_length=16)),
-                ('correct', models.BooleanField()),
-                ('misconception', models.CharField(blank=True, max_length=100)),
-                ('hints_used', models.PositiveSmallIntegerField(default=0)),
-                ('time_taken_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('predicted_success', models.FloatField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('concept', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='courses.concept')),
-                ('enrollment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='responses', to='learner.enrollment')),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='courses.item')),
-                ('item_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='courses.itemversion')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('step', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='response', to='learner.step')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("placement", "Placement question"),
+                            ("new", "New concept"),
+                            ("practice", "Practice"),
+                            ("review", "Review"),
+                            ("probe", "Probing question"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("variant_seed", models.PositiveIntegerField(default=0)),
+                ("answer", models.TextField(blank=True)),
+                ("normalised", models.TextField(blank=True)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("correct", "Correct"),
+                            ("incorrect", "Incorrect"),
+                            ("dont_know", "I don't know"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("correct", models.BooleanField()),
+                ("misconception", models.CharField(blank=True, max_length=100)),
+                ("hints_used", models.PositiveSmallIntegerField(default=0)),
+                ("time_taken_ms", models.PositiveIntegerField(blank=True, null=True)),
+                ("predicted_success", models.FloatField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "concept",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="courses.concept"
+                    ),
+                ),
+                (
+                    "enrollment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="responses",
+                        to="learner.enrollment",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="courses.item"
+                    ),
+                ),
+                (
+                    "item_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="courses.itemversion",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "step",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="response",
+                        to="learner.step",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['enrollment', 'id'],
+                "ordering": ["enrollment", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='enrollment',
-            constraint=models.UniqueConstraint(fields=('user', 'course'), name='one_enrollment_per_course'),
+            model_name="enrollment",
+            constraint=models.UniqueConstraint(fields=("user", "course"), name="one_enrollment_per_course"),
         ),
         migrations.AddConstraint(
-            model_name='conceptstate',
-            constraint=models.UniqueConstraint(fields=('enrollment', 'concept'), name='one_state_per_concept'),
+            model_name="conceptstate",
+            constraint=models.UniqueConstraint(
+                fields=("enrollment", "concept"), name="one_state_per_concept"
+            ),
         ),
         migrations.AddIndex(
-            model_name='step',
-            index=models.Index(fields=['enrollment', 'answered_at'], name='learner_ste_enrollm_601442_idx'),
+            model_name="step",
+            index=models.Index(fields=["enrollment", "answered_at"], name="learner_ste_enrollm_601442_idx"),
         ),
         migrations.AddIndex(
-            model_name='response',
-            index=models.Index(fields=['concept', 'created_at'], name='learner_res_concept_a0b0f6_idx'),
+            model_name="response",
+            index=models.Index(fields=["concept", "created_at"], name="learner_res_concept_a0b0f6_idx"),
         ),
         migrations.AddIndex(
-            model_name='response',
-            index=models.Index(fields=['item'], name='learner_res_item_id_61de43_idx'),
+            model_name="response",
+            index=models.Index(fields=["item"], name="learner_res_item_id_61de43_idx"),
         ),
     ]

@@ -4,25 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('learner', '0001_initial'),
+        ("learner", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='response',
-            name='hints_up_front',
-            field=models.PositiveSmallIntegerField(default=0, help_text='Of those, shown with the question from the start (scaffolding), not asked for.'),
+            model_name="response",
+            name="hints_up_front",
+            field=models.PositiveSmallIntegerField(
+                default=0,
+                help_text="Of those, shown with the question from the start (scaffolding), not asked for.",
+            ),
         ),
         migrations.AddField(
-            model_name='step',
-            name='hints_up_front',
-            field=models.PositiveSmallIntegerField(default=0, help_text='Hints the policy showed with the question from the start (scaffolding).'),
+            model_name="step",
+            name="hints_up_front",
+            field=models.PositiveSmallIntegerField(
+                default=0, help_text="Hints the policy showed with the question from the start (scaffolding)."
+            ),
         ),
         migrations.AlterField(
-            model_name='response',
-            name='hints_used',
-            field=models.PositiveSmallIntegerField(default=0, help_text='Hints shown before the answer, all told.'),
+            model_name="response",
+            name="hints_used",
+            field=models.PositiveSmallIntegerField(
+                default=0, help_text="Hints shown before the answer, all told."
+            ),
         ),
     ]

@@ -51,8 +51,10 @@ def _placement_priors(apps, enrollment) -> dict[str, float]:
     marginals they were chosen from)."""
     Step = apps.get_model("learner", "Step")
     out: dict[str, float] = {}
-    for details in Step.objects.filter(enrollment=enrollment, kind="placement").order_by("id").values_list(
-        "details", flat=True
+    for details in (
+        Step.objects.filter(enrollment=enrollment, kind="placement")
+        .order_by("id")
+        .values_list("details", flat=True)
     ):
         for slug, p in ((details or {}).get("marginals") or {}).items():
             out[slug] = p
@@ -83,7 +85,9 @@ def shift_beliefs(apps, sign: float) -> int:
         if refs is None:
             refs = references[enrollment.course_id] = _references(apps, enrollment.course_id)
         answered = set(
-            ConceptState.objects.filter(enrollment=enrollment, n_responses__gt=0).values_list("concept__slug", flat=True)
+            ConceptState.objects.filter(enrollment=enrollment, n_responses__gt=0).values_list(
+                "concept__slug", flat=True
+            )
         )
         priors = _placement_priors(apps, enrollment) if answered else {}
         for slug, belief in state.items():

@@ -30,7 +30,9 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="conceptstate",
             name="p_correct",
-            field=models.FloatField(default=0.5, help_text="Expected success on a typical question of the concept."),
+            field=models.FloatField(
+                default=0.5, help_text="Expected success on a typical question of the concept."
+            ),
         ),
         migrations.RenameModel(old_name="EstimatorFit", new_name="Calibration"),
         # a default first, so that going back can re-add the column to existing rows

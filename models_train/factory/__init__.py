@@ -18,5 +18,14 @@ from .builder import KINDS, BuildReport, build_dialogues, choose_heldout_concept
 from .loading import RampLoadError, load_courses
 from .structured import parse_item_line, rebuild
 
-__all__ = ["KINDS", "BuildReport", "build_dialogues", "choose_heldout_concepts", "course_dialogues",
-           "RampLoadError", "load_courses", "parse_item_line", "rebuild"]
+__all__ = [
+    "KINDS",
+    "BuildReport",
+    "build_dialogues",
+    "choose_heldout_concepts",
+    "course_dialogues",
+    "RampLoadError",
+    "load_courses",
+    "parse_item_line",
+    "rebuild",
+]

@@ -74,7 +74,9 @@ def answer_forms(key: AnswerKey) -> list[str]:
                 forms.append(t)
         if _is_exact(a) and Fraction(a).denominator != 1:
             f = float(a)
-            dec = f"{f:.{max(2, _digits(key) if key.tolerance >= Fraction(1, 10**6) else 4)}f}".rstrip("0").rstrip(".")
+            dec = f"{f:.{max(2, _digits(key) if key.tolerance >= Fraction(1, 10**6) else 4)}f}".rstrip(
+                "0"
+            ).rstrip(".")
             if dec not in forms:
                 forms.append(dec)
         return forms
@@ -96,8 +98,9 @@ def correct_answer(key: AnswerKey) -> Answer:
         text = with_units(text, key)
     result = check_answer(key, text)
     if not result.correct:  # a rounding that misses: fall back to full precision
-        text = with_units(format_value(key.answer) if _is_exact(key.answer)
-                          else str(to_sympy(key.answer).evalf(15)), key)
+        text = with_units(
+            format_value(key.answer) if _is_exact(key.answer) else str(to_sympy(key.answer).evalf(15)), key
+        )
     return text
 
 
@@ -231,7 +234,11 @@ def _numeric_wrong(key: AnswerKey, rng: random.Random) -> list[str]:
     out = []
     for c in cands:
         c = sympy.nsimplify(c) if exact else c
-        value = int(c) if exact and c.is_Integer else (Fraction(int(c.p), int(c.q)) if exact and c.is_Rational else c)
+        value = (
+            int(c)
+            if exact and c.is_Integer
+            else (Fraction(int(c.p), int(c.q)) if exact and c.is_Rational else c)
+        )
         t = number_text(value, key)
         if t:
             out.append(with_units(t, key))
@@ -263,7 +270,9 @@ def unmatched_candidates(key: AnswerKey, rng: random.Random, others: list[str]) 
     return out
 
 
-def unmatched_answer(key: AnswerKey, rng: random.Random, others: list[str] = (), accept=None) -> Answer | None:
+def unmatched_answer(
+    key: AnswerKey, rng: random.Random, others: list[str] = (), accept=None
+) -> Answer | None:
     """A readable wrong answer that matches no misconception (and that `accept` takes), or None."""
     for cand in unmatched_candidates(key, rng, list(others)):
         if accept is not None and not accept(cand):
@@ -272,4 +281,3 @@ def unmatched_answer(key: AnswerKey, rng: random.Random, others: list[str] = (),
         if r.readable and not r.correct and r.misconception is None:
             return cand
     return None
-

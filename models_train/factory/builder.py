@@ -14,12 +14,12 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from courses.checkers import check_answer
 from courses.specs import ConceptSpec, CourseSpec, ItemSpec
 from courses.variants import Variant, VariantError, draw_variant
-from courses.checkers import check_answer
 from models_train.dialogue import CALC, CALC_END, RESULT, RESULT_END, split_dialogues, validate
-from models_train.structured_gen import practice_text
 from models_train.scoring import content_terms, reveals_answer
+from models_train.structured_gen import practice_text
 
 from . import phrasing as P
 from .answers import (
@@ -40,13 +40,13 @@ from .structured import (
 
 # kind (what the factory makes) -> task (the dialogue format's task field)
 KINDS = {
-    "explain": "explain",                    # explain the concept at a level
-    "answer_question": "chat",               # a learner's question answered from the material
-    "next_hint": "hint",                     # stuck learner gets the next authored hint
-    "try_first": "hint",                     # "how do I solve this?" -> "how would you start?"
+    "explain": "explain",  # explain the concept at a level
+    "answer_question": "chat",  # a learner's question answered from the material
+    "next_hint": "hint",  # stuck learner gets the next authored hint
+    "try_first": "hint",  # "how do I solve this?" -> "how would you start?"
     "probe_misconception": "respond_to_mistake",  # wrong answer matching a misconception -> its probe
-    "unmatched_mistake": "respond_to_mistake",    # wrong answer matching none -> explain your step / hint
-    "practice_question": "practice_question",     # a new question, structured (ITEM line) + answer
+    "unmatched_mistake": "respond_to_mistake",  # wrong answer matching none -> explain your step / hint
+    "practice_question": "practice_question",  # a new question, structured (ITEM line) + answer
 }
 SOURCE = "ramp"
 MAX_EXCERPT = 560  # characters of material quoted in one reply (fits a 256-token context)
@@ -194,8 +194,13 @@ def _with_calculator(item: ItemSpec, v: Variant, answer: str) -> str:
     return f"{CALC}{formula}{CALC_END}{RESULT}{result}{RESULT_END} {stated}"
 
 
-def _system(course: CourseSpec, concept: ConceptSpec, problem: str | None = None,
-            templates: Sequence[str] = (), checker: str | None = None) -> dict:
+def _system(
+    course: CourseSpec,
+    concept: ConceptSpec,
+    problem: str | None = None,
+    templates: Sequence[str] = (),
+    checker: str | None = None,
+) -> dict:
     """The system turn: course, concept, the problem at hand, template cards, and what the
     course's checker said about the learner's answer (``checker``: the matched
     misconception's diagnosis, or that none matched) - known wherever the reply is asked for."""
@@ -214,8 +219,9 @@ def _system(course: CourseSpec, concept: ConceptSpec, problem: str | None = None
 PRACTICE_CARDS = 1
 
 
-def practice_templates(concept: ConceptSpec, difficulty: str, rng: random.Random,
-                       include: ItemSpec | None = None) -> list[str]:
+def practice_templates(
+    concept: ConceptSpec, difficulty: str, rng: random.Random, include: ItemSpec | None = None
+) -> list[str]:
     """The template cards a practice-question request carries in its system turn: up to
     ``PRACTICE_CARDS`` of the concept's templates at ``difficulty`` (all its templates when
     none is at that difficulty), in random order, ``include`` always among them."""
@@ -226,13 +232,22 @@ def practice_templates(concept: ConceptSpec, difficulty: str, rng: random.Random
     if include is not None:
         shown.append(include)
     rng.shuffle(shown)
-    return [template_card(item_ref(concept.slug, it.slug), it, difficulty_bucket(it.difficulty)) for it in shown]
+    return [
+        template_card(item_ref(concept.slug, it.slug), it, difficulty_bucket(it.difficulty)) for it in shown
+    ]
 
 
 def _dialogue(did, kind, course, concept, messages, **meta) -> dict:
     meta = {"source": SOURCE, "kind": kind, "course": course.slug, "concept": concept.slug, **meta}
-    return {"id": did, "task": KINDS[kind], "course": course.slug, "concept": concept.slug, "split": "train",
-            "messages": messages, "meta": {k: v for k, v in meta.items() if v is not None}}
+    return {
+        "id": did,
+        "task": KINDS[kind],
+        "course": course.slug,
+        "concept": concept.slug,
+        "split": "train",
+        "messages": messages,
+        "meta": {k: v for k, v in meta.items() if v is not None},
+    }
 
 
 def _problem(item: ItemSpec, v: Variant) -> str:
@@ -262,12 +277,28 @@ def _explain(course, concept, seed, per_item, report) -> list[dict]:
         for i in range(per_item):
             rng = _rng(seed, course.slug, concept.slug, "explain", level.name, i)
             how = rng.choice(P.LEVEL_WORDS[level.name])
-            ask = rng.choice(P.EXPLAIN_ASK).format(title=concept.title, title_lc=P.lower_title(concept.title),
-                                                   how=how, How_cap=how[:1].upper() + how[1:])
+            ask = rng.choice(P.EXPLAIN_ASK).format(
+                title=concept.title,
+                title_lc=P.lower_title(concept.title),
+                how=how,
+                How_cap=how[:1].upper() + how[1:],
+            )
             reply = _lead(rng.choice(P.EXPLAIN_LEAD), text) + "\n\n" + rng.choice(P.EXPLAIN_CLOSE)
-            out.append(_dialogue(f"ramp-{course.slug}-{concept.slug}-explain-{level.name}-{i}", "explain", course,
-                                 concept, [_system(course, concept), {"role": "learner", "content": ask},
-                                           {"role": "tutor", "content": reply}], level=level.name, seed=seed))
+            out.append(
+                _dialogue(
+                    f"ramp-{course.slug}-{concept.slug}-explain-{level.name}-{i}",
+                    "explain",
+                    course,
+                    concept,
+                    [
+                        _system(course, concept),
+                        {"role": "learner", "content": ask},
+                        {"role": "tutor", "content": reply},
+                    ],
+                    level=level.name,
+                    seed=seed,
+                )
+            )
     return out
 
 
@@ -275,7 +306,7 @@ def _find_passage(concept: ConceptSpec, term: str) -> tuple[str, str] | None:
     """(level, text from the paragraph defining `term` on): a paragraph with it in bold
     first, else the first paragraph mentioning it (intuition, formal, worked-example)."""
     rx = _term_regex(term)
-    bold = re.compile(r"\*\*[^*]*" + rx.pattern[len("(?<!\\w)"):-len("(?!\\w)")] + r"[^*]*\*\*", re.I)
+    bold = re.compile(r"\*\*[^*]*" + rx.pattern[len("(?<!\\w)") : -len("(?!\\w)")] + r"[^*]*\*\*", re.I)
     for pattern in (bold, rx):
         for level in concept.material:
             paras = _paragraphs(level.text)
@@ -309,10 +340,22 @@ def _answer_questions(course, concept, seed, per_item, report) -> list[dict]:
             seen.add(ask)
             reply = _lead(rng.choice(P.QUESTION_LEAD), text) + "\n\n" + rng.choice(P.QUESTION_CLOSE)
             slug = re.sub(r"[^a-z0-9]+", "-", (term or "about").lower()).strip("-")
-            out.append(_dialogue(f"ramp-{course.slug}-{concept.slug}-question-{slug}-{i}", "answer_question",
-                                 course, concept, [_system(course, concept), {"role": "learner", "content": ask},
-                                                   {"role": "tutor", "content": reply}],
-                                 level=level, term=term, seed=seed))
+            out.append(
+                _dialogue(
+                    f"ramp-{course.slug}-{concept.slug}-question-{slug}-{i}",
+                    "answer_question",
+                    course,
+                    concept,
+                    [
+                        _system(course, concept),
+                        {"role": "learner", "content": ask},
+                        {"role": "tutor", "content": reply},
+                    ],
+                    level=level,
+                    term=term,
+                    seed=seed,
+                )
+            )
     return out
 
 
@@ -320,7 +363,9 @@ def _answer_questions(course, concept, seed, per_item, report) -> list[dict]:
 
 
 def _variant_seeds(seed: int, course, concept, item, n: int) -> list[int]:
-    return [int(_unit(seed, course.slug, concept.slug, item.slug, "variant", i) * 1_000_000) for i in range(n)]
+    return [
+        int(_unit(seed, course.slug, concept.slug, item.slug, "variant", i) * 1_000_000) for i in range(n)
+    ]
 
 
 def _item_dialogues(course, concept, item, vseed, i, seed, others, report) -> list[dict]:
@@ -353,7 +398,9 @@ def _item_dialogues(course, concept, item, vseed, i, seed, others, report) -> li
             if j:
                 msgs.append({"role": "learner", "content": rng.choice(P.STUCK_AGAIN)})
             msgs.append({"role": "tutor", "content": rng.choice(P.HINT_REPLY).format(hint=v.hints[j])})
-        out.append(_dialogue(f"{stem}-next_hint-{i}", "next_hint", course, concept, msgs, hint_index=k, **base))
+        out.append(
+            _dialogue(f"{stem}-next_hint-{i}", "next_hint", course, concept, msgs, hint_index=k, **base)
+        )
     elif v.hints:
         report.skipped["next_hint: first hint would reveal the answer"] += 1
 
@@ -363,9 +410,20 @@ def _item_dialogues(course, concept, item, vseed, i, seed, others, report) -> li
         reply = rng.choice(P.TRY_FIRST_REPLY).format(hint=v.hints[0])
     else:
         reply = rng.choice(P.TRY_FIRST_NO_HINT)
-    out.append(_dialogue(f"{stem}-try_first-{i}", "try_first", course, concept,
-                         [system, {"role": "learner", "content": rng.choice(P.HOW_ASK)},
-                          {"role": "tutor", "content": reply}], **base))
+    out.append(
+        _dialogue(
+            f"{stem}-try_first-{i}",
+            "try_first",
+            course,
+            concept,
+            [
+                system,
+                {"role": "learner", "content": rng.choice(P.HOW_ASK)},
+                {"role": "tutor", "content": reply},
+            ],
+            **base,
+        )
+    )
 
     # wrong answers that match a misconception -> the misconception's probe
     rendered = {m.slug: m for m in v.misconceptions}
@@ -383,17 +441,36 @@ def _item_dialogues(course, concept, item, vseed, i, seed, others, report) -> li
             report.skipped["probe_misconception: no answer matching it in this variant"] += 1
             continue
         reply = rng.choice(P.PROBE_OPEN) + m.probe
-        matched = _system(course, concept, problem, checker=f"wrong; matches the misconception: {m.diagnosis}")
-        out.append(_dialogue(f"{stem}-probe-{mk.slug}-{i}", "probe_misconception", course, concept,
-                             [matched, {"role": "learner", "content": _say_wrong(item, wrong, rng)},
-                              {"role": "tutor", "content": reply}],
-                             misconception=mk.slug, diagnosis=m.diagnosis, wrong_answer=answer_text(wrong),
-                             probe_terms=sorted(content_terms(m.probe)), **base))
+        matched = _system(
+            course, concept, problem, checker=f"wrong; matches the misconception: {m.diagnosis}"
+        )
+        out.append(
+            _dialogue(
+                f"{stem}-probe-{mk.slug}-{i}",
+                "probe_misconception",
+                course,
+                concept,
+                [
+                    matched,
+                    {"role": "learner", "content": _say_wrong(item, wrong, rng)},
+                    {"role": "tutor", "content": reply},
+                ],
+                misconception=mk.slug,
+                diagnosis=m.diagnosis,
+                wrong_answer=answer_text(wrong),
+                probe_terms=sorted(content_terms(m.probe)),
+                **base,
+            )
+        )
 
     # a wrong answer that matches no misconception -> explain your step, or the first hint
     rng = _rng(seed, stem, "unmatched", i)
-    wrong = unmatched_answer(key, rng, [o for o in others if o not in forms],
-                             accept=lambda a: not reveals_any(answer_text(a), forms))
+    wrong = unmatched_answer(
+        key,
+        rng,
+        [o for o in others if o not in forms],
+        accept=lambda a: not reveals_any(answer_text(a), forms),
+    )
     if wrong is None:
         report.skipped["unmatched_mistake: no unmatched wrong answer"] += 1
     else:
@@ -410,42 +487,81 @@ def _item_dialogues(course, concept, item, vseed, i, seed, others, report) -> li
             report.skipped["unmatched_mistake: reply would reveal the answer"] += 1
         else:
             unmatched = _system(course, concept, problem, checker="wrong; matches no known misconception")
-            out.append(_dialogue(f"{stem}-unmatched-{i}", "unmatched_mistake", course, concept,
-                                 [unmatched, {"role": "learner", "content": _say_wrong(item, wrong, rng)},
-                                  {"role": "tutor", "content": reply}],
-                                 wrong_answer=answer_text(wrong), probe_terms=sorted(terms), **base))
+            out.append(
+                _dialogue(
+                    f"{stem}-unmatched-{i}",
+                    "unmatched_mistake",
+                    course,
+                    concept,
+                    [
+                        unmatched,
+                        {"role": "learner", "content": _say_wrong(item, wrong, rng)},
+                        {"role": "tutor", "content": reply},
+                    ],
+                    wrong_answer=answer_text(wrong),
+                    probe_terms=sorted(terms),
+                    **base,
+                )
+            )
 
     # a new practice question of this item's difficulty, structured
     if item.is_template and item.params:
         rng = _rng(seed, stem, "practice", i)
         diff = difficulty_bucket(item.difficulty)
-        ask = rng.choice(P.PRACTICE_ASK).format(diff=P.DIFFICULTY_WORDS[diff], diff_word=diff,
-                                                title_lc=P.lower_title(concept.title))
+        ask = rng.choice(P.PRACTICE_ASK).format(
+            diff=P.DIFFICULTY_WORDS[diff], diff_word=diff, title_lc=P.lower_title(concept.title)
+        )
         ref = item_ref(concept.slug, item.slug)
         question = question_text(item, v.prompt, tuple(key.choices))
         content = practice_text(ref, params_json(item, v.values), question, _with_calculator(item, v, ans))
-        out.append(_dialogue(f"{stem}-practice-{i}", "practice_question", course, concept,
-                             [_system(course, concept, templates=practice_templates(concept, diff, rng, item)),
-                              {"role": "learner", "content": ask},
-                              {"role": "tutor", "content": content}],
-                             item=ref, variant=vseed, seed=seed, difficulty=diff,
-                             item_type=item.type))
+        out.append(
+            _dialogue(
+                f"{stem}-practice-{i}",
+                "practice_question",
+                course,
+                concept,
+                [
+                    _system(course, concept, templates=practice_templates(concept, diff, rng, item)),
+                    {"role": "learner", "content": ask},
+                    {"role": "tutor", "content": content},
+                ],
+                item=ref,
+                variant=vseed,
+                seed=seed,
+                difficulty=diff,
+                item_type=item.type,
+            )
+        )
     return out
 
 
 # --- entry points -------------------------------------------------------------------------
 
 
-def course_dialogues(course: CourseSpec, *, seed: int = 0, per_item: int = 2,
-                     kinds: Sequence[str] = tuple(KINDS), report: BuildReport | None = None,
-                     practice_per_item: int | None = None) -> list[dict]:
+def course_dialogues(
+    course: CourseSpec,
+    *,
+    seed: int = 0,
+    per_item: int = 2,
+    kinds: Sequence[str] = tuple(KINDS),
+    report: BuildReport | None = None,
+    practice_per_item: int | None = None,
+) -> list[dict]:
     """Every dialogue of one course (all split 'train'; `build_dialogues` assigns splits).
     ``practice_per_item`` (> per_item) adds practice questions from further variants: the
     practice answer (substituting values into the card's expression) needs more examples
     than the other kinds."""
     report = report if report is not None else BuildReport()
-    short_texts = sorted({a for c in course.concepts for it in c.items if it.type == "short_text"
-                          for a in it.answers if "{" not in a})
+    short_texts = sorted(
+        {
+            a
+            for c in course.concepts
+            for it in c.items
+            if it.type == "short_text"
+            for a in it.answers
+            if "{" not in a
+        }
+    )
     out: list[dict] = []
     for concept in course.concepts:
         if "explain" in kinds:
@@ -455,19 +571,27 @@ def course_dialogues(course: CourseSpec, *, seed: int = 0, per_item: int = 2,
         for item in concept.items:
             n = max(per_item, practice_per_item or 0) if "practice_question" in kinds else per_item
             for i, vseed in enumerate(_variant_seeds(seed, course, concept, item, n)):
-                out += [d for d in _item_dialogues(course, concept, item, vseed, i, seed, short_texts, report)
-                        if d["meta"]["kind"] in kinds and (i < per_item or d["meta"]["kind"] == "practice_question")]
+                out += [
+                    d
+                    for d in _item_dialogues(course, concept, item, vseed, i, seed, short_texts, report)
+                    if d["meta"]["kind"] in kinds
+                    and (i < per_item or d["meta"]["kind"] == "practice_question")
+                ]
     for d in out:
         validate(d)
     return out
 
 
-def choose_heldout_concepts(courses: Sequence[CourseSpec], *, seed: int = 0, fraction: float = 0.15) -> list[str]:
+def choose_heldout_concepts(
+    courses: Sequence[CourseSpec], *, seed: int = 0, fraction: float = 0.15
+) -> list[str]:
     """A deterministic `fraction` of each course's concepts (at least one when a course has 3
     or more, never all), by hash of (seed, course, concept)."""
     chosen = []
     for course in courses:
-        slugs = sorted((c.slug for c in course.concepts), key=lambda s: _unit(seed, "heldout", course.slug, s))
+        slugs = sorted(
+            (c.slug for c in course.concepts), key=lambda s: _unit(seed, "heldout", course.slug, s)
+        )
         n = round(fraction * len(slugs))
         if fraction > 0 and len(slugs) >= 3:
             n = max(1, n)
@@ -475,11 +599,19 @@ def choose_heldout_concepts(courses: Sequence[CourseSpec], *, seed: int = 0, fra
     return sorted(set(chosen))
 
 
-def build_dialogues(courses: Sequence[CourseSpec], *, seed: int = 0, per_item: int = 2,
-                    heldout_concepts: Iterable[str] | None = None, heldout_concept_fraction: float = 0.15,
-                    heldout_courses: Iterable[str] = (), heldout_fraction: float = 0.05,
-                    kinds: Sequence[str] = tuple(KINDS), report: BuildReport | None = None,
-                    practice_per_item: int | None = None) -> list[dict]:
+def build_dialogues(
+    courses: Sequence[CourseSpec],
+    *,
+    seed: int = 0,
+    per_item: int = 2,
+    heldout_concepts: Iterable[str] | None = None,
+    heldout_concept_fraction: float = 0.15,
+    heldout_courses: Iterable[str] = (),
+    heldout_fraction: float = 0.05,
+    kinds: Sequence[str] = tuple(KINDS),
+    report: BuildReport | None = None,
+    practice_per_item: int | None = None,
+) -> list[dict]:
     """Dialogues for every course, with `split` set by `models_train.dialogue.split_dialogues`:
     every dialogue of a held-out concept (default: `choose_heldout_concepts`) or course is
     held out, plus a hash-of-id `heldout_fraction` of the rest."""
@@ -489,8 +621,14 @@ def build_dialogues(courses: Sequence[CourseSpec], *, seed: int = 0, per_item: i
         raise ValueError(f"unknown kinds {sorted(unknown)}; known: {list(KINDS)}")
     dialogues = []
     for course in courses:
-        dialogues += course_dialogues(course, seed=seed, per_item=per_item, kinds=kinds, report=report,
-                                      practice_per_item=practice_per_item)
+        dialogues += course_dialogues(
+            course,
+            seed=seed,
+            per_item=per_item,
+            kinds=kinds,
+            report=report,
+            practice_per_item=practice_per_item,
+        )
     ids = Counter(d["id"] for d in dialogues)
     dup = [i for i, n in ids.items() if n > 1]
     if dup:
@@ -499,8 +637,13 @@ def build_dialogues(courses: Sequence[CourseSpec], *, seed: int = 0, per_item: i
         heldout_concepts = choose_heldout_concepts(courses, seed=seed, fraction=heldout_concept_fraction)
     heldout_concepts = sorted(set(heldout_concepts))
     report.heldout_concepts = heldout_concepts
-    train, held = split_dialogues(dialogues, heldout_concepts=heldout_concepts, heldout_courses=heldout_courses,
-                                  heldout_fraction=heldout_fraction, seed=seed)
+    train, held = split_dialogues(
+        dialogues,
+        heldout_concepts=heldout_concepts,
+        heldout_courses=heldout_courses,
+        heldout_fraction=heldout_fraction,
+        seed=seed,
+    )
     held_ids = {d["id"] for d in held}
     for d in dialogues:
         d["split"] = "heldout" if d["id"] in held_ids else "train"

@@ -23,8 +23,11 @@ def load_course(ref: str, *, allow_db: bool = True) -> CourseSpec:
         try:
             return read_ramp(path)
         except RampFileError as e:
-            raise RampLoadError(ref, "the ramp can't be read:\n" + "\n".join(
-                f"  {f}:{n}: {m}" if n else f"  {f}: {m}" for f, n, m in e.problems)) from None
+            raise RampLoadError(
+                ref,
+                "the ramp can't be read:\n"
+                + "\n".join(f"  {f}:{n}: {m}" if n else f"  {f}: {m}" for f, n, m in e.problems),
+            ) from None
         except OSError as e:
             raise RampLoadError(ref, f"the ramp can't be read: {e}") from None
     if not allow_db or "/" in ref or ref.startswith("."):

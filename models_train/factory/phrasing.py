@@ -8,8 +8,12 @@ from __future__ import annotations
 LEVEL_WORDS = {
     "intuition": ["intuitively", "in simple terms", "without the formulas", "in plain words"],
     "formal": ["precisely", "formally", "with the exact definitions", "the formal way"],
-    "worked-example": ["with a worked example", "by working through an example", "with an example",
-                       "step by step on an example"],
+    "worked-example": [
+        "with a worked example",
+        "by working through an example",
+        "with an example",
+        "step by step on an example",
+    ],
 }
 
 EXPLAIN_ASK = [
@@ -48,18 +52,36 @@ QUESTION_CLOSE = [
 ]
 
 STUCK_FIRST = [
-    "I'm stuck.", "I don't know how to start this one.", "Can I have a hint?", "I tried but I'm stuck.",
-    "No idea where to begin.", "I'm lost on this one.",
+    "I'm stuck.",
+    "I don't know how to start this one.",
+    "Can I have a hint?",
+    "I tried but I'm stuck.",
+    "No idea where to begin.",
+    "I'm lost on this one.",
 ]
 STUCK_AGAIN = [
-    "Still stuck.", "I still don't get it.", "Another hint, please?", "Hmm, I'm still not sure.",
-    "That didn't help me yet.", "Can you give me one more hint?",
+    "Still stuck.",
+    "I still don't get it.",
+    "Another hint, please?",
+    "Hmm, I'm still not sure.",
+    "That didn't help me yet.",
+    "Can you give me one more hint?",
 ]
-HINT_REPLY = ["Here's a hint: {hint}", "Try this: {hint}", "{hint}", "Sure. {hint}", "Let's take one step: {hint}"]
+HINT_REPLY = [
+    "Here's a hint: {hint}",
+    "Try this: {hint}",
+    "{hint}",
+    "Sure. {hint}",
+    "Let's take one step: {hint}",
+]
 
 HOW_ASK = [
-    "How do I solve this?", "How do I do this one?", "Can you show me how to solve it?",
-    "What's the method for this?", "Can you just show me the solution?", "Where do I even start?",
+    "How do I solve this?",
+    "How do I do this one?",
+    "Can you show me how to solve it?",
+    "What's the method for this?",
+    "Can you just show me the solution?",
+    "Where do I even start?",
 ]
 TRY_FIRST_REPLY = [
     "Let's have you try first: how would you start? {hint}",
@@ -77,8 +99,14 @@ WRONG_SAY = ["I got {a}.", "Is it {a}?", "My answer is {a}.", "{a}", "I think it
 WRONG_SAY_CHOICE = ["I picked \u201c{a}\u201d.", "Is it \u201c{a}\u201d?", "I think it's: {a}", "{a}"]
 WRONG_SAY_ORDER = ["My order:\n{a}", "I put them like this:\n{a}", "{a}"]
 
-PROBE_OPEN = ["", "Let's look at that together. ", "Not quite yet. ", "Thanks for showing me. ", "Good try. ",
-              "Let's check that. "]
+PROBE_OPEN = [
+    "",
+    "Let's look at that together. ",
+    "Not quite yet. ",
+    "Thanks for showing me. ",
+    "Good try. ",
+    "Let's check that. ",
+]
 
 UNMATCHED_ASK = [
     "How did you get {a}? Walk me through your first step.",

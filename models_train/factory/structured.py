@@ -203,8 +203,12 @@ def template_card(ref: str, item: ItemSpec, difficulty: str) -> str:
     parts = [f"TEMPLATE {ref} ({difficulty}): {_card_text(item.prompt)}"]
     if item.type == "multiple_choice":
         parts.append("choices: " + " | ".join(_card_text(c) for c in item.choices))
-    ranges = [f"{p.name} {p.lo}..{p.hi}" + (f" step {p.step}" if p.step != 1 else "") if p.is_range
-              else f"{p.name} one of {' | '.join(p.choices)}" for p in item.params]
+    ranges = [
+        f"{p.name} {p.lo}..{p.hi}" + (f" step {p.step}" if p.step != 1 else "")
+        if p.is_range
+        else f"{p.name} one of {' | '.join(p.choices)}"
+        for p in item.params
+    ]
     if ranges:
         parts.append("params: " + ", ".join(ranges))
     if item.constraints:
@@ -254,6 +258,24 @@ def same_question(item: ItemSpec, written: str, expected: str) -> bool:
     return len(w) == len(e) and sorted("".join(x.split()) for x in w) == sorted("".join(x.split()) for x in e)
 
 
-__all__ = ["ITEM_PREFIX", "QUESTION", "ANSWER", "StructuredError", "Rebuilt", "item_ref", "params_json",
-           "choice_json", "parse_item_line", "rebuild", "template_card", "calc_value", "calc_formula", "substitute", "evaluate_in", "question_text", "same_question", "same_text",
-           "format_value"]
+__all__ = [
+    "ITEM_PREFIX",
+    "QUESTION",
+    "ANSWER",
+    "StructuredError",
+    "Rebuilt",
+    "item_ref",
+    "params_json",
+    "choice_json",
+    "parse_item_line",
+    "rebuild",
+    "template_card",
+    "calc_value",
+    "calc_formula",
+    "substitute",
+    "evaluate_in",
+    "question_text",
+    "same_question",
+    "same_text",
+    "format_value",
+]

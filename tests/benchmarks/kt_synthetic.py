@@ -6,8 +6,7 @@ import random
 from learner.response_log import Response
 
 
-def synthetic_log(n_learners=200, n_per_learner=40, n_skills=5, seed=0, with_time=False,
-                  prefix="u"):
+def synthetic_log(n_learners=200, n_per_learner=40, n_skills=5, seed=0, with_time=False, prefix="u"):
     """Learners differ in ability (sd 1.5 logits) and improve with practice on a skill."""
     rng = random.Random(seed)
     difficulty = {f"s{k}": (k - n_skills / 2) * 0.4 for k in range(n_skills)}

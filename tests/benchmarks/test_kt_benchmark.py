@@ -46,10 +46,21 @@ def test_benchmark_module_runs_without_django(tmp_path):
     log = tmp_path / "log.csv"
     write_responses(log, synthetic_log(40, 15, seed=5))
     proc = subprocess.run(
-        [sys.executable, "-c",
-         "import sys, benchmarks.kt.benchmark as b; sys.exit(b.main(sys.argv[1:])); ",
-         str(log), "--split", "0.2", "--estimators", "skill_mean,ramp"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-c",
+            "import sys, benchmarks.kt.benchmark as b; sys.exit(b.main(sys.argv[1:])); ",
+            str(log),
+            "--split",
+            "0.2",
+            "--estimators",
+            "skill_mean,ramp",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "django" not in proc.stderr.lower()
     summary = json.loads(proc.stdout.strip().splitlines()[-1])

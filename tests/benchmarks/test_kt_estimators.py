@@ -5,9 +5,9 @@ import pytest
 
 from benchmarks.kt.base import ConceptEstimate, sigmoid
 from benchmarks.kt.baselines import BKT, PFA, Elo, SkillMean, fit_hmm_em
+from benchmarks.kt.ramp import FEATURES, RampKT
 from learner.graph_evidence import propagate_evidence
 from learner.metrics import auc
-from benchmarks.kt.ramp import FEATURES, RampKT
 from learner.response_log import Response, group_by_learner
 
 from .kt_synthetic import synthetic_log
@@ -77,8 +77,8 @@ def test_elo_update_by_hand():
     st = e.new_state()
     assert e.predict(st, "a") == 0.5
     e.update(st, "a", 1)
-    assert st["th"] == pytest.approx(0.25)          # 0.5 * (1 - 0.5)
-    assert st["s"]["a"][0] == pytest.approx(0.5)    # 1.0 * (1 - 0.5)
+    assert st["th"] == pytest.approx(0.25)  # 0.5 * (1 - 0.5)
+    assert st["s"]["a"][0] == pytest.approx(0.5)  # 1.0 * (1 - 0.5)
     assert e.predict(st, "a") == pytest.approx(sigmoid(0.75))
     e.update(st, "a", 0)
     p = sigmoid(0.75)
@@ -90,7 +90,9 @@ def test_pfa_prediction_by_hand():
     m.params = {"a": (-0.5, 0.3, -0.2)}
     st = m.new_state()
     assert m.predict(st, "a") == pytest.approx(sigmoid(-0.5))
-    m.update(st, "a", 1); m.update(st, "a", 1); m.update(st, "a", 0)
+    m.update(st, "a", 1)
+    m.update(st, "a", 1)
+    m.update(st, "a", 0)
     assert m.predict(st, "a") == pytest.approx(sigmoid(-0.5 + 0.6 - 0.2))
 
 
@@ -175,7 +177,8 @@ def test_ramp_params_round_trip(fitted):
     d = json.loads(json.dumps(ramp.to_dict()))
     again = RampKT.from_dict(d)
     st = ramp.new_state()
-    ramp.update(st, "s1", 1); ramp.update(st, "s0", 0)
+    ramp.update(st, "s1", 1)
+    ramp.update(st, "s0", 0)
     for s in ("s0", "s1", "new"):
         assert again.predict(st, s) == pytest.approx(ramp.predict(st, s))
     with pytest.raises(ValueError):
@@ -186,12 +189,14 @@ def test_ramp_params_round_trip(fitted):
 def test_ramp_uses_item_difficulty():
     rows = []
     import random
+
     rng = random.Random(3)
     for u in range(200):
         for _ in range(20):
             item = rng.choice(["easy", "hard"])
-            rows.append(Response(f"u{u}", "s", int(rng.random() < (0.9 if item == "easy" else 0.3)),
-                                 None, item))
+            rows.append(
+                Response(f"u{u}", "s", int(rng.random() < (0.9 if item == "easy" else 0.3)), None, item)
+            )
     m = RampKT().fit(group_by_learner(rows))
     assert m.item_difficulty["hard"] > m.item_difficulty["easy"] + 1.0
     st = m.new_state()

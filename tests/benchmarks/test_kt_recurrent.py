@@ -7,7 +7,7 @@ import pytest
 
 from benchmarks.kt.estimator_params import estimator_from_params
 from benchmarks.kt.ramp import RampKT
-from benchmarks.kt.recurrent import UNK, GRUKT, RampGRU, _fit_blend, skill_vocabulary
+from benchmarks.kt.recurrent import GRUKT, UNK, RampGRU, _fit_blend, skill_vocabulary
 from learner.response_log import Response, group_by_learner
 
 from .kt_synthetic import synthetic_log
@@ -20,9 +20,15 @@ def _sig(x):
 def _tiny_gru():
     """H = 1, skills {a: 1}; input table rows: (unk,0), (unk,1), (a,0), (a,1)."""
     in_table = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.1, -0.2, -0.5], [0.3, 0.4, 0.5]])
-    return GRUKT({"a": 1}, in_table, w_hh=np.array([[0.5], [0.2], [1.0]]),
-                 b_hh=np.array([0.0, 0.1, 0.2]), out_emb=np.array([[0.5], [2.0]]),
-                 out_bias=np.array([0.0, -0.3]), h0=np.array([0.1]))
+    return GRUKT(
+        {"a": 1},
+        in_table,
+        w_hh=np.array([[0.5], [0.2], [1.0]]),
+        b_hh=np.array([0.0, 0.1, 0.2]),
+        out_emb=np.array([[0.5], [2.0]]),
+        out_bias=np.array([0.0, -0.3]),
+        h0=np.array([0.1]),
+    )
 
 
 def test_gru_step_and_logit_by_hand():
@@ -66,8 +72,7 @@ def test_numpy_inference_matches_torch_training(small_log):
     from benchmarks.kt.recurrent import train_gru
 
     seqs = list(small_log.values())
-    g = train_gru(seqs[:120], seqs[120:], hidden=8, emb=8, max_epochs=2, patience=1,
-                  min_count=1, seed=0)
+    g = train_gru(seqs[:120], seqs[120:], hidden=8, emb=8, max_epochs=2, patience=1, min_count=1, seed=0)
     y = np.array([r.correct for s in seqs[120:] for r in s], dtype=float)
     z = np.concatenate([g.sequence_logits(s) for s in seqs[120:]])
     ll = float(np.mean(np.logaddexp(0.0, z) - y * z))
@@ -77,8 +82,9 @@ def test_numpy_inference_matches_torch_training(small_log):
 @pytest.fixture(scope="module")
 def hybrid(small_log):
     pytest.importorskip("torch")
-    return RampGRU(n_gru=2, hidden=8, min_gru_responses=1000,
-                   gru_kwargs={"emb": 8, "max_epochs": 3, "min_count": 1}).fit(small_log)
+    return RampGRU(
+        n_gru=2, hidden=8, min_gru_responses=1000, gru_kwargs={"emb": 8, "max_epochs": 3, "min_count": 1}
+    ).fit(small_log)
 
 
 def test_hybrid_round_trip_state_and_params(hybrid):
@@ -103,7 +109,8 @@ def test_hybrid_round_trip_state_and_params(hybrid):
     zg = [g.logit(np.asarray(h), "s1") for g, h in zip(hybrid.grus, st["h"])]
     b = hybrid.blend
     assert hybrid.predict(st, "s1") == pytest.approx(
-        1 / (1 + math.exp(-(b[0] + b[1] * zr + b[2] * zg[0] + b[3] * zg[1]))))
+        1 / (1 + math.exp(-(b[0] + b[1] * zr + b[2] * zg[0] + b[3] * zg[1])))
+    )
     d = hybrid.difficulty_for_target(st, "s1", 0.85)
     assert hybrid.predict_at_difficulty(st, "s1", d) == pytest.approx(0.85)
     with pytest.raises(ValueError):
@@ -111,7 +118,7 @@ def test_hybrid_round_trip_state_and_params(hybrid):
 
 
 def test_hybrid_accepts_a_plain_ramp_state(hybrid):
-    st = RampKT().new_state()   # e.g. a learner whose state predates the GRUs
+    st = RampKT().new_state()  # e.g. a learner whose state predates the GRUs
     hybrid.update(st, "s0", 1)
     assert len(st["h"]) == 2 and 0 < hybrid.predict(st, "s0") < 1
 
@@ -143,7 +150,7 @@ def test_hybrid_update_is_constant_time_and_state_does_not_grow(hybrid):
 
 
 def test_small_log_gives_plain_ramp(small_log):
-    m = RampGRU().fit(small_log)   # 4,800 responses < min_gru_responses
+    m = RampGRU().fit(small_log)  # 4,800 responses < min_gru_responses
     ref = RampKT().fit(small_log)
     assert m.grus == [] and m.fit_info["gru"] == "skipped"
     st = m.new_state()

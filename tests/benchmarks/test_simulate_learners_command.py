@@ -24,5 +24,12 @@ def test_bad_options_are_a_clear_command_error(published_course):
     with pytest.raises(CommandError, match="goes with --ideal-observer"):
         call_command("simulate_learners", "--quick", "--observer-learns", "rate", stdout=io.StringIO())
     with pytest.raises(CommandError, match="can learn rate, start, difficulties, not mood"):
-        call_command("simulate_learners", "--quick", "--ideal-observer", "items",
-                     "--observer-learns", "mood", stdout=io.StringIO())
+        call_command(
+            "simulate_learners",
+            "--quick",
+            "--ideal-observer",
+            "items",
+            "--observer-learns",
+            "mood",
+            stdout=io.StringIO(),
+        )

@@ -6,10 +6,11 @@ import json
 import numpy as np
 import pytest
 
-from learner.course_graph import random_ramp
 from benchmarks.simulation import cli
 from benchmarks.simulation.learners import MASTERED, SimLearner
 from benchmarks.simulation.runners import true_difficulties
+from learner.course_graph import random_ramp
+
 
 class NoEstimator:
     """What the views need of an estimator when the test is about the tracker or the truth."""
@@ -21,8 +22,23 @@ class NoEstimator:
         return type("M", (), {"p_mastered": 0.5})()
 
 
-KEYS = {"benchmark", "ramp", "seed", "learners", "estimator", "view", "placement", "practice_in_band",
-        "all_served_in_band", "decisions", "mastery", "latency", "targets", "elapsed_s", "quick"}
+KEYS = {
+    "benchmark",
+    "ramp",
+    "seed",
+    "learners",
+    "estimator",
+    "view",
+    "placement",
+    "practice_in_band",
+    "all_served_in_band",
+    "decisions",
+    "mastery",
+    "latency",
+    "targets",
+    "elapsed_s",
+    "quick",
+}
 
 
 def test_quick_benchmark_prints_the_json_summary_last():
@@ -102,12 +118,18 @@ def test_hints_raise_a_simulated_learners_success_and_lower_what_they_learn():
 
 
 def test_mastery_is_measured_against_each_concepts_typical_question():
-    from learner.course_graph import CourseGraph, ItemInfo
     from benchmarks.simulation.learners import MASTERED, SimLearner
+    from learner.course_graph import CourseGraph, ItemInfo
 
     # one concept whose questions are all easy, one whose questions are all hard
-    items = {"easy": tuple(ItemInfo(id=f"easy/{k}", concept="easy", difficulty=d) for k, d in enumerate((-3.0, -2.6, -2.2))),
-             "hard": tuple(ItemInfo(id=f"hard/{k}", concept="hard", difficulty=d) for k, d in enumerate((1.0, 2.0, 2.4, 3.0)))}
+    items = {
+        "easy": tuple(
+            ItemInfo(id=f"easy/{k}", concept="easy", difficulty=d) for k, d in enumerate((-3.0, -2.6, -2.2))
+        ),
+        "hard": tuple(
+            ItemInfo(id=f"hard/{k}", concept="hard", difficulty=d) for k, d in enumerate((1.0, 2.0, 2.4, 3.0))
+        ),
+    }
     g = CourseGraph(concepts=("easy", "hard"), prerequisites={"easy": (), "hard": ()}, items=items)
     assert g.reference_difficulty == {"easy": -2.6, "hard": 2.2}
     assert g.relative_difficulty(items["easy"][0]) == pytest.approx(-0.4)
@@ -157,7 +179,8 @@ def test_the_tutor_can_see_calibrated_difficulties_while_the_learners_keep_the_t
         assert sum(it.difficulty for it in theirs) == pytest.approx(sum(it.difficulty for it in mine))
     assert any(a.difficulty != b.difficulty for c in g.order for a, b in zip(g.items[c], cal.items[c]))
     assert {it.id: it.difficulty for its in off.items.values() for it in its} == pytest.approx(
-        {k: v for k, v in est.item_difficulty.items()})
+        {k: v for k, v in est.item_difficulty.items()}
+    )
     with pytest.raises(ValueError, match="item difficulties are one of"):
         policy_graph(g, item_difficulties="guessed", estimator=est, training_log=log)
     out = io.StringIO()
@@ -169,8 +192,8 @@ def test_a_belief_of_given_quality_is_the_truth_plus_one_error_per_concept_and_m
     import math
     import statistics
 
-    from learner.mastery import band_probability
     from benchmarks.simulation.view import NoisyBeliefView
+    from learner.mastery import band_probability
 
     g = random_ramp(8, seed=2)
     sim = SimLearner(g, seed=5)
@@ -209,7 +232,9 @@ def test_band_probability_by_hand():
         return 0.5 * math.erfc(-x / math.sqrt(2))
 
     lo, hi = math.log(0.6 / 0.4), math.log(0.9 / 0.1)
-    assert band_probability(1.0, 0.5, (0.6, 0.9), 0.0, 1.0) == pytest.approx(phi((hi - 1) / 0.5) - phi((lo - 1) / 0.5))
+    assert band_probability(1.0, 0.5, (0.6, 0.9), 0.0, 1.0) == pytest.approx(
+        phi((hi - 1) / 0.5) - phi((lo - 1) / 0.5)
+    )
     assert band_probability(1.0, 0.0, (0.6, 0.9), 0.0, 1.0) == 1.0
     assert band_probability(3.0, 0.0, (0.6, 0.9), 0.0, 1.0) == 0.0
     # a misconception halving the ceiling puts the band out of reach
@@ -287,7 +312,7 @@ def test_an_observer_that_learns_the_rate_finds_it_from_the_answers():
         errors.append(float(np.sum(post * log_rates)) - np.log(sim.rate))
         ranks.append(float(np.sum(post * (sim.rates <= sim.rate))))
         # the answers were informative: the posterior is narrower than the prior
-        sd = lambda p: float(np.sqrt(np.sum(p * log_rates ** 2) - np.sum(p * log_rates) ** 2))
+        sd = lambda p: float(np.sqrt(np.sum(p * log_rates**2) - np.sum(p * log_rates) ** 2))
         assert sd(post) < sd(prior)
     # centred on the truth, and the truth's rank under it spread over 0..1
     assert abs(float(np.mean(errors))) < 0.1
@@ -319,7 +344,7 @@ def test_an_observer_that_learns_difficulties_sees_the_tutors():
     g = random_ramp(8, seed=4)
     td = true_difficulties(g, 4)
     item = next(it for its in g.items.values() for it in its)
-    seen = {item.id: td[item.id] + 1.0}   # the tutor thinks it a logit harder than it is
+    seen = {item.id: td[item.id] + 1.0}  # the tutor thinks it a logit harder than it is
     told = ObservedLearner(g, seed=2)
     learns = ObservedLearner(g, seed=2, learns={"difficulties"}, seen_difficulty=seen)
     for sim in (told, learns):
@@ -343,8 +368,10 @@ def test_what_the_observer_may_learn_is_checked():
 
 def test_quick_benchmark_with_an_observer_that_learns():
     out = io.StringIO()
-    summary = cli.run({"quick": True, "seed": 0, "ideal_observer": "items-and-gate",
-                       "observer_learns": "rate,start"}, out=out)
+    summary = cli.run(
+        {"quick": True, "seed": 0, "ideal_observer": "items-and-gate", "observer_learns": "rate,start"},
+        out=out,
+    )
     assert json.loads(out.getvalue().strip().splitlines()[-1])["view"]["observer_learns"] == ["rate", "start"]
     assert 0.0 <= summary["practice_in_band"] <= 1.0
 

@@ -27,7 +27,13 @@ def test_signup_creates_a_learner_and_logs_in(client):
 def test_signup_cannot_choose_a_role(client):
     client.post(
         reverse("signup"),
-        {"username": "eve", "email": "e@example.com", "password1": PASSWORD, "password2": PASSWORD, "role": "admin"},
+        {
+            "username": "eve",
+            "email": "e@example.com",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "role": "admin",
+        },
     )
     assert User.objects.get(username="eve").role == Role.LEARNER
 
@@ -49,7 +55,10 @@ def test_login_and_logout(client, learner):
     assert response.status_code == 302 and reverse("login") in response.url
 
 
-@pytest.mark.parametrize(("role", "dashboard"), [("learner", "learner_dashboard"), ("educator", "educator_dashboard"), ("admin", "admin_dashboard")])
+@pytest.mark.parametrize(
+    ("role", "dashboard"),
+    [("learner", "learner_dashboard"), ("educator", "educator_dashboard"), ("admin", "admin_dashboard")],
+)
 def test_home_sends_each_role_to_its_dashboard(client, make_user, role, dashboard):
     client.force_login(make_user(role))
     assert client.get(reverse("home")).url == reverse(dashboard)
@@ -108,7 +117,13 @@ def test_pages_have_landmarks_and_csp(client, learner):
     client.force_login(learner)
     response = client.get(reverse("learner_dashboard"))
     html = response.content.decode()
-    for landmark in ('role="banner"', '<main id="main"', 'role="contentinfo"', 'aria-label="Main"', 'class="skip-link"'):
+    for landmark in (
+        'role="banner"',
+        '<main id="main"',
+        'role="contentinfo"',
+        'aria-label="Main"',
+        'class="skip-link"',
+    ):
         assert landmark in html
     policy = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "unsafe-eval" not in policy
@@ -123,8 +138,14 @@ def test_admin_changes_a_role_in_the_admin_site(client, admin_user, learner):
     client.force_login(admin_user)
     url = reverse("admin:accounts_user_change", args=[learner.pk])
     form = client.get(url).context["adminform"].form
-    data = {k: v for k, v in form.initial.items() if v is not None and k not in ("password", "groups", "user_permissions", "last_login", "date_joined")}
-    data.update(role="educator", username=learner.username, date_joined_0="2026-01-01", date_joined_1="00:00:00")
+    data = {
+        k: v
+        for k, v in form.initial.items()
+        if v is not None and k not in ("password", "groups", "user_permissions", "last_login", "date_joined")
+    }
+    data.update(
+        role="educator", username=learner.username, date_joined_0="2026-01-01", date_joined_1="00:00:00"
+    )
     response = client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:3000]
     learner.refresh_from_db()

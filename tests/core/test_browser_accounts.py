@@ -69,6 +69,8 @@ def test_admin_worker_check_updates_in_place_with_htmx(page, live_server, make_u
     page.get_by_role("button", name="Check workers").click()
     # htmx swaps the list in place, then polls until the worker has written back.
     page.locator("#worker-checks tr.check-done").wait_for(timeout=20_000)
-    assert marker and page.evaluate("() => window.__notReloaded === true"), "the page reloaded instead of swapping"
+    assert marker and page.evaluate("() => window.__notReloaded === true"), (
+        "the page reloaded instead of swapping"
+    )
     assert real_errors(page) == []
     screenshot(page, "admin-worker-check")

@@ -107,14 +107,21 @@ def test_unknown_course_is_404(client, educator):
 
 def test_create_course_concept_prerequisite_item_and_publish(client, educator):
     client.force_login(educator)
-    response = client.post(reverse("course_create"), {"title": "Counting", "slug": "counting", "language": "en"})
+    response = client.post(
+        reverse("course_create"), {"title": "Counting", "slug": "counting", "language": "en"}
+    )
     assert response.status_code == 302
     course = Course.objects.get(slug="counting")
     client.post(reverse("concept_create", args=["counting"]), {"title": "Counting on", "slug": "counting-on"})
     client.post(reverse("concept_create", args=["counting"]), {"title": "Adding", "slug": "adding"})
     response = client.post(
         reverse("concept_edit", args=["counting", "adding"]),
-        {"title": "Adding", "prerequisites": ["counting-on"], "introduces": "sum", "level_intuition": "Put two piles together."},
+        {
+            "title": "Adding",
+            "prerequisites": ["counting-on"],
+            "introduces": "sum",
+            "level_intuition": "Put two piles together.",
+        },
     )
     assert response.status_code == 302
     adding = Concept.objects.get(slug="adding")
@@ -142,7 +149,10 @@ def test_cycle_is_refused_with_a_clear_message(client, educator, course):
     client.force_login(educator)
     first, second = list(course.concepts.all()[:2])
     assert first in second.prerequisites.all()
-    response = client.post(reverse("concept_edit", args=[course.slug, first.slug]), {"title": first.title, "prerequisites": [second.slug]})
+    response = client.post(
+        reverse("concept_edit", args=[course.slug, first.slug]),
+        {"title": first.title, "prerequisites": [second.slug]},
+    )
     assert response.status_code == 200
     assert "cycle" in response.content.decode()
     assert second not in first.prerequisites.all()
@@ -163,11 +173,16 @@ def test_editing_an_item_makes_a_new_version_and_keeps_its_id(client, educator, 
     concept = course.concepts.first()
     client.post(reverse("item_create", args=[course.slug, concept.slug]), {"yaml": ITEM_YAML})
     item = Item.objects.get(slug="add-two")
-    client.post(reverse("item_edit", args=[course.slug, concept.slug, "add-two"]), {"yaml": ITEM_YAML.replace("difficulty: -0.5", "difficulty: 0.5")})
+    client.post(
+        reverse("item_edit", args=[course.slug, concept.slug, "add-two"]),
+        {"yaml": ITEM_YAML.replace("difficulty: -0.5", "difficulty: 0.5")},
+    )
     edited = Item.objects.get(slug="add-two")
     assert edited.pk == item.pk and edited.current_version.number == 2 and edited.difficulty_prior == 0.5
     renamed = ITEM_YAML.replace("slug: add-two", "slug: add-three")
-    response = client.post(reverse("item_edit", args=[course.slug, concept.slug, "add-two"]), {"yaml": renamed})
+    response = client.post(
+        reverse("item_edit", args=[course.slug, concept.slug, "add-two"]), {"yaml": renamed}
+    )
     assert "never changes" in response.content.decode()
 
 
@@ -180,18 +195,26 @@ def test_try_it_reports_verdict_and_misconception(client, educator, course):
 
     values = draw_variant(item_from_yaml(ITEM_YAML), 3).values
     a, b = int(values["a"]), int(values["b"])
-    html = client.post(url, {"yaml": ITEM_YAML, "seed": 3, "answer": str(a + b)}, headers={"HX-Request": "true"}).content.decode()
+    html = client.post(
+        url, {"yaml": ITEM_YAML, "seed": 3, "answer": str(a + b)}, headers={"HX-Request": "true"}
+    ).content.decode()
     assert "Correct" in html and "<html" not in html
-    html = client.post(url, {"yaml": ITEM_YAML, "seed": 3, "answer": str(a * b)}, headers={"HX-Request": "true"}).content.decode()
+    html = client.post(
+        url, {"yaml": ITEM_YAML, "seed": 3, "answer": str(a * b)}, headers={"HX-Request": "true"}
+    ).content.decode()
     assert "Incorrect" in html and "multiplied" in html
-    html = client.post(url, {"yaml": ITEM_YAML, "seed": 3, "answer": "three//4"}, headers={"HX-Request": "true"}).content.decode()
+    html = client.post(
+        url, {"yaml": ITEM_YAML, "seed": 3, "answer": "three//4"}, headers={"HX-Request": "true"}
+    ).content.decode()
     assert "Unreadable" in html
 
 
 def test_show_variants_gives_five_verified_variants(client, educator, course):
     client.force_login(educator)
     concept = course.concepts.first()
-    html = client.post(reverse("item_variants", args=[course.slug, concept.slug]), {"yaml": ITEM_YAML}).content.decode()
+    html = client.post(
+        reverse("item_variants", args=[course.slug, concept.slug]), {"yaml": ITEM_YAML}
+    ).content.decode()
     assert html.count('class="variant card"') == 5
 
 
@@ -202,14 +225,19 @@ def test_material_and_items_are_rendered_inert(client, educator, course):
         "<script>alert(1)</script> [x](javascript:alert(2)) <img src=x onerror=alert(3)> "
         "$</span><script>alert(4)</script>$"
     )
-    client.post(reverse("concept_edit", args=[course.slug, concept.slug]), {"title": "<b>T</b>", "level_intuition": attack})
+    client.post(
+        reverse("concept_edit", args=[course.slug, concept.slug]),
+        {"title": "<b>T</b>", "level_intuition": attack},
+    )
     html = client.get(reverse("concept_edit", args=[course.slug, concept.slug])).content.decode()
     preview = html.split('id="material-preview"')[1].split("</aside>")[0]
     assert "<script" not in preview and 'href="javascript:' not in preview and "<img" not in preview
     assert "&lt;script&gt;alert(1)" in preview  # shown as text, not dropped silently
     assert "<b>T</b>" not in html  # titles are escaped, not rendered
     yaml = ITEM_YAML.replace("What is {a} + {b}?", "What is {a} + {b}? <script>alert(5)</script>")
-    html = client.post(reverse("item_variants", args=[course.slug, concept.slug]), {"yaml": yaml}).content.decode()
+    html = client.post(
+        reverse("item_variants", args=[course.slug, concept.slug]), {"yaml": yaml}
+    ).content.decode()
     assert "<script>alert(5)" not in html and "&lt;script&gt;" in html
 
 

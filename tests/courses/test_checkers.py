@@ -90,7 +90,9 @@ def test_value_misconception_rule_form():
 
 def test_multiple_choice():
     key = AnswerKey(
-        type="multiple_choice", answer="No", choices=("Yes", "No"),
+        type="multiple_choice",
+        answer="No",
+        choices=("Yes", "No"),
         misconceptions=(MisconceptionKey("says-yes", "choice", "Yes"),),
     )
     assert check_answer(key, "No").correct
@@ -102,7 +104,8 @@ def test_multiple_choice():
 
 def test_short_text():
     key = AnswerKey(
-        type="short_text", answer=("one half", "a half"),
+        type="short_text",
+        answer=("one half", "a half"),
         misconceptions=(
             MisconceptionKey("one-two", "answer", "one two"),
             MisconceptionKey("quarter", "pattern", re.compile("(a|one) (quarter|fourth)", re.I)),
@@ -128,7 +131,9 @@ def test_expression_equivalence_is_symbolic_not_textual():
 
 def test_expression_misconception():
     key = AnswerKey(
-        type="expression", answer=3 * x + 6, variables=("x",),
+        type="expression",
+        answer=3 * x + 6,
+        variables=("x",),
         misconceptions=(MisconceptionKey("first-term-only", "expression", 3 * x + 2),),
     )
     assert check_answer(key, "3x + 2").misconception == "first-term-only"
@@ -146,7 +151,9 @@ def test_equivalence_falls_back_to_sampling():
 def test_ordering():
     steps = ("find", "rewrite", "add")
     key = AnswerKey(
-        type="ordering", answer=steps, choices=steps,
+        type="ordering",
+        answer=steps,
+        choices=steps,
         misconceptions=(MisconceptionKey("adds-first", "order", ("add", "find", "rewrite")),),
     )
     assert check_answer(key, ["find", "rewrite", "add"]).correct

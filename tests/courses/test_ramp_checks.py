@@ -32,7 +32,9 @@ def test_cycle_is_printed():
     files = edited(WHAT, "prerequisites: []", "prerequisites: [simplifying-expressions]")
     [cycle] = findings_of(files, "cycle")
     assert cycle.severity == "error"
-    assert "adding-fractions → what-a-fraction-is → simplifying-expressions → adding-fractions" in cycle.message
+    assert (
+        "adding-fractions → what-a-fraction-is → simplifying-expressions → adding-fractions" in cycle.message
+    )
     assert cycle.file == ADD and cycle.line == line_of(files, ADD, "prerequisites:")
 
 
@@ -54,8 +56,11 @@ def test_unknown_prerequisite():
 
 
 def test_course_order_must_list_prerequisites_first():
-    files = edited("course.yaml", "  - what-a-fraction-is\n  - adding-fractions\n",
-                   "  - adding-fractions\n  - what-a-fraction-is\n")
+    files = edited(
+        "course.yaml",
+        "  - what-a-fraction-is\n  - adding-fractions\n",
+        "  - adding-fractions\n  - what-a-fraction-is\n",
+    )
     [f] = findings_of(files, "order")
     assert f.file == "course.yaml" and f.line == line_of(files, "course.yaml", "- adding-fractions")
 
@@ -145,9 +150,11 @@ def test_term_pattern():
 
 
 def test_concept_misconception_that_fits_no_item():
-    files = edited(WORDS, "introduces: [one half]\n",
-                   "introduces: [one half]\nmisconceptions:\n  - slug: m\n    diagnosis: d\n"
-                   "    match: {value: '1/2'}\n")
+    files = edited(
+        WORDS,
+        "introduces: [one half]\n",
+        "introduces: [one half]\nmisconceptions:\n  - slug: m\n    diagnosis: d\n    match: {value: '1/2'}\n",
+    )
     [f] = findings_of(files, "misconception-fits-nothing")
     assert f.severity == "warning"
 
@@ -175,8 +182,13 @@ def test_command_line_exit_status(tmp_path, capsys):
 
 def test_runs_as_a_module_without_django(tmp_path):
     shutil.copytree(GOOD_RAMP, tmp_path / "r")
-    done = subprocess.run([sys.executable, "-m", "courses.ramp_checks", str(tmp_path / "r")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "courses.ramp_checks", str(tmp_path / "r")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     probe = "import sys, courses.ramp_checks; assert not [m for m in sys.modules if m.startswith('django')]"
     assert subprocess.run([sys.executable, "-c", probe], cwd=ROOT, timeout=120).returncode == 0
@@ -219,12 +231,17 @@ def test_questions_all_about_equally_hard_get_advice_not_a_finding():
     files = good_files()
     advice = advice_of(files)
     # every concept of the tiny fixture rates its questions within 1.5 logits of each other
-    assert set(advice) == {"what-a-fraction-is", "fraction-words", "adding-fractions", "simplifying-expressions"}
+    assert set(advice) == {
+        "what-a-fraction-is",
+        "fraction-words",
+        "adding-fractions",
+        "simplifying-expressions",
+    }
     a = advice["adding-fractions"]
     assert (a.severity, a.check, a.file) == ("advice", "narrow-difficulty", ADD)
     assert a.line == line_of(files, ADD, "difficulty:")
     assert "its 3 questions are rated -0.5 to +0.3 (a spread of 0.8 logits)" in a.message
-    assert findings_of(files) == []   # advice never counts as a finding
+    assert findings_of(files) == []  # advice never counts as a finding
 
 
 def test_a_concept_with_easier_and_harder_questions_gets_no_advice():
@@ -240,4 +257,7 @@ def test_the_command_line_prints_advice_and_still_exits_clean():
     assert run(str(GOOD_RAMP), out, variants=3) == 0
     text = out.getvalue()
     assert "advice: [simplifying-expressions] its 2 questions are rated +1.0 to +1.5" in text
-    assert text.strip().splitlines()[-1] == "tiny-fractions: 4 concepts, no findings; 4 piece(s) of advice, which block nothing"
+    assert (
+        text.strip().splitlines()[-1]
+        == "tiny-fractions: 4 concepts, no findings; 4 piece(s) of advice, which block nothing"
+    )

@@ -70,7 +70,9 @@ def test_writing_removes_concepts_no_longer_in_the_course(tmp_path):
 
 
 def test_unicode_is_fine():
-    files = edited(ADD, "title: Adding fractions with unlike denominators", "title: Brüche addieren ½ — 分数 😀")
+    files = edited(
+        ADD, "title: Adding fractions with unlike denominators", "title: Brüche addieren ½ — 分数 😀"
+    )
     assert parse_ramp(files).concept("adding-fractions").title == "Brüche addieren ½ — 分数 😀"
     exported = ramp_to_files(parse_ramp(files))
     assert parse_ramp(exported) == parse_ramp(files)
@@ -201,38 +203,64 @@ def test_invalid_utf8_names_the_line():
         ("difficulty: 0.3", "difficulty: 7", "difficulty: 7", "between -5.0 and 5.0"),
         ("difficulty: 0.3", "difficulty: 1.0e+999", "difficulty: 1.0e+999", "between"),
         ("difficulty: 0.3", "difficulty: 0.3\n    colour: red", "colour: red", "unknown field colour"),
-        ("type: numeric\n    difficulty: 0.3", "type: essay\n    difficulty: 0.3", "type: essay",
-         "not an item type"),
+        (
+            "type: numeric\n    difficulty: 0.3",
+            "type: essay\n    difficulty: 0.3",
+            "type: essay",
+            "not an item type",
+        ),
         ('answer: "a/b + c/d"', 'answer: "a/b +"', 'answer: "a/b +"', "can't read it"),
         ('answer: "a/b + c/d"', 'answer: "a/q"', 'answer: "a/q"', "unknown name q"),
         ('answer: "a/b + c/d"', 'answer: "a.__class__"', "answer:", "attribute access"),
         ('"b != d", ', '"b !=", ', "constraints:", "can't read"),
         ("denominator {den}.", "denominator {dem}.", "hints:", "{dem} names no param"),
         ("Both as {den}ths", "Both as {den}ths {", "solution:", "lone '{'"),
-        ('a: {range: [1, 9]}', 'a: {range: [9, 1]}', "a: {range: [9, 1]}", "lo <= hi"),
-        ('a: {range: [1, 9]}', 'a: {range: [1, 9], choices: [1]}', "a: {range", "either range"),
-        ('a: {range: [1, 9]}', 'a: {range: [1, 99999999999]}', "a: {range", "within"),
-        ('a: {range: [1, 9]}', 'and: {range: [1, 9]}', "and: {range", "can't be a name"),
+        ("a: {range: [1, 9]}", "a: {range: [9, 1]}", "a: {range: [9, 1]}", "lo <= hi"),
+        ("a: {range: [1, 9]}", "a: {range: [1, 9], choices: [1]}", "a: {range", "either range"),
+        ("a: {range: [1, 9]}", "a: {range: [1, 99999999999]}", "a: {range", "within"),
+        ("a: {range: [1, 9]}", "and: {range: [1, 9]}", "and: {range", "can't be a name"),
         ('answer: "{den}"', 'answer: "{den}!"', 'answer: "{den}!"', "one of the choices"),
         ('match: {choice: "{wrong}"}', 'match: {choice: "{nope}"}', "match: {choice", "one of the choices"),
         ('match: {choice: "{wrong}"}', 'match: {value: "bb"}', 'match: {value: "bb"}', "not value"),
         ('match: {choice: "{wrong}"}', 'match: {guess: "b"}', "match: {guess", "should be one of"),
-        ("match: {order: [Add the numerators, Find a common denominator, Rewrite both fractions with it]}",
-         "match: {order: [Add the numerators]}", "match: {order", "every choice exactly once"),
-        ("- slug: steps-to-add", "- slug: add-unlike-template", "- slug: add-unlike-template#2", "a second item"),
+        (
+            "match: {order: [Add the numerators, Find a common denominator, Rewrite both fractions with it]}",
+            "match: {order: [Add the numerators]}",
+            "match: {order",
+            "every choice exactly once",
+        ),
+        (
+            "- slug: steps-to-add",
+            "- slug: add-unlike-template",
+            "- slug: add-unlike-template#2",
+            "a second item",
+        ),
         ("slug: forgot-to-scale-numerator", "slug: Forgot", "slug: Forgot", "not a slug"),
         ("  - slug: add-across\n", "  - slug: add-across\n    colour: red\n", "colour: red", "unknown field"),
         ('match: {value: "(a+c)/(b+d)"}', 'match: {pattern: "(a+)+b"}', "pattern:", "nested repetition"),
         ('match: {value: "(a+c)/(b+d)"}', 'match: {pattern: "(unclosed"}', "pattern:", "regular expression"),
         ("slug: adding-fractions", "slug: adding-fractionz", "slug: adding-fractionz", "file name"),
-        ("prerequisites: [what-a-fraction-is]", "prerequisites: what-a-fraction-is", "prerequisites:",
-         "should be a list"),
+        (
+            "prerequisites: [what-a-fraction-is]",
+            "prerequisites: what-a-fraction-is",
+            "prerequisites:",
+            "should be a list",
+        ),
         ("items:\n", "items:\n  - just text\n", "  - just text", "should be a mapping"),
         ("<!-- level: formal -->", "<!-- level: fancy -->", "<!-- level: fancy -->", "unknown level"),
-        ("<!-- level: formal -->", "<!-- level: intuition -->", "<!-- level: intuition -->#2", "appears twice"),
+        (
+            "<!-- level: formal -->",
+            "<!-- level: intuition -->",
+            "<!-- level: intuition -->#2",
+            "appears twice",
+        ),
         ("<!-- level: formal -->", "<!-- level formal -->", "<!-- level formal -->", "malformed"),
-        ("<!-- level: intuition -->\n", "Stray text.\n<!-- level: intuition -->\n", "Stray text.",
-         "must start with"),
+        (
+            "<!-- level: intuition -->\n",
+            "Stray text.\n<!-- level: intuition -->\n",
+            "Stray text.",
+            "must start with",
+        ),
     ],
 )
 def test_concept_errors(old, new, needle, fragment):

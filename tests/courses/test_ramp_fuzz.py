@@ -17,11 +17,38 @@ from courses.specs import RampFileError
 from .helpers import good_files
 
 CASES = 240
-ALPHABET = list("ab{}[]$\\:-#&*!|>'\"%@`,?\n\t 0123456789é😀½\u202e") + ["\x00", "---", "\n---\n", "  ", "<!-- level: formal -->"]
+ALPHABET = list("ab{}[]$\\:-#&*!|>'\"%@`,?\n\t 0123456789é😀½\u202e") + [
+    "\x00",
+    "---",
+    "\n---\n",
+    "  ",
+    "<!-- level: formal -->",
+]
 NASTY_TEXT = [
-    "10**10**10", "__import__('os').system('true')", "a.__class__", "lambda: 0", "{a}", "{", "}}",
-    "(a+)+$", "a/0", "9**9**9", "sqrt(-1)", "x" * 20_000, "\u202e\u0000", "😀" * 50, "yes", "~", "",
-    "exp(999)", "floor(exp(1000))", "log(0)", "gcd(1.5, 2)", "1e999", "-0.0", "a < b < c",
+    "10**10**10",
+    "__import__('os').system('true')",
+    "a.__class__",
+    "lambda: 0",
+    "{a}",
+    "{",
+    "}}",
+    "(a+)+$",
+    "a/0",
+    "9**9**9",
+    "sqrt(-1)",
+    "x" * 20_000,
+    "\u202e\u0000",
+    "😀" * 50,
+    "yes",
+    "~",
+    "",
+    "exp(999)",
+    "floor(exp(1000))",
+    "log(0)",
+    "gcd(1.5, 2)",
+    "1e999",
+    "-0.0",
+    "a < b < c",
 ]
 
 
@@ -42,8 +69,10 @@ def random_value(rng: random.Random, depth: int = 0):
     if kind == 6 and depth < 4:
         return [random_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
     if kind == 7 and depth < 4:
-        return {rng.choice(["slug", "type", "x", "match", "range", "1", "value"]): random_value(rng, depth + 1)
-                for _ in range(rng.randint(0, 3))}
+        return {
+            rng.choice(["slug", "type", "x", "match", "range", "1", "value"]): random_value(rng, depth + 1)
+            for _ in range(rng.randint(0, 3))
+        }
     if kind == 8:
         nested: object = 1
         for _ in range(rng.randint(10, 60)):
@@ -78,7 +107,9 @@ def mutate_yaml(rng: random.Random, data):
     if action == 0 and isinstance(parent, dict):
         del parent[path[-1]]
     elif action == 1 and isinstance(parent, dict):
-        parent[rng.choice(["colour", "slug", "answer", "params", "items", "prerequisites"])] = random_value(rng)
+        parent[rng.choice(["colour", "slug", "answer", "params", "items", "prerequisites"])] = random_value(
+            rng
+        )
     elif action == 2 and isinstance(parent, list):
         parent.append(random_value(rng) if rng.random() < 0.5 else parent[0])
     else:
@@ -96,7 +127,9 @@ def mutate_concept(rng: random.Random, text: str) -> str:
     except yaml.YAMLError:
         front = str(data)
     if rng.random() < 0.2:
-        body = rng.choice(["", "no marker\n", "<!-- level: formal -->\n$$\n", body * 3, "<!-- level: x -->\n"])
+        body = rng.choice(
+            ["", "no marker\n", "<!-- level: formal -->\n$$\n", body * 3, "<!-- level: x -->\n"]
+        )
     return f"{head}---\n{front}---\n{body}"
 
 
@@ -105,9 +138,13 @@ def mutate_bytes(rng: random.Random, data: bytes) -> bytes:
         at = rng.randrange(len(data) + 1)
         choice = rng.randrange(4)
         if choice == 0:
-            data = data[:at] + data[at + rng.randint(1, 40):]
+            data = data[:at] + data[at + rng.randint(1, 40) :]
         elif choice == 1:
-            data = data[:at] + "".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 8))).encode() + data[at:]
+            data = (
+                data[:at]
+                + "".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 8))).encode()
+                + data[at:]
+            )
         elif choice == 2:
             data = data[:at] + bytes([rng.randrange(256)]) + data[at:]
         else:
@@ -117,9 +154,27 @@ def mutate_bytes(rng: random.Random, data: bytes) -> bytes:
 
 
 EXPRESSIONS = [
-    "a/(b - b)", "sqrt(a)", "exp(a)", "log(a - 5)", "floor(exp(999))", "a**a**a", "min(a, b)/max(a, b)",
-    "gcd(a, b) == 1", "a > b", "a % 0", "2**4000", "(10**400)**10", "sqrt(2)**900", "a and b", "abs(-a)",
-    "1/3", "0.1", "-a", "a == 'x'", "log(a, 1)", "b // a",
+    "a/(b - b)",
+    "sqrt(a)",
+    "exp(a)",
+    "log(a - 5)",
+    "floor(exp(999))",
+    "a**a**a",
+    "min(a, b)/max(a, b)",
+    "gcd(a, b) == 1",
+    "a > b",
+    "a % 0",
+    "2**4000",
+    "(10**400)**10",
+    "sqrt(2)**900",
+    "a and b",
+    "abs(-a)",
+    "1/3",
+    "0.1",
+    "-a",
+    "a == 'x'",
+    "log(a, 1)",
+    "b // a",
 ]
 
 
@@ -129,15 +184,19 @@ def semantic_edit(rng: random.Random, data: dict) -> dict:
     if not items:
         return data
     item = rng.choice(items)
-    field = rng.choice(["answer", "constraints", "params", "derived", "tolerance", "difficulty", "prompt", "misconceptions"])
+    field = rng.choice(
+        ["answer", "constraints", "params", "derived", "tolerance", "difficulty", "prompt", "misconceptions"]
+    )
     if field == "answer":
         item["answer"] = rng.choice(EXPRESSIONS)
     elif field == "constraints":
         item["constraints"] = [rng.choice(EXPRESSIONS) for _ in range(rng.randint(1, 3))]
     elif field == "params":
-        lo = rng.choice([-10**9, -5, 0, 1])
-        item["params"] = {"a": {"range": [lo, lo + rng.choice([0, 1, 10, 10**9])]},
-                          "b": {"choices": rng.sample([1, 2, 0.5, "x", -3, 10**9], 3)}}
+        lo = rng.choice([-(10**9), -5, 0, 1])
+        item["params"] = {
+            "a": {"range": [lo, lo + rng.choice([0, 1, 10, 10**9])]},
+            "b": {"choices": rng.sample([1, 2, 0.5, "x", -3, 10**9], 3)},
+        }
     elif field == "derived":
         item["derived"] = {"q": rng.choice(EXPRESSIONS)}
     elif field == "tolerance":
@@ -147,8 +206,13 @@ def semantic_edit(rng: random.Random, data: dict) -> dict:
     elif field == "prompt":
         item["prompt"] = rng.choice(["{a} {b}", "{{a}}", "$\\frac{{{a}}}{{2}}$", "😀 {a}"])
     else:
-        item["misconceptions"] = [{"slug": "m", "diagnosis": "d {a}",
-                                   "match": {rng.choice(["value", "pattern", "answer"]): rng.choice(EXPRESSIONS)}}]
+        item["misconceptions"] = [
+            {
+                "slug": "m",
+                "diagnosis": "d {a}",
+                "match": {rng.choice(["value", "pattern", "answer"]): rng.choice(EXPRESSIONS)},
+            }
+        ]
     return data
 
 

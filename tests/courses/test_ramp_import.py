@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from courses.models import Concept, Course, Item, ItemVersion
-from courses.ramp_files import read_ramp, ramp_to_files, write_ramp
+from courses.ramp_files import ramp_to_files, read_ramp, write_ramp
 from courses.ramp_import import course_import, course_to_spec
 
 FIXTURE = Path(__file__).parent / "fixtures" / "good-ramp"
@@ -65,7 +65,9 @@ def test_removed_concept_is_retired_not_deleted(educator):
     spec = read_ramp(FIXTURE)
     course_import(spec=spec, user=educator)
     last = spec.concepts[-1]
-    smaller = type(spec)(**{**{f: getattr(spec, f) for f in spec.__dataclass_fields__}, "concepts": spec.concepts[:-1]})
+    smaller = type(spec)(
+        **{**{f: getattr(spec, f) for f in spec.__dataclass_fields__}, "concepts": spec.concepts[:-1]}
+    )
     report = course_import(spec=smaller, user=educator)
     assert report.concepts_retired == [last.slug]
     concept = Concept.objects.get(slug=last.slug)
@@ -87,14 +89,26 @@ def test_learner_cannot_import(learner):
 
 def test_bad_ramp_changes_nothing(tmp_path, educator):
     course_import(spec=read_ramp(FIXTURE), user=educator)
-    before = (Course.objects.count(), Concept.objects.count(), Item.objects.count(), ItemVersion.objects.count())
+    before = (
+        Course.objects.count(),
+        Concept.objects.count(),
+        Item.objects.count(),
+        ItemVersion.objects.count(),
+    )
     ramp = tmp_path / "broken"
     shutil.copytree(FIXTURE, ramp)
-    (ramp / "concepts" / "adding-fractions.md").write_text("---\nslug: adding-fractions\ntitle: [unclosed\n---\n")
+    (ramp / "concepts" / "adding-fractions.md").write_text(
+        "---\nslug: adding-fractions\ntitle: [unclosed\n---\n"
+    )
     with pytest.raises(CommandError) as error:
         call_command("import_ramp", str(ramp), "--owner", educator.username)
     assert "concepts/adding-fractions.md:" in str(error.value)
-    assert (Course.objects.count(), Concept.objects.count(), Item.objects.count(), ItemVersion.objects.count()) == before
+    assert (
+        Course.objects.count(),
+        Concept.objects.count(),
+        Item.objects.count(),
+        ItemVersion.objects.count(),
+    ) == before
 
 
 def test_a_failure_midway_rolls_back_everything(monkeypatch, educator):

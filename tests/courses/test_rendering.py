@@ -106,8 +106,10 @@ def test_material_and_prompt():
 
 def test_math_with_markup_stays_text_inside_its_span():
     html = render_markdown("$</span><script>alert(1)</script>$")
-    assert html == ('<p><span class="math math-inline">\\(&lt;/span&gt;&lt;script&gt;alert(1)'
-                    '&lt;/script&gt;\\)</span></p>\n')
+    assert html == (
+        '<p><span class="math math-inline">\\(&lt;/span&gt;&lt;script&gt;alert(1)'
+        "&lt;/script&gt;\\)</span></p>\n"
+    )
 
 
 def test_text_full_of_dollars_renders_quickly():

@@ -16,8 +16,14 @@ ADD = ItemSpec(
     constraints=("b != d", "gcd(a, b) == 1", "gcd(c, d) == 1"),
     derived=(("den", "lcm(b, d)"),),
     hints=("Use denominator {den}.",),
-    misconceptions=(MisconceptionSpec("scale", "kept numerators over {den}", "Is {a}/{b} = {a}/{den}?",
-                                      Match("value", "(a + c)/lcm(b, d)")),),
+    misconceptions=(
+        MisconceptionSpec(
+            "scale",
+            "kept numerators over {den}",
+            "Is {a}/{b} = {a}/{den}?",
+            Match("value", "(a + c)/lcm(b, d)"),
+        ),
+    ),
 )
 ADD_ACROSS = MisconceptionSpec("add-across", "adds across", "", Match("value", "(a+c)/(b+d)"))
 
@@ -59,29 +65,46 @@ def test_concept_misconception_that_does_not_fit_is_left_out():
 
 
 def test_unsatisfiable_constraints_are_reported():
-    item = ItemSpec(slug="u", type="numeric", prompt="{a}", answer="a",
-                    params=(ParamSpec("a", lo=1, hi=5),), constraints=("a > 5",))
+    item = ItemSpec(
+        slug="u",
+        type="numeric",
+        prompt="{a}",
+        answer="a",
+        params=(ParamSpec("a", lo=1, hi=5),),
+        constraints=("a > 5",),
+    )
     with pytest.raises(UnsatisfiableError, match="no values satisfy"):
         draw_variant(item, 0)
 
 
 def test_rare_solutions_found_by_exhaustive_search():
-    item = ItemSpec(slug="r", type="numeric", prompt="{a} {b}", answer="a*b",
-                    params=(ParamSpec("a", lo=1, hi=100), ParamSpec("b", lo=1, hi=100)),
-                    constraints=("a == 37", "b == 59"))
+    item = ItemSpec(
+        slug="r",
+        type="numeric",
+        prompt="{a} {b}",
+        answer="a*b",
+        params=(ParamSpec("a", lo=1, hi=100), ParamSpec("b", lo=1, hi=100)),
+        constraints=("a == 37", "b == 59"),
+    )
     assert draw_variant(item, 0).values == {"a": "37", "b": "59"}
 
 
 def test_answer_that_cannot_be_computed():
-    item = ItemSpec(slug="z", type="numeric", prompt="{a}", answer="1/(a - a)",
-                    params=(ParamSpec("a", lo=1, hi=5),))
+    item = ItemSpec(
+        slug="z", type="numeric", prompt="{a}", answer="1/(a - a)", params=(ParamSpec("a", lo=1, hi=5),)
+    )
     with pytest.raises(VariantError, match="division by zero"):
         draw_variant(item, 0)
 
 
 def test_choices_params_keep_their_text():
-    item = ItemSpec(slug="c", type="numeric", prompt="{p} of {n}", answer="p",
-                    params=(ParamSpec("p", choices=("0.5", "0.25")), ParamSpec("n", choices=("Ana", "Bo"))))
+    item = ItemSpec(
+        slug="c",
+        type="numeric",
+        prompt="{p} of {n}",
+        answer="p",
+        params=(ParamSpec("p", choices=("0.5", "0.25")), ParamSpec("n", choices=("Ana", "Bo"))),
+    )
     v = draw_variant(item, 1)
     assert v.values["p"] in ("0.5", "0.25") and v.values["n"] in ("Ana", "Bo")
     assert check_answer(v.key, v.values["p"]).correct
@@ -106,16 +129,21 @@ def test_fixture_templates_verify_across_many_variants():
 
 
 def test_multiple_choice_templates_shuffle_their_choices_by_seed():
-    from courses.ramp_files import read_ramp
     from pathlib import Path
 
+    from courses.ramp_files import read_ramp
+
     spec = read_ramp(Path(__file__).resolve().parents[2] / "ramps" / "fractions-to-linear-equations")
-    template = next(i for c in spec.concepts for i in c.items if i.type == "multiple_choice" and i.is_template)
+    template = next(
+        i for c in spec.concepts for i in c.items if i.type == "multiple_choice" and i.is_template
+    )
     positions = set()
     for seed in range(30):
         variant = draw_variant(template, seed)
         assert sorted(variant.choices) == sorted(variant.key.choices)
         positions.add(variant.choices.index(variant.key.answer))
     assert len(positions) > 1
-    fixed = next(i for c in spec.concepts for i in c.items if i.type == "multiple_choice" and not i.is_template)
+    fixed = next(
+        i for c in spec.concepts for i in c.items if i.type == "multiple_choice" and not i.is_template
+    )
     assert draw_variant(fixed, 0).choices == tuple(fixed.choices)

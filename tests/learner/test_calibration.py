@@ -23,14 +23,31 @@ def synthetic_log(course, users, answers_per_user: int, seed: int = 0):
         steps = []
         for _ in range(answers_per_user):
             item = rng.choice(items)
-            steps.append(Step(enrollment=enrollment, kind="practice", concept=item.concept, item=item,
-                              item_version=item.current_version, reason="synthetic",
-                              predicted_success=0.3 if item.pk == hard.pk else 0.75))
+            steps.append(
+                Step(
+                    enrollment=enrollment,
+                    kind="practice",
+                    concept=item.concept,
+                    item=item,
+                    item_version=item.current_version,
+                    reason="synthetic",
+                    predicted_success=0.3 if item.pk == hard.pk else 0.75,
+                )
+            )
         Step.objects.bulk_create(steps)
         Response.objects.bulk_create(
-            Response(enrollment=enrollment, user=user, step=s, kind="practice", concept=s.concept, item=s.item,
-                     item_version=s.item_version, outcome="correct" if ok else "incorrect", correct=ok,
-                     predicted_success=s.predicted_success)
+            Response(
+                enrollment=enrollment,
+                user=user,
+                step=s,
+                kind="practice",
+                concept=s.concept,
+                item=s.item,
+                item_version=s.item_version,
+                outcome="correct" if ok else "incorrect",
+                correct=ok,
+                predicted_success=s.predicted_success,
+            )
             for s in steps
             for ok in [rng.random() < (0.25 if s.item_id == hard.pk else 0.8)]
         )

@@ -8,8 +8,8 @@ import pytest
 
 from learner.course_graph import ItemInfo
 from learner.item_calibration import calibrate_item_difficulties
-from learner.response_log import Response
 from learner.mastery import SLIP
+from learner.response_log import Response
 
 
 def sig(x):
@@ -43,7 +43,7 @@ def rmse(d, true_d, ids):
 
 def test_calibration_moves_items_towards_the_truth_and_keeps_the_authors_scale():
     concept_of = {f"{c}{j}": c for c in "ab" for j in range(5)}
-    written = {i: -1.0 + 0.5 * int(i[1]) for i in concept_of}           # authored: -1 .. 1
+    written = {i: -1.0 + 0.5 * int(i[1]) for i in concept_of}  # authored: -1 .. 1
     rng = random.Random(3)
     true_d = {i: d + rng.choice((-0.6, 0.6)) for i, d in written.items()}
     for c in "ab":  # the truth keeps each concept's authored mean (only places within it are identifiable)
@@ -65,16 +65,23 @@ def test_learning_during_an_episode_is_not_mistaken_for_easier_late_items():
     # unless the learner's progress within the episode is modelled
     concept_of = {f"c{j}": "c" for j in range(4)}
     true_d = {"c0": -1.5, "c1": -0.5, "c2": 0.5, "c3": 1.5}
-    items = {i: ItemInfo(i, "c", true_d[i]) for i in concept_of}   # the author got it right
-    log = rasch_log(true_d, concept_of, per_concept=16, gain=0.3, choose=lambda rng, ids, k: ids[min(3, k // 4)])
+    items = {i: ItemInfo(i, "c", true_d[i]) for i in concept_of}  # the author got it right
+    log = rasch_log(
+        true_d, concept_of, per_concept=16, gain=0.3, choose=lambda rng, ids, k: ids[min(3, k // 4)]
+    )
     d = calibrate_item_difficulties(sequences=log, items=items)
     assert rmse(d, true_d, items) < 0.25
 
 
 def test_unanswered_items_stay_at_their_prior_and_unknown_items_are_ignored():
     items = {"a": ItemInfo("a", "c", -1.0), "b": ItemInfo("b", "c", 1.0), "z": ItemInfo("z", "d", 0.7)}
-    log = [[Response("u", "c", 1, None, "a", 0), Response("u", "c", 0, None, "b", 0),
-            Response("u", "c", 1, None, "gone", 0)]]
+    log = [
+        [
+            Response("u", "c", 1, None, "a", 0),
+            Response("u", "c", 0, None, "b", 0),
+            Response("u", "c", 1, None, "gone", 0),
+        ]
+    ]
     d = calibrate_item_difficulties(sequences=log, items=items)
     assert d["z"] == 0.7
     assert set(d) == {"a", "b", "z"}
@@ -97,13 +104,14 @@ def test_a_hint_shown_is_not_read_as_an_easier_item():
     items = {i: ItemInfo(i, "c", 0.0) for i in concept_of}
     rng = random.Random(1)
     from learner.mastery import hint_relief
+
     log = []
     for u in range(300):
         theta = rng.gauss(0.0, 1.0)
         seq = []
         for k in range(10):
             i = "ab"[k % 2]
-            h = 2 if i == "b" else 0   # b is always served with two hints shown
+            h = 2 if i == "b" else 0  # b is always served with two hints shown
             p = (1 - SLIP) * sig(theta - true_d[i] + hint_relief(h))
             seq.append(Response(f"u{u}", "c", int(rng.random() < p), None, i, h))
         log.append(seq)

@@ -5,8 +5,23 @@ import math
 
 import pytest
 
-from learner.mastery import (FORGET_MU, FORGET_VAR, KNOWN_MU, KNOWN_VAR, LEARN, MU0, Q, RATE_KEY, RATE_M0,
-                             RATE_FLOOR, RATE_KEEP, RATE_VAR0, SLIP, VAR0, MasteryTracker)
+from learner.mastery import (
+    FORGET_MU,
+    FORGET_VAR,
+    KNOWN_MU,
+    KNOWN_VAR,
+    LEARN,
+    MU0,
+    RATE_FLOOR,
+    RATE_KEEP,
+    RATE_KEY,
+    RATE_M0,
+    RATE_VAR0,
+    SLIP,
+    VAR0,
+    MasteryTracker,
+    Q,
+)
 
 DAY = 86400.0
 
@@ -26,10 +41,10 @@ def test_one_right_answer_is_one_laplace_step_by_hand():
     # with the learning rate known exactly (no spread) the step is the one-dimensional one
     tr = MasteryTracker(state={"c": [0.0, 1.0, None, 0]}, rate_var=0.0)
     tr.update("c", True, difficulty=0.0)
-    mu, var = 0.0 + LEARN, 1.0 + Q                      # practice helps, and adds noise
+    mu, var = 0.0 + LEARN, 1.0 + Q  # practice helps, and adds noise
     s = 1.0 / (1.0 + math.exp(-mu))
     p, dp = (1.0 - SLIP) * s, (1.0 - SLIP) * s * (1.0 - s)  # a knower still slips now and then
-    var2 = 1.0 / (1.0 / var + dp * dp / (p * (1.0 - p)))    # Fisher information of one answer
+    var2 = 1.0 / (1.0 / var + dp * dp / (p * (1.0 - p)))  # Fisher information of one answer
     mu2 = mu + var2 * dp * (1.0 - p) / (p * (1.0 - p))
     assert tr.belief("c")[0] == pytest.approx(mu2) and tr.belief("c")[1] ** 2 == pytest.approx(var2)
     assert (round(mu2, 3), round(var2, 3)) == (0.634, 0.878)
@@ -40,7 +55,7 @@ def test_one_answer_updates_the_joint_belief_over_proficiency_and_rate_by_hand()
     tr.update("c", True, difficulty=0.0)
     # before the answer: theta = 0 + LEARN * rate + N(0, 1 + Q), rate ~ N(1, RATE_VAR0)
     m = [LEARN * RATE_M0, RATE_M0]
-    cov = [[1.0 + Q + LEARN ** 2 * RATE_VAR0, LEARN * RATE_VAR0], [LEARN * RATE_VAR0, RATE_VAR0]]
+    cov = [[1.0 + Q + LEARN**2 * RATE_VAR0, LEARN * RATE_VAR0], [LEARN * RATE_VAR0, RATE_VAR0]]
     sg = 1.0 / (1.0 + math.exp(-m[0]))
     p, dp = (1.0 - SLIP) * sg, (1.0 - SLIP) * sg * (1.0 - sg)
     info, score = dp * dp / (p * (1.0 - p)), dp * (1.0 - p) / (p * (1.0 - p))
@@ -95,7 +110,7 @@ def test_the_rates_weight_on_a_concept_stays_bounded():
     before = tr.belief("c")
     alpha, v, beta = tr.s["c"][0], tr.s["c"][1], tr.s["c"][4]
     rm, rv = tr.s[RATE_KEY]
-    settled = [alpha + (1 - RATE_KEEP) * beta * rm, v + (1 - RATE_KEEP ** 2) * beta ** 2 * rv, RATE_KEEP * beta]
+    settled = [alpha + (1 - RATE_KEEP) * beta * rm, v + (1 - RATE_KEEP**2) * beta**2 * rv, RATE_KEEP * beta]
     assert settled[0] + settled[2] * rm == pytest.approx(before[0])
     assert settled[1] + settled[2] ** 2 * rv == pytest.approx(before[1] ** 2)
 
@@ -157,7 +172,9 @@ def test_forgetting_is_log_shaped_and_slowed_by_spaced_responses():
     week = 7 * DAY
     m_week = tr.mastery("c", t=week)
     # mu drops by FORGET_MU * log(1 + 7) and the variance grows by FORGET_VAR * log(8)
-    expected = phi((3.0 - FORGET_MU * math.log(8.0) - math.log(4.0)) / math.sqrt(0.5 + FORGET_VAR * math.log(8.0)))
+    expected = phi(
+        (3.0 - FORGET_MU * math.log(8.0) - math.log(4.0)) / math.sqrt(0.5 + FORGET_VAR * math.log(8.0))
+    )
     assert m_week == pytest.approx(expected)
     assert tr.mastery("c", t=0.0) > m_week > tr.mastery("c", t=8 * week)
     # a response a day or more after the previous one is spaced: the next gap forgets half as much
@@ -172,7 +189,9 @@ def test_forgetting_is_log_shaped_and_slowed_by_spaced_responses():
     last_s, last_m = spaced.s["c"][2], massed.s["c"][2]
     assert spaced.mastery("c", t=last_s + week) > massed.mastery("c", t=last_m + week)
     f = math.log(8.0)
-    assert spaced._forgetting(spaced.s["c"], last_s + week) == pytest.approx((FORGET_MU * f / 2, FORGET_VAR * f / 2))
+    assert spaced._forgetting(spaced.s["c"], last_s + week) == pytest.approx(
+        (FORGET_MU * f / 2, FORGET_VAR * f / 2)
+    )
     assert massed._forgetting(massed.s["c"], last_m + week) == pytest.approx((FORGET_MU * f, FORGET_VAR * f))
 
 

@@ -1,11 +1,11 @@
 """FSRS review cards (plain Python, no database)."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from learner.review import recall_probability, review_card_new, review_card_update, review_due
 
-T0 = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
 def test_new_card_is_json_and_not_due():

@@ -21,8 +21,9 @@ def tok():
 def random_gpt(vocab=400, n_layer=2, n_embd=64, n_head=4, n_kv_head=4, seq=64, seed=0):
     """A tiny GPT with every weight random (the real init zeroes projections, which
     would make equivalence tests pass trivially)."""
-    cfg = GPTConfig(sequence_len=seq, vocab_size=vocab, n_layer=n_layer, n_embd=n_embd, n_head=n_head,
-                    n_kv_head=n_kv_head)
+    cfg = GPTConfig(
+        sequence_len=seq, vocab_size=vocab, n_layer=n_layer, n_embd=n_embd, n_head=n_head, n_kv_head=n_kv_head
+    )
     model = GPT(cfg).init_weights(seed)
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -33,8 +34,16 @@ def random_gpt(vocab=400, n_layer=2, n_embd=64, n_head=4, n_kv_head=4, seq=64, s
 
 
 def dialogue(task="respond_to_mistake", concept="fractions", course="maths", did="d1", **meta):
-    return {"id": did, "task": task, "course": course, "concept": concept, "split": "train",
-            "messages": [{"role": "system", "content": "Be a tutor."},
-                         {"role": "learner", "content": "1/2 + 1/4 = 2/6"},
-                         {"role": "tutor", "content": "How did you get the 6 in 2/6?"}],
-            "meta": meta}
+    return {
+        "id": did,
+        "task": task,
+        "course": course,
+        "concept": concept,
+        "split": "train",
+        "messages": [
+            {"role": "system", "content": "Be a tutor."},
+            {"role": "learner", "content": "1/2 + 1/4 = 2/6"},
+            {"role": "tutor", "content": "How did you get the 6 in 2/6?"},
+        ],
+        "meta": meta,
+    }

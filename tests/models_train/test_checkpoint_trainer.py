@@ -24,8 +24,15 @@ def _trained_opt(model):
 def test_round_trip(tok, tmp_path):
     model = random_gpt(vocab=tok.vocab_size)
     opt = _trained_opt(model)
-    save_checkpoint(tmp_path / "c", model, tokenizer_id=tok.id, tokenizer=tok, step=7, optimizer=opt,
-                    metrics={"val_loss": 1.5})
+    save_checkpoint(
+        tmp_path / "c",
+        model,
+        tokenizer_id=tok.id,
+        tokenizer=tok,
+        step=7,
+        optimizer=opt,
+        metrics={"val_loss": 1.5},
+    )
     again, tok2, meta = load_tutor(tmp_path / "c")
     assert meta["step"] == 7 and meta["metrics"]["val_loss"] == 1.5 and tok2.id == tok.id
     for (k, a), (_, b) in zip(model.state_dict().items(), again.state_dict().items()):
@@ -73,8 +80,17 @@ def _tiny_run(tok, run_dir, steps, ckpt_every=0, optimizer="adamw"):
     for i, d in enumerate(ds):
         d["messages"][2]["content"] += f" ({i})"
     batches = DialogueBatches(tok, ds, batch_size=2, seq_len=64, seed=0)
-    tc = TrainConfig(steps=steps, batch_size=2, grad_accum=2, warmup_steps=2, eval_every=0, ckpt_every=ckpt_every,
-                     log_every=1, lr=1e-2, optimizer=optimizer)
+    tc = TrainConfig(
+        steps=steps,
+        batch_size=2,
+        grad_accum=2,
+        warmup_steps=2,
+        eval_every=0,
+        ckpt_every=ckpt_every,
+        log_every=1,
+        lr=1e-2,
+        optimizer=optimizer,
+    )
     train(model, batches, batches, tc, run_dir, d=Dist(), tokenizer=tok)
     rows = [json.loads(l) for l in (run_dir / "metrics.jsonl").read_text().splitlines()]
     return {r["step"]: r["loss"] for r in rows if "loss" in r}, model

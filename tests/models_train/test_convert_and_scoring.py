@@ -1,4 +1,3 @@
-import json
 from pathlib import Path
 
 import pytest
@@ -12,11 +11,20 @@ VENDORED = Path(__file__).resolve().parents[2] / "models_train" / "data" / "tuto
 
 
 def test_convert_bridge_uses_expert_reply():
-    rec = {"c_id": "1_2", "lesson_topic": "Area", "e": "guess", "z_what": "ask_question", "z_why": "x",
-           "c_h": [{"user": "tutor", "text": "What is 4 x 3?"}, {"user": "student", "text": "7"},
-                   {"user": "student", "text": "I added"}],
-           "c_r": [{"user": "tutor", "text": "No, it is 12."}],
-           "c_r_": [{"user": "tutor", "text": "Hm, not quite."}, {"user": "tutor", "text": "What does x mean?"}]}
+    rec = {
+        "c_id": "1_2",
+        "lesson_topic": "Area",
+        "e": "guess",
+        "z_what": "ask_question",
+        "z_why": "x",
+        "c_h": [
+            {"user": "tutor", "text": "What is 4 x 3?"},
+            {"user": "student", "text": "7"},
+            {"user": "student", "text": "I added"},
+        ],
+        "c_r": [{"user": "tutor", "text": "No, it is 12."}],
+        "c_r_": [{"user": "tutor", "text": "Hm, not quite."}, {"user": "tutor", "text": "What does x mean?"}],
+    }
     [d] = convert_bridge([rec], "heldout")
     assert [m["role"] for m in d["messages"]] == ["system", "tutor", "learner", "tutor"]
     assert d["messages"][2]["content"] == "7\nI added"
@@ -25,22 +33,37 @@ def test_convert_bridge_uses_expert_reply():
 
 
 def test_convert_cima_prefers_a_question_that_does_not_correct():
-    ds = {"prepDataset": {"0": {
-        "past_convo": ["Fill in the blank.", "il gatto e sotto rosso tavolo?"], "prep": "e sotto il", "obj": "tavolo",
-        "color": "rosso", "engPrep": "is under the", "engObj": "table", "engColor": "red",
-        "tutorResponses": ["It is e sotto il tavolo rosso.", "Where does the colour go?"],
-        "tutorActions": [[False, False, True, False, False], [True, False, False, False, False]],
-        "studentActions": ["False"]}}}
+    ds = {
+        "prepDataset": {
+            "0": {
+                "past_convo": ["Fill in the blank.", "il gatto e sotto rosso tavolo?"],
+                "prep": "e sotto il",
+                "obj": "tavolo",
+                "color": "rosso",
+                "engPrep": "is under the",
+                "engObj": "table",
+                "engColor": "red",
+                "tutorResponses": ["It is e sotto il tavolo rosso.", "Where does the colour go?"],
+                "tutorActions": [[False, False, True, False, False], [True, False, False, False, False]],
+                "studentActions": ["False"],
+            }
+        }
+    }
     [d] = convert_cima(ds)
     assert d["messages"][-1]["content"] == "Where does the colour go?"
     assert d["meta"]["answer"] == "e sotto il tavolo rosso" and d["concept"] == "e sotto il"
 
 
 def test_convert_mathdial_turns_and_eval_point():
-    rec = {"qid": 5, "question": "Q?", "ground_truth": "3+7=10\n 10", "student_incorrect_solution": "x=4\n 4",
-           "teacher_described_confusion": "subtracting",
-           "conversation": "Teacher: (generic)Hi, talk me through it|EOM|Student: I subtracted.|EOM|"
-                           "Teacher: (probing)Why subtract?|EOM|Student: Oh, 10."}
+    rec = {
+        "qid": 5,
+        "question": "Q?",
+        "ground_truth": "3+7=10\n 10",
+        "student_incorrect_solution": "x=4\n 4",
+        "teacher_described_confusion": "subtracting",
+        "conversation": "Teacher: (generic)Hi, talk me through it|EOM|Student: I subtracted.|EOM|"
+        "Teacher: (probing)Why subtract?|EOM|Student: Oh, 10.",
+    }
     [d] = convert_mathdial([rec])
     assert [m["role"] for m in d["messages"]] == ["system", "tutor", "learner", "tutor", "learner"]
     assert d["meta"]["answer"] == "10" and d["meta"]["eval_turn"] == 3
@@ -87,10 +110,54 @@ def test_entry_points_tiny_run(tmp_path):
     files = [str(VENDORED / "cima" / "dialogues.jsonl")]
     tok = str(tmp_path / "tok.json")
     train_tokenizer.main(["--data", *files, "--vocab-size", "600", "--out", tok])
-    pretrain.main(["--tokenizer", tok, "--data", *files, "--out", str(tmp_path / "b"), "--depth", "1",
-                   "--seq-len", "64", "--batch-size", "4", "--steps", "4", "--eval-batches", "1"])
-    sft.main(["--init", str(tmp_path / "b/ckpt/step_000004"), "--dialogues", *files, "--out", str(tmp_path / "s"),
-              "--seq-len", "128", "--batch-size", "2", "--steps", "3", "--eval-batches", "1"])
-    r = evaluate.main(["--ckpt", str(tmp_path / "s/ckpt/step_000003"), "--dialogues", *files,
-                       "--max-dialogues", "3", "--max-new-tokens", "4"])
+    pretrain.main(
+        [
+            "--tokenizer",
+            tok,
+            "--data",
+            *files,
+            "--out",
+            str(tmp_path / "b"),
+            "--depth",
+            "1",
+            "--seq-len",
+            "64",
+            "--batch-size",
+            "4",
+            "--steps",
+            "4",
+            "--eval-batches",
+            "1",
+        ]
+    )
+    sft.main(
+        [
+            "--init",
+            str(tmp_path / "b/ckpt/step_000004"),
+            "--dialogues",
+            *files,
+            "--out",
+            str(tmp_path / "s"),
+            "--seq-len",
+            "128",
+            "--batch-size",
+            "2",
+            "--steps",
+            "3",
+            "--eval-batches",
+            "1",
+        ]
+    )
+    r = evaluate.main(
+        [
+            "--ckpt",
+            str(tmp_path / "s/ckpt/step_000003"),
+            "--dialogues",
+            *files,
+            "--max-dialogues",
+            "3",
+            "--max-new-tokens",
+            "4",
+        ]
+    )
     assert r["generation"]["all"]["n"] == 3

@@ -20,12 +20,50 @@ DATA = ROOT / "models_train" / "data" / "tutoring" / "bridge" / "dialogues.jsonl
 def test_pretraining_under_torchrun_with_two_processes(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     tok = tmp_path / "tok.json"
-    subprocess.run([sys.executable, "-m", "models_train.train_tokenizer", "--data", str(DATA), "--vocab-size", "512",
-                    "--out", str(tok)], check=True, cwd=ROOT, env=env, capture_output=True)
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-           "-m", "models_train.pretrain", "--tokenizer", str(tok), "--data", str(DATA), "--out", str(tmp_path / "base"),
-           "--depth", "1", "--seq-len", "64", "--batch-size", "4", "--steps", "6", "--eval-every", "3",
-           "--device", "cpu"]
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "models_train.train_tokenizer",
+            "--data",
+            str(DATA),
+            "--vocab-size",
+            "512",
+            "--out",
+            str(tok),
+        ],
+        check=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "models_train.pretrain",
+        "--tokenizer",
+        str(tok),
+        "--data",
+        str(DATA),
+        "--out",
+        str(tmp_path / "base"),
+        "--depth",
+        "1",
+        "--seq-len",
+        "64",
+        "--batch-size",
+        "4",
+        "--steps",
+        "6",
+        "--eval-every",
+        "3",
+        "--device",
+        "cpu",
+    ]
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("step     6/6") == 1  # only rank 0 prints

@@ -15,9 +15,29 @@ from models_train.factory import build_dialogues
 
 from .test_factory import FIXTURE, _django
 
-TINY = ["--vocab-size", "300", "--depth", "1", "--seq-len", "64", "--batch-size", "2",
-        "--pretrain-steps", "2", "--sft-steps", "4", "--ckpt-every", "2", "--eval-dialogues", "2",
-        "--max-new-tokens", "4", "--no-vendored", "--threads", "1"]
+TINY = [
+    "--vocab-size",
+    "300",
+    "--depth",
+    "1",
+    "--seq-len",
+    "64",
+    "--batch-size",
+    "2",
+    "--pretrain-steps",
+    "2",
+    "--sft-steps",
+    "4",
+    "--ckpt-every",
+    "2",
+    "--eval-dialogues",
+    "2",
+    "--max-new-tokens",
+    "4",
+    "--no-vendored",
+    "--threads",
+    "1",
+]
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +87,18 @@ def test_the_command_refuses_an_existing_run_without_overwrite_or_resume(tmp_pat
     out = tmp_path / "dt"
     (out / "tutor").mkdir(parents=True)
     with pytest.raises(CommandError, match="--overwrite to replace it or --resume to continue it"):
-        call_command("train_default_tutor", "--quick", "--out", str(out), stdout=StringIO(), stderr=StringIO())
+        call_command(
+            "train_default_tutor", "--quick", "--out", str(out), stdout=StringIO(), stderr=StringIO()
+        )
     with pytest.raises(CommandError, match="exclude each other"):
-        call_command("train_default_tutor", "--quick", "--out", str(out), "--overwrite", "--resume",
-                     stdout=StringIO(), stderr=StringIO())
+        call_command(
+            "train_default_tutor",
+            "--quick",
+            "--out",
+            str(out),
+            "--overwrite",
+            "--resume",
+            stdout=StringIO(),
+            stderr=StringIO(),
+        )
     assert (out / "tutor").is_dir()  # nothing was removed

@@ -16,7 +16,9 @@ def test_render_masks_everything_but_tutor_turns(tok):
     learned = [i for i, m in zip(ids, mask) if m]
     assert tok.decode(learned) == "How did you get the 6 in 2/6?<|end|>"
     # the role markers themselves are context, never targets
-    assert all(m == 0 for i, m in zip(ids, mask) if i in (tok.special("<|tutor|>"), tok.special("<|learner|>")))
+    assert all(
+        m == 0 for i, m in zip(ids, mask) if i in (tok.special("<|tutor|>"), tok.special("<|learner|>"))
+    )
 
 
 def test_sft_batches_ignore_non_tutor_targets(tok):
@@ -51,14 +53,20 @@ def test_validate_rejects_bad_dialogues():
 
 def test_split_never_leaks_heldout_concepts_or_courses():
     ds = [dialogue(did=f"d{i}", concept=f"c{i % 7}", course=f"k{i % 3}") for i in range(300)]
-    train, held = split_dialogues(ds, heldout_concepts=["c1", "c4"], heldout_courses=["k2"], heldout_fraction=0.1,
-                                  seed=3)
+    train, held = split_dialogues(
+        ds, heldout_concepts=["c1", "c4"], heldout_courses=["k2"], heldout_fraction=0.1, seed=3
+    )
     assert len(train) + len(held) == 300
     assert not any(d["concept"] in ("c1", "c4") or d["course"] == "k2" for d in train)
     assert all(d in held for d in ds if d["concept"] == "c1")
     # deterministic and independent of input order
-    again = split_dialogues(list(reversed(ds)), heldout_concepts=["c1", "c4"], heldout_courses=["k2"],
-                            heldout_fraction=0.1, seed=3)
+    again = split_dialogues(
+        list(reversed(ds)),
+        heldout_concepts=["c1", "c4"],
+        heldout_courses=["k2"],
+        heldout_fraction=0.1,
+        seed=3,
+    )
     assert sorted(d["id"] for d in again[1]) == sorted(d["id"] for d in held)
     other = split_dialogues(ds, heldout_fraction=0.1, seed=4)[1]
     assert {d["id"] for d in other} != {d["id"] for d in split_dialogues(ds, heldout_fraction=0.1, seed=3)[1]}
@@ -66,7 +74,9 @@ def test_split_never_leaks_heldout_concepts_or_courses():
 
 def test_corpus_readers(tmp_path):
     (tmp_path / "a.txt").write_text("plain text")
-    (tmp_path / "b.jsonl").write_text(json.dumps({"text": "json text"}) + "\n" + json.dumps(dialogue()) + "\n")
+    (tmp_path / "b.jsonl").write_text(
+        json.dumps({"text": "json text"}) + "\n" + json.dumps(dialogue()) + "\n"
+    )
     assert list(iter_texts([tmp_path / "a.txt", tmp_path / "b.jsonl"]))[:2] == ["plain text", "json text"]
     (tmp_path / "c.csv").write_text("x")
     with pytest.raises(ValueError, match="unsupported"):
@@ -82,7 +92,9 @@ def test_corpus_readers(tmp_path):
 def test_shards_and_stateless_batches(tok, tmp_path):
     from .conftest import CORPUS
 
-    (tmp_path / "c.jsonl").write_text("".join(json.dumps({"text": t + str(i)}) + "\n" for i, t in enumerate(CORPUS)))
+    (tmp_path / "c.jsonl").write_text(
+        "".join(json.dumps({"text": t + str(i)}) + "\n" for i, t in enumerate(CORPUS))
+    )
     man = build_shards(tok, [tmp_path / "c.jsonl"], tmp_path / "s", val_fraction=0.2)
     assert man["tokens"]["train"] > 0 and man["tokens"]["val"] > 0
     arr = np.load(tmp_path / "s" / man["files"]["train"][0])

@@ -17,8 +17,8 @@ from courses.checkers import check_answer
 from courses.ramp_files import read_ramp
 from courses.variants import draw_variant
 from models_train.dialogue import TASKS, eval_turn, load_dialogues, render, validate
-from models_train.factory import phrasing as P
 from models_train.factory import KINDS, BuildReport, build_dialogues, choose_heldout_concepts, load_courses
+from models_train.factory import phrasing as P
 from models_train.factory.structured import parse_item_line
 from models_train.scoring import is_probing, parse_practice_question, reveals_answer
 from models_train.verify import make_verifier
@@ -88,19 +88,30 @@ def test_the_reveal_check_would_catch_a_reveal(dialogues):
 
 def _variant(course, d):
     concept = course.concept(d["concept"])
-    return draw_variant(concept.item(d["meta"]["item"]), d["meta"]["variant"],
-                        concept_misconceptions=concept.misconceptions)
+    return draw_variant(
+        concept.item(d["meta"]["item"]), d["meta"]["variant"], concept_misconceptions=concept.misconceptions
+    )
 
 
 def _learner_answer(d):
-    return d["meta"]["wrong_answer"].split("\n") if d["meta"]["item_type"] == "ordering" else d["meta"]["wrong_answer"]
+    return (
+        d["meta"]["wrong_answer"].split("\n")
+        if d["meta"]["item_type"] == "ordering"
+        else d["meta"]["wrong_answer"]
+    )
 
 
 def test_misconception_answers_really_match_it(course, built):
     dialogues, report = built
     probes = by_kind(dialogues, "probe_misconception")
-    assert {d["meta"]["misconception"] for d in probes} >= {"add-across", "forgot-to-scale-numerator", "adds-first",
-                                                            "says-a-quarter", "only-first-term", "adds-denominators"}
+    assert {d["meta"]["misconception"] for d in probes} >= {
+        "add-across",
+        "forgot-to-scale-numerator",
+        "adds-first",
+        "says-a-quarter",
+        "only-first-term",
+        "adds-denominators",
+    }
     # "Is one half more or less than one?" would say the answer (one half): left out, and counted
     assert "says-one-two" not in {d["meta"]["misconception"] for d in probes}
     assert report.skipped["probe_misconception: probe would reveal the answer"]
@@ -154,8 +165,10 @@ def test_explain_and_questions_quote_the_material(course, dialogues):
     leads = sorted({x.strip() for x in P.EXPLAIN_LEAD + P.QUESTION_LEAD if x.strip()}, key=len, reverse=True)
     for d in by_kind(dialogues, "explain") + by_kind(dialogues, "answer_question"):
         material = " ".join(" ".join(lv.text.split()) for lv in course.concept(d["concept"]).material)
-        reply = " ".join(d["messages"][-1]["content"].rsplit("\n\n", 1)[0].split())  # without the closing question
-        quoted = next((reply[len(x):].strip() for x in leads if reply.startswith(x)), reply)
+        reply = " ".join(
+            d["messages"][-1]["content"].rsplit("\n\n", 1)[0].split()
+        )  # without the closing question
+        quoted = next((reply[len(x) :].strip() for x in leads if reply.startswith(x)), reply)
         assert quoted in material, (quoted, material)
     terms = {d["meta"]["term"] for d in by_kind(dialogues, "answer_question")}
     assert {"numerator", "denominator", "common denominator"} <= terms
@@ -209,8 +222,14 @@ def test_no_heldout_concept_or_course_leaks_into_train(course, built):
     assert not held & train_concepts
     assert all(d["split"] == "heldout" for d in dialogues if d["concept"] in held)
     assert train_concepts  # something is left to train on
-    explicit = build_dialogues([course], seed=3, per_item=1, heldout_concepts=["fraction-words"],
-                               heldout_courses=[], heldout_fraction=0.0)
+    explicit = build_dialogues(
+        [course],
+        seed=3,
+        per_item=1,
+        heldout_concepts=["fraction-words"],
+        heldout_courses=[],
+        heldout_fraction=0.0,
+    )
     assert {d["concept"] for d in explicit if d["split"] == "heldout"} == {"fraction-words"}
     whole = build_dialogues([course], seed=3, per_item=1, heldout_courses=["tiny-fractions"])
     assert {d["split"] for d in whole} == {"heldout"}
@@ -239,11 +258,14 @@ def test_seed_ramps(ramp):
     verify = make_verifier(courses)
     for d in dialogues:
         if d["task"] == "practice_question":
-            assert verify(d["meta"], d["messages"][-1]["content"]), verify.check(d["meta"], d["messages"][-1]["content"])
+            assert verify(d["meta"], d["messages"][-1]["content"]), verify.check(
+                d["meta"], d["messages"][-1]["content"]
+            )
         if d["task"] in ("hint", "respond_to_mistake"):
             forms = [d["meta"]["answer"], *d["meta"].get("answer_forms", [])]
-            assert not any(reveals_answer(m["content"], f) for m in d["messages"] if m["role"] == "tutor"
-                           for f in forms), d["id"]
+            assert not any(
+                reveals_answer(m["content"], f) for m in d["messages"] if m["role"] == "tutor" for f in forms
+            ), d["id"]
 
 
 # --- commands (Django is set up, no database used) -----------------------------------------
@@ -268,8 +290,20 @@ def test_build_dialogues_command(tmp_path):
     (broken / "course.yaml").write_text((broken / "course.yaml").read_text().replace("title:", "titel:", 1))
     out, err = StringIO(), StringIO()
     path = tmp_path / "d.jsonl"
-    call_command("build_dialogues", "--ramp", str(FIXTURE), str(broken), "--out", str(path), "--seed", "1",
-                 "--per-item", "1", stdout=out, stderr=err)
+    call_command(
+        "build_dialogues",
+        "--ramp",
+        str(FIXTURE),
+        str(broken),
+        "--out",
+        str(path),
+        "--seed",
+        "1",
+        "--per-item",
+        "1",
+        stdout=out,
+        stderr=err,
+    )
     dialogues = load_dialogues([path])
     summary = json.loads(out.getvalue().strip().splitlines()[-1])
     assert summary["dialogues"] == len(dialogues) > 20
@@ -277,14 +311,29 @@ def test_build_dialogues_command(tmp_path):
     assert "probe_misconception" in out.getvalue() and "heldout" in out.getvalue()
     assert "course.yaml" in err.getvalue() and str(broken) in err.getvalue()
     with pytest.raises(CommandError):
-        call_command("build_dialogues", "--ramp", str(FIXTURE), str(broken), "--out", str(path), "--strict",
-                     stdout=StringIO(), stderr=StringIO())
+        call_command(
+            "build_dialogues",
+            "--ramp",
+            str(FIXTURE),
+            str(broken),
+            "--out",
+            str(path),
+            "--strict",
+            stdout=StringIO(),
+            stderr=StringIO(),
+        )
     with pytest.raises(CommandError):
-        call_command("build_dialogues", "--ramp", str(broken), "--out", str(path), stdout=StringIO(), stderr=StringIO())
+        call_command(
+            "build_dialogues", "--ramp", str(broken), "--out", str(path), stdout=StringIO(), stderr=StringIO()
+        )
 
 
 # the file also runs with -p no:django, where the django_db mark is unknown (--strict-markers)
-_with_db = pytest.mark.django_db if "pytest_django.plugin" in sys.modules else pytest.mark.skip("needs pytest-django")
+_with_db = (
+    pytest.mark.django_db
+    if "pytest_django.plugin" in sys.modules
+    else pytest.mark.skip("needs pytest-django")
+)
 
 
 @_with_db
@@ -297,8 +346,17 @@ def test_build_dialogues_from_a_course_in_the_database(tmp_path, request):
     course_import(spec=read_ramp(FIXTURE), user=educator)
     path = tmp_path / "db.jsonl"
     out = StringIO()
-    call_command("build_dialogues", "--ramp", "tiny-fractions", "--out", str(path), "--per-item", "1", stdout=out,
-                 stderr=StringIO())
+    call_command(
+        "build_dialogues",
+        "--ramp",
+        "tiny-fractions",
+        "--out",
+        str(path),
+        "--per-item",
+        "1",
+        stdout=out,
+        stderr=StringIO(),
+    )
     from_db = load_dialogues([path])
     from_files = build_dialogues([read_ramp(FIXTURE)], seed=0, per_item=1)
     assert from_db == json.loads(json.dumps(from_files))
@@ -310,8 +368,18 @@ def test_build_dialogues_from_a_course_in_the_database(tmp_path, request):
 def test_train_default_tutor_quick(tmp_path):
     call_command = _django()
     out = StringIO()
-    call_command("train_default_tutor", "--quick", "--out", str(tmp_path / "dt"), "--ramps", str(FIXTURE),
-                 "--threads", "1", stdout=out, stderr=StringIO())
+    call_command(
+        "train_default_tutor",
+        "--quick",
+        "--out",
+        str(tmp_path / "dt"),
+        "--ramps",
+        str(FIXTURE),
+        "--threads",
+        "1",
+        stdout=out,
+        stderr=StringIO(),
+    )
     line = json.loads(out.getvalue().strip().splitlines()[-1])
     report = json.loads(Path(line["report"]).read_text())
     assert (Path(line["checkpoint"]) / "model.safetensors").exists()
@@ -322,15 +390,32 @@ def test_train_default_tutor_quick(tmp_path):
     assert line["ramp_replies"]["reference"]["reveal_rate"] == 0.0
     constrained = report["ramps"]["evaluation"]["practice_constrained"]
     assert sum(constrained["failures"].values()) == round(
-        constrained["generation"]["all"]["model"]["parse_n"] * (1 - constrained["generation"]["all"]["model"]["verified_rate"]))
+        constrained["generation"]["all"]["model"]["parse_n"]
+        * (1 - constrained["generation"]["all"]["model"]["verified_rate"])
+    )
 
     # the same checkpoint, evaluated on its own by evaluate_tutor
     out = StringIO()
-    call_command("evaluate_tutor", line["checkpoint"], "--ramps", str(FIXTURE), "--per-kind", "1", "--practice", "2",
-                 "--threads", "1", stdout=out, stderr=StringIO())
+    call_command(
+        "evaluate_tutor",
+        line["checkpoint"],
+        "--ramps",
+        str(FIXTURE),
+        "--per-kind",
+        "1",
+        "--practice",
+        "2",
+        "--threads",
+        "1",
+        stdout=out,
+        stderr=StringIO(),
+    )
     evaluated = json.loads(out.getvalue().strip().splitlines()[-1])
     assert evaluated["checkpoint"] == line["checkpoint"] and evaluated["courses"] == ["tiny-fractions"]
-    assert evaluated["practice_constrained"]["n"] == 2 and evaluated["practice"]["reference"]["verified_rate"] == 1.0
+    assert (
+        evaluated["practice_constrained"]["n"] == 2
+        and evaluated["practice"]["reference"]["verified_rate"] == 1.0
+    )
     assert evaluated["replies"]["reference"]["reveal_rate"] == 0.0
     assert isinstance(evaluated["practice_constrained_failures"], dict)
     from django.core.management.base import CommandError
@@ -338,7 +423,9 @@ def test_train_default_tutor_quick(tmp_path):
     with pytest.raises(CommandError, match="not a checkpoint folder"):
         call_command("evaluate_tutor", str(tmp_path / "nothing"), stdout=StringIO(), stderr=StringIO())
     with pytest.raises(CommandError, match="a number or 'all'"):
-        call_command("evaluate_tutor", line["checkpoint"], "--practice", "many", stdout=StringIO(), stderr=StringIO())
+        call_command(
+            "evaluate_tutor", line["checkpoint"], "--practice", "many", stdout=StringIO(), stderr=StringIO()
+        )
 
 
 def test_orderings_are_never_shown_solved(course, dialogues):
@@ -383,9 +470,15 @@ def test_template_card_lists_constraints_derived_values_and_the_answer():
     from courses.specs import ItemSpec, ParamSpec
     from models_train.factory.structured import template_card
 
-    item = ItemSpec(slug="add", type="numeric", prompt="What is $\\frac{{{a}}}{{{b}}} + {c}$?", answer="a/b + c",
-                    params=(ParamSpec("a", 1, 8), ParamSpec("b", 2, 9, step=1), ParamSpec("c", choices=("1", "2"))),
-                    constraints=("a < b",), derived=(("s", "a + c*b"),))
+    item = ItemSpec(
+        slug="add",
+        type="numeric",
+        prompt="What is $\\frac{{{a}}}{{{b}}} + {c}$?",
+        answer="a/b + c",
+        params=(ParamSpec("a", 1, 8), ParamSpec("b", 2, 9, step=1), ParamSpec("c", choices=("1", "2"))),
+        constraints=("a < b",),
+        derived=(("s", "a + c*b"),),
+    )
     card = template_card("fractions/add", item, "easy")
     assert card.splitlines() == [
         "TEMPLATE fractions/add (easy): What is $\\frac{\u27e8a\u27e9}{\u27e8b\u27e9} + \u27e8c\u27e9$?",
@@ -402,8 +495,13 @@ def test_the_calculator_is_the_courses_safe_evaluator():
 
     assert calc_value("4*4/5") == "16/5" and calc_value("(9 - 8)/9") == "1/9"
     assert calc_value("1/0").startswith("error") and calc_value("__import__('os')").startswith("error")
-    item = ItemSpec(slug="s", type="numeric", prompt="{a}/{b} + {c}", answer="a/b + c",
-                    params=(ParamSpec("a", 1, 9), ParamSpec("b", 2, 9), ParamSpec("c", -3, 3)))
+    item = ItemSpec(
+        slug="s",
+        type="numeric",
+        prompt="{a}/{b} + {c}",
+        answer="a/b + c",
+        params=(ParamSpec("a", 1, 9), ParamSpec("b", 2, 9), ParamSpec("c", -3, 3)),
+    )
     shown = {"a": "3", "b": "4", "c": "-1"}
     assert calc_formula(item) == "a/b + c"
     assert substitute("a/b + c", shown) == "3/4 + (-1)"
@@ -412,8 +510,14 @@ def test_the_calculator_is_the_courses_safe_evaluator():
     fixed = ItemSpec(slug="f", type="numeric", prompt="1 + 1?", answer="2")
     assert calc_formula(fixed) is None
     # an expression item: the values go in, its variable stays
-    expr = ItemSpec(slug="e", type="expression", prompt="{a} more than {b} times x", answer="a + b*x",
-                    variables=("x",), params=(ParamSpec("a", 1, 9), ParamSpec("b", 2, 9)))
+    expr = ItemSpec(
+        slug="e",
+        type="expression",
+        prompt="{a} more than {b} times x",
+        answer="a + b*x",
+        variables=("x",),
+        params=(ParamSpec("a", 1, 9), ParamSpec("b", 2, 9)),
+    )
     assert evaluate_in(expr, {"a": "7", "b": "5"}, calc_formula(expr)) == "7 + 5*x"
 
 
@@ -421,8 +525,7 @@ def test_the_practice_calculator_binds_the_item_lines_values(course, dialogues):
     from models_train.verify import make_calculator
 
     calc = make_calculator([course])
-    d = next(d for d in by_kind(dialogues, "practice_question")
-             if "<|calc|>" in d["messages"][2]["content"])
+    d = next(d for d in by_kind(dialogues, "practice_question") if "<|calc|>" in d["messages"][2]["content"])
     text = d["messages"][2]["content"]
     turn, rest = text.split("<|calc|>", 1)
     formula, after = rest.split("<|calc_end|>", 1)
@@ -440,7 +543,9 @@ def test_template_answers_are_worked_out_with_the_calculator(course, dialogues):
 
     calc = make_calculator([course])
     verify = make_verifier([course])
-    with_calc = [d for d in by_kind(dialogues, "practice_question") if "<|calc|>" in d["messages"][2]["content"]]
+    with_calc = [
+        d for d in by_kind(dialogues, "practice_question") if "<|calc|>" in d["messages"][2]["content"]
+    ]
     assert with_calc
     for d in with_calc:
         text = d["messages"][2]["content"]
@@ -461,8 +566,9 @@ def test_the_constrained_writer_gets_everything_but_the_answer_right_even_untrai
     from models_train.verify import make_practice_writer
 
     tok = Tokenizer.train([as_text(d) for d in dialogues], 600)
-    model = GPT(GPTConfig(sequence_len=256, vocab_size=tok.vocab_size, n_layer=1, n_embd=32, n_head=2,
-                          n_kv_head=2)).init_weights(0)
+    model = GPT(
+        GPTConfig(sequence_len=256, vocab_size=tok.vocab_size, n_layer=1, n_embd=32, n_head=2, n_kv_head=2)
+    ).init_weights(0)
     write = make_practice_writer([course])
     verify = make_verifier([course])
     practice = by_kind(dialogues, "practice_question")[:6]

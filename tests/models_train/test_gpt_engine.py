@@ -1,5 +1,3 @@
-import threading
-
 import pytest
 import torch
 
@@ -17,7 +15,9 @@ def test_from_depth_dials():
 
 
 def test_initial_loss_is_ln_vocab():
-    m = GPT(GPTConfig(sequence_len=16, vocab_size=100, n_layer=2, n_embd=32, n_head=2, n_kv_head=2)).init_weights(0)
+    m = GPT(
+        GPTConfig(sequence_len=16, vocab_size=100, n_layer=2, n_embd=32, n_head=2, n_kv_head=2)
+    ).init_weights(0)
     x = torch.randint(0, 100, (2, 16))
     assert abs(m(x, x).item() - torch.log(torch.tensor(100.0)).item()) < 1e-4
 
@@ -40,7 +40,9 @@ def test_kv_cache_equals_full_recompute():
 
 def test_overfits_one_batch():
     torch.manual_seed(0)
-    m = GPT(GPTConfig(sequence_len=32, vocab_size=64, n_layer=2, n_embd=64, n_head=2, n_kv_head=2)).init_weights(0)
+    m = GPT(
+        GPTConfig(sequence_len=32, vocab_size=64, n_layer=2, n_embd=64, n_head=2, n_kv_head=2)
+    ).init_weights(0)
     x = torch.randint(0, 64, (4, 33))
     opt = torch.optim.AdamW(m.parameters(), lr=1e-2)
     for _ in range(150):

@@ -58,7 +58,9 @@ def test_fused_qkv_is_orthogonalised_per_block():
 
 def test_muon_trains_a_tiny_model():
     torch.manual_seed(0)
-    m = GPT(GPTConfig(sequence_len=32, vocab_size=64, n_layer=2, n_embd=64, n_head=4, n_kv_head=2)).init_weights(0)
+    m = GPT(
+        GPTConfig(sequence_len=32, vocab_size=64, n_layer=2, n_embd=64, n_head=4, n_kv_head=2)
+    ).init_weights(0)
     opt = make_optimizer(m, TrainConfig(optimizer="muon", lr=1e-2, muon_lr=0.02), torch.device("cpu"))
     kinds = [g["kind"] for g in opt.param_groups]
     assert kinds == ["muon", "muon", "adamw", "adamw"] and opt.param_groups[0]["splits"] == [64, 32, 32]

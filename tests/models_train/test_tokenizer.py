@@ -6,8 +6,10 @@ from models_train.tokenizer import SPECIAL_TOKENS, Tokenizer
 def test_round_trip_arbitrary_unicode(tok):
     rng = random.Random(0)
     for _ in range(50):
-        s = "".join(chr(rng.choice([rng.randint(0, 0x7F), rng.randint(0x80, 0xD7FF), rng.randint(0xE000, 0x10FFFF)]))
-                    for _ in range(rng.randint(0, 40)))
+        s = "".join(
+            chr(rng.choice([rng.randint(0, 0x7F), rng.randint(0x80, 0xD7FF), rng.randint(0xE000, 0x10FFFF)]))
+            for _ in range(rng.randint(0, 40))
+        )
         assert tok.decode(tok.encode(s)) == s
 
 

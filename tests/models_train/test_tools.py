@@ -12,15 +12,24 @@ from models_train.structured_gen import TemplateSchema, practice_text, score_tex
 
 from .conftest import random_gpt
 
-CALC_TURN = ('ITEM: {"item": "fractions/times", "params": {"k": 4, "a": 4, "b": 5}}\n<|question|> What is 4 × 4/5? '
-             "<|answer|> <|calc|>4*4/5<|calc_end|><|result|>16/5<|result_end|> 16/5")
+CALC_TURN = (
+    'ITEM: {"item": "fractions/times", "params": {"k": 4, "a": 4, "b": 5}}\n<|question|> What is 4 × 4/5? '
+    "<|answer|> <|calc|>4*4/5<|calc_end|><|result|>16/5<|result_end|> 16/5"
+)
 
 
 def practice_dialogue(content=CALC_TURN):
-    return {"id": "p", "task": "practice_question", "split": "train", "meta": {},
-            "messages": [{"role": "system", "content": "Course: F. Concept: times."},
-                         {"role": "learner", "content": "A question please, with <|calc|> in it."},
-                         {"role": "tutor", "content": content}]}
+    return {
+        "id": "p",
+        "task": "practice_question",
+        "split": "train",
+        "meta": {},
+        "messages": [
+            {"role": "system", "content": "Course: F. Concept: times."},
+            {"role": "learner", "content": "A question please, with <|calc|> in it."},
+            {"role": "tutor", "content": content},
+        ],
+    }
 
 
 def test_tool_markers_are_special_tokens_only_in_the_tutors_practice_turn(tok):
@@ -41,7 +50,10 @@ def test_tool_markers_are_special_tokens_only_in_the_tutors_practice_turn(tok):
 def test_the_stated_answer_is_what_follows_the_tools_result():
     assert parse_practice_question(CALC_TURN) == ("What is 4 × 4/5?", "16/5")
     assert parse_practice_question("ITEM: {}\n<|question|> q <|answer|> <|calc|>1+1<|calc_end|>") is not None
-    assert parse_practice_question("<|question|> q <|answer|> <|calc|>1+1<|calc_end|><|result|>2<|result_end|>") is None
+    assert (
+        parse_practice_question("<|question|> q <|answer|> <|calc|>1+1<|calc_end|><|result|>2<|result_end|>")
+        is None
+    )
 
 
 class Scripted(nn.Module):
@@ -50,8 +62,9 @@ class Scripted(nn.Module):
 
     def __init__(self, tok, script):
         super().__init__()
-        self.config = GPTConfig(sequence_len=64, vocab_size=tok.vocab_size, n_layer=1, n_embd=16, n_head=2,
-                                n_kv_head=2)
+        self.config = GPTConfig(
+            sequence_len=64, vocab_size=tok.vocab_size, n_layer=1, n_embd=16, n_head=2, n_kv_head=2
+        )
         self.w = nn.Parameter(torch.zeros(1))
         self.script, self.k, self.fed, self.waiting = script, 0, [], False
         self.calc_end, self.result_end = tok.special("<|calc_end|>"), tok.special("<|result_end|>")
@@ -81,15 +94,24 @@ def test_engine_runs_the_calculator_and_feeds_its_result_back(tok):
     seen = []
     model = Scripted(tok, call + after)
     calc = Calculator(tok, lambda e, turn: seen.append((e, turn)) or "16/5")
-    out = Engine(model).generate([sp["<|bos|>"]], max_tokens=40, temperature=0.0, stop=[sp["<|end|>"]], calc=calc)[0]
+    out = Engine(model).generate(
+        [sp["<|bos|>"]], max_tokens=40, temperature=0.0, stop=[sp["<|end|>"]], calc=calc
+    )[0]
     forced = [sp["<|result|>"]] + tok.encode("16/5") + [sp["<|result_end|>"]]
     assert seen == [("4*4/5", "<|bos|>")]  # no tutor turn marker: the whole sequence
     assert out == call + forced + after[:-1]
-    assert model.fed[-len(forced) - len(after) + 1:] == forced + after[:-1]  # the model read the result
+    assert model.fed[-len(forced) - len(after) + 1 :] == forced + after[:-1]  # the model read the result
     # streaming shows the forced tokens too, and a failing tool reports an error instead of raising
     model2 = Scripted(tok, call + after)
-    streamed = list(Engine(model2).stream([sp["<|bos|>"]], max_tokens=40, temperature=0.0, stop=[sp["<|end|>"]],
-                                          calc=Calculator(tok, lambda e, turn: 1 / 0)))
+    streamed = list(
+        Engine(model2).stream(
+            [sp["<|bos|>"]],
+            max_tokens=40,
+            temperature=0.0,
+            stop=[sp["<|end|>"]],
+            calc=Calculator(tok, lambda e, turn: 1 / 0),
+        )
+    )
     text = tok.decode(streamed)
     assert "<|result|>error: division by zero<|result_end|>" in text
     # the tool sees the tutor's turn up to the call: the prompt's part of it and what was written
@@ -97,8 +119,9 @@ def test_engine_runs_the_calculator_and_feeds_its_result_back(tok):
     before = tok.encode("ITEM: x")
     prompt = [sp["<|bos|>"], sp["<|learner|>"]] + tok.encode("hi") + [sp["<|end|>"], sp["<|tutor|>"]] + before
     written = tok.encode(" then")
-    Engine(Scripted(tok, written + call + after)).generate(prompt, max_tokens=40, temperature=0.0,
-                                                          stop=[sp["<|end|>"]], calc=calc)
+    Engine(Scripted(tok, written + call + after)).generate(
+        prompt, max_tokens=40, temperature=0.0, stop=[sp["<|end|>"]], calc=calc
+    )
     assert seen == [("4*4/5", tok.decode(before + written))]
 
 
@@ -108,14 +131,17 @@ def test_inside_the_format_the_stated_answer_starts_with_the_tools_result(tok):
     result = [sp["<|result|>"]] + tok.encode("16/5") + [sp["<|result_end|>"]]
     echo = Calculator(tok, lambda e, turn: "16/5", echo=True)
     out = Engine(Scripted(tok, call + [sp["<|end|>"]])).generate(
-        [sp["<|bos|>"]], max_tokens=40, temperature=0.0, stop=[sp["<|end|>"]], calc=echo)[0]
+        [sp["<|bos|>"]], max_tokens=40, temperature=0.0, stop=[sp["<|end|>"]], calc=echo
+    )[0]
     assert out == call + result + tok.encode(" 16/5")
-    assert parse_practice_question(tok.decode([sp["<|question|>"]] + tok.encode(" q ") + [sp["<|answer|>"]] + out)) \
-        == ("q", "16/5")
+    assert parse_practice_question(
+        tok.decode([sp["<|question|>"]] + tok.encode(" q ") + [sp["<|answer|>"]] + out)
+    ) == ("q", "16/5")
     # an error is shown, never stated as the answer
     failing = Calculator(tok, lambda e, turn: "error: unknown name k", echo=True)
     out = Engine(Scripted(tok, call + [sp["<|end|>"]])).generate(
-        [sp["<|bos|>"]], max_tokens=40, temperature=0.0, stop=[sp["<|end|>"]], calc=failing)[0]
+        [sp["<|bos|>"]], max_tokens=40, temperature=0.0, stop=[sp["<|end|>"]], calc=failing
+    )[0]
     assert tok.decode(out).endswith("<|result|>error: unknown name k<|result_end|>")
 
 
@@ -148,8 +174,10 @@ def test_spread_keeps_ends_and_order():
 def test_write_practice_stays_inside_the_schema(tok):
     model = random_gpt(vocab=tok.vocab_size, seq=128)
     prompt = [tok.special("<|bos|>"), tok.special("<|tutor|>")]
-    schema = [TemplateSchema("fractions/times", (("k", tuple(range(2, 10))), ("a", (1, 2, 3)))),
-              TemplateSchema("fractions/name", (("w", ("half", "third")),))]
+    schema = [
+        TemplateSchema("fractions/times", (("k", tuple(range(2, 10))), ("a", (1, 2, 3)))),
+        TemplateSchema("fractions/name", (("w", ("half", "third")),)),
+    ]
     asked = []
 
     def question_for(ref, params):
@@ -159,12 +187,15 @@ def test_write_practice_stays_inside_the_schema(tok):
         return f"Q {ref} {params}"
 
     for seed in range(3):
-        text = write_practice(model, tok, prompt, schema, question_for, temperature=0.7, seed=seed,
-                              max_answer_tokens=6)
+        text = write_practice(
+            model, tok, prompt, schema, question_for, temperature=0.7, seed=seed, max_answer_tokens=6
+        )
         assert text is not None
         ref, params = asked[-1]
         q, _ = text.split("<|answer|>")
-        assert text.startswith(practice_text(ref, params, question_for(ref, params), "").split("<|answer|>")[0])
+        assert text.startswith(
+            practice_text(ref, params, question_for(ref, params), "").split("<|answer|>")[0]
+        )
         assert (ref, tuple(params)) in {("fractions/times", ("k", "a")), ("fractions/name", ("w",))}
         if ref == "fractions/times":
             assert params["k"] in range(2, 10) and params["a"] in (1, 2, 3) and params["k"] % 2 == 0
@@ -179,12 +210,17 @@ def test_a_multiple_choice_answer_is_the_choice_the_model_scores_highest(tok):
     prompt = [tok.special("<|bos|>"), tok.special("<|tutor|>")]
     schema = [TemplateSchema("fractions/where", (("a", (1, 2, 3)),))]
     choices = ["Between 0 and 1", "Between 1 and 2", "Exactly on 2"]
-    text = write_practice(model, tok, prompt, schema, lambda r, p: f"Where is {p['a']}/2?",
-                          choices_for=lambda r, p: choices)
+    text = write_practice(
+        model, tok, prompt, schema, lambda r, p: f"Where is {p['a']}/2?", choices_for=lambda r, p: choices
+    )
     answer = text.split("<|answer|>")[1].strip()
     assert answer in choices
     ref, params = "fractions/where", {"a": int(text.split('"a": ')[1][0])}
-    ids = prompt + encode_content(tok, "tutor", "practice_question",
-                                  practice_text(ref, params, f"Where is {params['a']}/2?", "").rstrip())
+    ids = prompt + encode_content(
+        tok,
+        "tutor",
+        "practice_question",
+        practice_text(ref, params, f"Where is {params['a']}/2?", "").rstrip(),
+    )
     scores = score_texts(model, tok, ids, [" " + c for c in choices], suffix=[tok.special("<|end|>")])
     assert answer == choices[max(range(3), key=scores.__getitem__)]

@@ -4,7 +4,12 @@ import pytest
 from django.urls import reverse
 
 from models_train.models import ModelVersion, TrainingRun
-from models_train.versions import VersionError, model_version_promote, model_version_register, model_version_rollback
+from models_train.versions import (
+    VersionError,
+    model_version_promote,
+    model_version_register,
+    model_version_rollback,
+)
 from tests.conftest import wait_for
 
 
@@ -47,7 +52,9 @@ def test_model_pages_are_for_admins_only(client, learner, educator, admin_user):
 @pytest.mark.slow
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_quick_training_run_on_the_gpu_queue_registers_a_version(client, admin_user, celery_worker_process, settings, tmp_path):
+def test_quick_training_run_on_the_gpu_queue_registers_a_version(
+    client, admin_user, celery_worker_process, settings, tmp_path
+):
     client.force_login(admin_user)
     response = client.post(reverse("training_start"), {"preset": "quick"})
     assert response.status_code == 302

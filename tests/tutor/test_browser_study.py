@@ -3,9 +3,9 @@
 import pytest
 
 from learner.models import Response
-from tutor.study import current_step, enrollment_for
 from tests.conftest import screenshot
 from tests.tutor.answers import right_answer
+from tutor.study import current_step, enrollment_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a-Strong-pass-123"
@@ -37,9 +37,14 @@ def test_learner_places_practises_and_sees_the_map(page, live_server, make_user,
         else:
             page.get_by_label("Your answer").fill(answer)
         page.get_by_role("button", name="Check").click()
-        page.wait_for_function(f"() => document.querySelector('input[name=step]') === null || document.querySelector('input[name=step]').value !== '{step.pk}'")
+        page.wait_for_function(
+            f"() => document.querySelector('input[name=step]') === null || document.querySelector('input[name=step]').value !== '{step.pk}'"
+        )
     assert Response.objects.filter(user=learner).count() >= 1
-    assert Response.objects.filter(user=learner, correct=True).count() == Response.objects.filter(user=learner).count()
+    assert (
+        Response.objects.filter(user=learner, correct=True).count()
+        == Response.objects.filter(user=learner).count()
+    )
     screenshot(page, "learner-study")
 
     page.get_by_role("link", name="Your knowledge map").click()

@@ -44,7 +44,9 @@ def run_together(*calls):
 def two_courses(owner):
     spec = read_ramp(FIXTURE)
     first = course_import(spec=spec, user=owner).course
-    second_spec = type(spec)(**{**{f: getattr(spec, f) for f in spec.__dataclass_fields__}, "slug": "tiny-fractions-2"})
+    second_spec = type(spec)(
+        **{**{f: getattr(spec, f) for f in spec.__dataclass_fields__}, "slug": "tiny-fractions-2"}
+    )
     second = course_import(spec=second_spec, user=owner).course
     for course in (first, second):
         course_publish(course=course)
@@ -56,7 +58,10 @@ def test_two_answers_of_one_learner_at_once_both_land(make_user):
     courses = two_courses(make_user("educator"))
     steps = [step_next(enrollment=enrollment_for(user=learner, course=c)) for c in courses]
     results = run_together(
-        *[lambda c=c, s=s: answer_submit(user=learner, course=c, step_id=s.pk, dont_know=True) for c, s in zip(courses, steps)]
+        *[
+            lambda c=c, s=s: answer_submit(user=learner, course=c, step_id=s.pk, dont_know=True)
+            for c, s in zip(courses, steps)
+        ]
     )
     assert all(not isinstance(r, Exception) for r in results), results
     assert Response.objects.filter(user=learner).count() == 2

@@ -32,7 +32,9 @@ def redis_that_goes_away(settings):
     if not server:
         pytest.fail("needs redis-server (make test installs it)")
     port = _free_port()
-    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", ""], stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", ""], stdout=subprocess.DEVNULL
+    )
     deadline = time.time() + 10
     while time.time() < deadline:
         try:

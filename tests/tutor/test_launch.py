@@ -30,11 +30,19 @@ def pid_alive(pid: int) -> bool:
 @pytest.mark.slow
 def test_run_command_serves_and_stops_cleanly(tmp_path):
     redis_url = require_redis().rsplit("/", 1)[0] + "/14"  # its own queues, apart from the test worker's
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     env.update(RAMP_VAR_DIR=str(tmp_path / "var"), REDIS_URL=redis_url, PYTHONUNBUFFERED="1")
     process = subprocess.Popen(
         [sys.executable, "-m", "tutor.launch", "run", "--port", "8765", "--no-model"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines: list[str] = []
     url = None

@@ -17,8 +17,10 @@ def graph() -> CourseGraph:
     pre = {"a": (), "b": ("a",), "c": ("a",), "d": ("b", "c"), "e": ("d",)}
     items = {}
     for c in pre:
-        items[c] = tuple(ItemInfo(f"{c}/{j}", c, -1.5 + j, probes=frozenset({f"{c}-m"}) if j == 3 else frozenset())
-                         for j in range(5))
+        items[c] = tuple(
+            ItemInfo(f"{c}/{j}", c, -1.5 + j, probes=frozenset({f"{c}-m"}) if j == 3 else frozenset())
+            for j in range(5)
+        )
     return CourseGraph(concepts=tuple(pre), prerequisites=pre, items=items)
 
 
@@ -205,8 +207,9 @@ def test_decision_is_fast_on_a_300_concept_ramp():
 
     g = random_ramp(300, seed=0)
     m = {c: (0.99 if i < 150 else 0.3) for i, c in enumerate(g.order)}
-    v = View(mastery=m, due=set(g.order[:40]), recent=[g.items[g.order[150]][0].id],
-             attempts={g.order[150]: 3})
+    v = View(
+        mastery=m, due=set(g.order[:40]), recent=[g.items[g.order[150]][0].id], attempts={g.order[150]: 3}
+    )
     decide_next(graph=g, learner=v)  # structures computed once per graph
     t = time.perf_counter()
     for _ in range(50):
@@ -252,8 +255,11 @@ def test_a_question_still_too_hard_comes_with_its_first_hints():
 
 def test_support_is_bounded_by_the_items_hints_and_never_given_to_reviews_or_probes():
     pre = {"a": ()}
-    g = CourseGraph(concepts=("a",), prerequisites=pre,
-                    items={"a": (ItemInfo("a/0", "a", 0.0, n_hints=1, probes=frozenset({"a-m"})),)})
+    g = CourseGraph(
+        concepts=("a",),
+        prerequisites=pre,
+        items={"a": (ItemInfo("a/0", "a", 0.0, n_hints=1, probes=frozenset({"a-m"})),)},
+    )
     # two hints would reach the band's middle, but the item has only one
     v = HintView(mastery={"a": 0.1}, ability={"a": -1.0}, attempts={"a": 2})
     assert decide_next(graph=g, learner=v).hints == 1
@@ -283,9 +289,15 @@ class BeliefView(View):
 def test_practice_item_is_chosen_by_the_views_own_in_band_when_it_has_one():
     g = graph()
     # by the prediction alone b/1 (predicted 0.82) would win; the view's belief says b/3
-    v = BeliefView({"b/1": 0.3, "b/3": 0.7, "b/2": 0.5}, mastery={"a": 0.99, "b": 0.5}, ability={"b": 1.0},
-                   attempts={"b": 3})
-    plain = decide_next(graph=g, learner=View(mastery={"a": 0.99, "b": 0.5}, ability={"b": 1.0}, attempts={"b": 3}))
+    v = BeliefView(
+        {"b/1": 0.3, "b/3": 0.7, "b/2": 0.5},
+        mastery={"a": 0.99, "b": 0.5},
+        ability={"b": 1.0},
+        attempts={"b": 3},
+    )
+    plain = decide_next(
+        graph=g, learner=View(mastery={"a": 0.99, "b": 0.5}, ability={"b": 1.0}, attempts={"b": 3})
+    )
     assert plain.item_id == "b/1"
     d = check(decide_next(graph=g, learner=v))
     assert d.kind == "practice" and d.item_id == "b/3"
@@ -323,7 +335,9 @@ def test_the_courses_target_success_moves_the_practice_band():
             asked.append(band)
             return 0.5
 
-    decide_next(graph=replace(g, target_success=0.7), learner=Asking(mastery={"a": 0.99, "b": 0.5}, attempts={"b": 3}))
+    decide_next(
+        graph=replace(g, target_success=0.7), learner=Asking(mastery={"a": 0.99, "b": 0.5}, attempts={"b": 3})
+    )
     assert asked and all(b == practice_band(0.7) for b in asked)
 
 
@@ -348,5 +362,7 @@ def test_under_a_belief_hints_are_weighed_even_when_the_expected_success_is_in_t
     assert d.kind == "practice" and (d.item_id, d.hints) == ("b/4", 1)
     assert "hint" in d.reason
     # without a belief, an expected success already in the band means no hints
-    plain = decide_next(graph=g, learner=View(mastery={"a": 0.99, "b": 0.5}, ability={"b": 1.0}, attempts={"b": 3}))
+    plain = decide_next(
+        graph=g, learner=View(mastery={"a": 0.99, "b": 0.5}, ability={"b": 1.0}, attempts={"b": 3})
+    )
     assert plain.hints == 0

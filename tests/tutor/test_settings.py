@@ -14,16 +14,26 @@ ROOT = Path(__file__).resolve().parents[2]
 def run_manage(*args: str, **env_overrides: str) -> subprocess.CompletedProcess:
     # The test process's own switches (settings module, async-unsafe for Playwright) must
     # not leak into the command under test.
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     env.update(env_overrides)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [
         ("DEBUG", "maybe", "DEBUG: expected one of 1/0"),
-        ("DATABASE_URL", "mysql://root@localhost/ramp", "DATABASE_URL: expected a URL starting with sqlite://"),
+        (
+            "DATABASE_URL",
+            "mysql://root@localhost/ramp",
+            "DATABASE_URL: expected a URL starting with sqlite://",
+        ),
         ("REDIS_URL", "localhost:6379", "REDIS_URL: expected a URL starting with redis://"),
         ("ALLOWED_HOSTS", " , ", "ALLOWED_HOSTS: expected a comma-separated list"),
         ("RAMP_LOGIN_FAILURE_LIMIT", "five", "RAMP_LOGIN_FAILURE_LIMIT: expected a whole number"),
@@ -48,7 +58,10 @@ def test_production_settings_need_a_secret_key():
 
 def test_production_settings_pass_check_deploy_without_warnings():
     result = run_manage(
-        "check", "--deploy", "--fail-level", "WARNING",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
         DJANGO_SETTINGS_MODULE="tutor.settings_production",
         SECRET_KEY=secrets.token_urlsafe(64),
         DEBUG="0",
@@ -60,7 +73,10 @@ def test_production_settings_pass_check_deploy_without_warnings():
 
 def test_production_refuses_debug():
     result = run_manage(
-        "check", DJANGO_SETTINGS_MODULE="tutor.settings_production", SECRET_KEY=secrets.token_urlsafe(64), DEBUG="1"
+        "check",
+        DJANGO_SETTINGS_MODULE="tutor.settings_production",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        DEBUG="1",
     )
     assert result.returncode == 2
     assert "DEBUG: expected false in production" in result.stderr

@@ -4,9 +4,16 @@ and absorbed in one transaction; refused when they don't belong to the current s
 import pytest
 
 from learner.models import ConceptState, Enrollment, Response, Step
-from tutor.study import StepMismatch, answer_submit, current_step, enrollment_for, hint_reveal, step_next, variant_for
-
-from tests.tutor.answers import right_answer, wrong_answer
+from tests.tutor.answers import right_answer
+from tutor.study import (
+    StepMismatch,
+    answer_submit,
+    current_step,
+    enrollment_for,
+    hint_reveal,
+    step_next,
+    variant_for,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +34,9 @@ def test_placement_then_policy_steps_with_reasons(learner, published_course):
             break
         kinds.append(step.kind)
         assert step.reason
-        outcome = answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step))
+        outcome = answer_submit(
+            user=learner, course=published_course, step_id=step.pk, answer=right_answer(step)
+        )
         assert outcome.response is not None and outcome.response.correct, (step.item.slug, right_answer(step))
         step = outcome.next_step
     enrollment.refresh_from_db()
@@ -115,21 +124,27 @@ def test_misconception_answer_triggers_a_probe(learner, published_course):
         if keys:
             from courses.expressions import format_value
 
-            outcome = answer_submit(user=learner, course=published_course, step_id=step.pk, answer=format_value(keys[0].target))
+            outcome = answer_submit(
+                user=learner, course=published_course, step_id=step.pk, answer=format_value(keys[0].target)
+            )
             assert outcome.response.misconception == keys[0].slug
             assert outcome.misconception is not None and outcome.misconception.probe
             enrollment.refresh_from_db()
             assert outcome.next_step.kind == Step.Kind.PROBE
             assert enrollment.pending_probe["misconception"] == keys[0].slug
             return
-        step = answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step)).next_step
+        step = answer_submit(
+            user=learner, course=published_course, step_id=step.pk, answer=right_answer(step)
+        ).next_step
     pytest.fail("no item with a value misconception was served")
 
 
 def test_hints_are_counted_on_the_response(learner, published_course):
     enrollment, step = _finish_placement(learner, published_course)
     while not variant_for(step).hints:
-        step = answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step)).next_step
+        step = answer_submit(
+            user=learner, course=published_course, step_id=step.pk, answer=right_answer(step)
+        ).next_step
     hint_reveal(user=learner, course=published_course, step_id=step.pk)
     outcome = answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step))
     assert outcome.response.hints_used == 1
@@ -138,7 +153,9 @@ def test_hints_are_counted_on_the_response(learner, published_course):
 def test_the_response_log_is_append_only(learner, published_course):
     enrollment = enrollment_for(user=learner, course=published_course)
     step = step_next(enrollment=enrollment)
-    response = answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step)).response
+    response = answer_submit(
+        user=learner, course=published_course, step_id=step.pk, answer=right_answer(step)
+    ).response
     response.answer = "edited"
     with pytest.raises(ValueError):
         response.save()
@@ -184,10 +201,14 @@ def test_a_question_still_too_hard_is_served_with_its_first_hints(client, learne
     # a hint asked for on top is counted among all hints, not among those shown up front
     step = outcome.next_step
     while len(variant_for(step).hints) <= step.hints_shown:
-        step = answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step)).next_step
+        step = answer_submit(
+            user=learner, course=published_course, step_id=step.pk, answer=right_answer(step)
+        ).next_step
     up_front = step.hints_up_front
     hint_reveal(user=learner, course=published_course, step_id=step.pk)
-    response = answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step)).response
+    response = answer_submit(
+        user=learner, course=published_course, step_id=step.pk, answer=right_answer(step)
+    ).response
     assert (response.hints_used, response.hints_up_front) == (up_front + 1, up_front)
 
 
@@ -212,8 +233,9 @@ def test_policy_steps_choose_items_by_the_trackers_belief_and_record_it(learner,
     for _ in range(40):
         if step is None or step.kind in (Step.Kind.NEW, Step.Kind.PRACTICE):
             break
-        step = answer_submit(user=learner, course=published_course, step_id=step.pk,
-                             answer=right_answer(step)).next_step
+        step = answer_submit(
+            user=learner, course=published_course, step_id=step.pk, answer=right_answer(step)
+        ).next_step
     assert step is not None and step.kind in (Step.Kind.NEW, Step.Kind.PRACTICE)
     enrollment.refresh_from_db()
     graph = course_graph_for(published_course)

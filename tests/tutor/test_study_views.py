@@ -37,7 +37,11 @@ def test_answer_through_htmx_returns_the_exchange_fragment(client, learner, publ
 def test_stale_step_is_refused_with_409(client, learner, published_course):
     client.force_login(learner)
     client.get(reverse("study", args=[published_course.slug]))
-    response = client.post(reverse("study_answer", args=[published_course.slug]), {"step": 999999, "answer": "1"}, headers={"HX-Request": "true"})
+    response = client.post(
+        reverse("study_answer", args=[published_course.slug]),
+        {"step": 999999, "answer": "1"},
+        headers={"HX-Request": "true"},
+    )
     assert response.status_code == 409
     assert Response.objects.count() == 0
 
@@ -54,7 +58,9 @@ def test_another_learner_cannot_answer_or_see_a_step(client, make_user, publishe
     step = step_next(enrollment=enrollment_for(user=alice, course=published_course))
     client.force_login(bob)
     client.get(reverse("study", args=[published_course.slug]))
-    response = client.post(reverse("study_answer", args=[published_course.slug]), {"step": step.pk, "answer": "1"})
+    response = client.post(
+        reverse("study_answer", args=[published_course.slug]), {"step": step.pk, "answer": "1"}
+    )
     assert response.status_code in (302, 409)
     assert not Response.objects.filter(step=step).exists()
     response = client.post(reverse("study_solution", args=[published_course.slug]), {"step": step.pk})

@@ -29,7 +29,9 @@ def test_worker_check_round_trip(client, make_user, celery_worker_process, queue
 
 def test_htmx_request_gets_only_the_fragment(client, make_user, celery_worker_process):
     client.force_login(make_user("admin"))
-    response = client.post(reverse("worker_check_create"), {"queue": "default"}, headers={"HX-Request": "true"})
+    response = client.post(
+        reverse("worker_check_create"), {"queue": "default"}, headers={"HX-Request": "true"}
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert html.lstrip().startswith('<div id="worker-checks"') and "<html" not in html

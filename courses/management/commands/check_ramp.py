@@ -10,11 +10,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="a ramp folder or .zip")
-        parser.add_argument("--variants", type=int, default=DEFAULT_VARIANTS,
-                            help="variants of each template to verify")
+        parser.add_argument(
+            "--variants", type=int, default=DEFAULT_VARIANTS, help="variants of each template to verify"
+        )
 
     def handle(self, *args, path, variants, **options):
         status = run(path, self.stdout, variants=variants)
         if status:
-            raise CommandError("the ramp has findings" if status == 1 else "the ramp can't be read",
-                               returncode=status)
+            raise CommandError(
+                "the ramp has findings" if status == 1 else "the ramp can't be read", returncode=status
+            )

@@ -7,9 +7,9 @@ Re-importing an updated ramp updates the course in place and keeps its ids.
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
+from core.accounts.models import User
 from courses.ramp_files import RampFileError, read_ramp
 from courses.ramp_import import course_import
-from core.accounts.models import User
 
 
 class Command(BaseCommand):
@@ -17,7 +17,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path")
-        parser.add_argument("--owner", default=None, help="username that owns a new course (default: the first admin)")
+        parser.add_argument(
+            "--owner", default=None, help="username that owns a new course (default: the first admin)"
+        )
         parser.add_argument("--publish", action="store_true", help="publish the course after importing it")
 
     def handle(self, *args, path, owner, publish, **options):

@@ -53,21 +53,48 @@ class Command(BaseCommand):
     help = "Build tutoring dialogues (JSONL) from ramp folders or course slugs."
 
     def add_arguments(self, parser):
-        parser.add_argument("--ramp", nargs="+", required=True, help="ramp folders/.zip files, or course slugs in the DB")
+        parser.add_argument(
+            "--ramp", nargs="+", required=True, help="ramp folders/.zip files, or course slugs in the DB"
+        )
         parser.add_argument("--out", required=True, help="output .jsonl")
         parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--per-item", type=int, default=2, help="variants per item (and phrasings per concept level/term)")
+        parser.add_argument(
+            "--per-item", type=int, default=2, help="variants per item (and phrasings per concept level/term)"
+        )
         parser.add_argument("--kinds", nargs="+", choices=list(KINDS), default=list(KINDS))
-        parser.add_argument("--heldout-concepts", nargs="*", default=None,
-                            help="concept slugs to hold out (default: a seeded --heldout-concept-fraction of each course)")
+        parser.add_argument(
+            "--heldout-concepts",
+            nargs="*",
+            default=None,
+            help="concept slugs to hold out (default: a seeded --heldout-concept-fraction of each course)",
+        )
         parser.add_argument("--heldout-concept-fraction", type=float, default=0.15)
-        parser.add_argument("--heldout-courses", nargs="*", default=[], help="course slugs to hold out entirely")
-        parser.add_argument("--heldout-fraction", type=float, default=0.05,
-                            help="hash-of-id share of the remaining dialogues held out too")
+        parser.add_argument(
+            "--heldout-courses", nargs="*", default=[], help="course slugs to hold out entirely"
+        )
+        parser.add_argument(
+            "--heldout-fraction",
+            type=float,
+            default=0.05,
+            help="hash-of-id share of the remaining dialogues held out too",
+        )
         parser.add_argument("--strict", action="store_true", help="fail when any ramp can't be read")
 
-    def handle(self, *args, ramp, out, seed, per_item, kinds, heldout_concepts, heldout_concept_fraction,
-               heldout_courses, heldout_fraction, strict, **options):
+    def handle(
+        self,
+        *args,
+        ramp,
+        out,
+        seed,
+        per_item,
+        kinds,
+        heldout_concepts,
+        heldout_concept_fraction,
+        heldout_courses,
+        heldout_fraction,
+        strict,
+        **options,
+    ):
         t0 = time.perf_counter()
         courses, errors = load_courses(ramp)
         for e in errors:
@@ -75,15 +102,27 @@ class Command(BaseCommand):
         if errors and (strict or not courses):
             raise CommandError(f"{len(errors)} ramp(s) could not be read (see above); nothing written")
         report = BuildReport()
-        dialogues = build_dialogues(courses, seed=seed, per_item=per_item, kinds=kinds,
-                                    heldout_concepts=heldout_concepts,
-                                    heldout_concept_fraction=heldout_concept_fraction,
-                                    heldout_courses=heldout_courses, heldout_fraction=heldout_fraction,
-                                    report=report)
+        dialogues = build_dialogues(
+            courses,
+            seed=seed,
+            per_item=per_item,
+            kinds=kinds,
+            heldout_concepts=heldout_concepts,
+            heldout_concept_fraction=heldout_concept_fraction,
+            heldout_courses=heldout_courses,
+            heldout_fraction=heldout_fraction,
+            report=report,
+        )
         save_dialogues(dialogues, out)
         self.stdout.write(f"courses: {', '.join(c.slug for c in courses)}")
         print_counts(self.stdout.write, report, dialogues)
-        summary = {"out": str(out), "dialogues": len(dialogues), "courses": [c.slug for c in courses],
-                   "skipped_ramps": [e.ref for e in errors], "counts": report.table(),
-                   "heldout_concepts": report.heldout_concepts, "seconds": round(time.perf_counter() - t0, 1)}
+        summary = {
+            "out": str(out),
+            "dialogues": len(dialogues),
+            "courses": [c.slug for c in courses],
+            "skipped_ramps": [e.ref for e in errors],
+            "counts": report.table(),
+            "heldout_concepts": report.heldout_concepts,
+            "seconds": round(time.perf_counter() - t0, 1),
+        }
         self.stdout.write(json.dumps(summary))

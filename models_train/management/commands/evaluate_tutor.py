@@ -28,8 +28,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("checkpoint", help="a checkpoint folder (e.g. <run>/tutor)")
-        parser.add_argument("--ramps", nargs="*", default=None, help="ramp folders or course slugs (default: ramps/*)")
-        parser.add_argument("--per-item", type=int, default=2, help="variants per item when building the dialogues")
+        parser.add_argument(
+            "--ramps", nargs="*", default=None, help="ramp folders or course slugs (default: ramps/*)"
+        )
+        parser.add_argument(
+            "--per-item", type=int, default=2, help="variants per item when building the dialogues"
+        )
         parser.add_argument("--per-kind", type=int, default=50, help="held-out replies of each kind")
         parser.add_argument("--practice", default="all", help="held-out practice requests: a number, or all")
         parser.add_argument("--seed", type=int, default=0)
@@ -59,10 +63,15 @@ class Command(BaseCommand):
         torch.manual_seed(seed)
         report = evaluate_on_ramps(model, tok, courses, chosen, seed=seed)
         line = {
-            "checkpoint": str(path), "params": model.num_params(), "courses": [c.slug for c in courses],
+            "checkpoint": str(path),
+            "params": model.num_params(),
+            "courses": [c.slug for c in courses],
             "replies": rates(report, "replies"),
-            "replies_by_task": {k.split(":", 1)[1]: v["model"] for k, v in
-                                report.get("replies", {}).get("generation", {}).items() if k.startswith("task:")},
+            "replies_by_task": {
+                k.split(":", 1)[1]: v["model"]
+                for k, v in report.get("replies", {}).get("generation", {}).items()
+                if k.startswith("task:")
+            },
             "practice": rates(report, "practice"),
             "practice_constrained": rates(report, "practice_constrained"),
             "practice_constrained_failures": report.get("practice_constrained", {}).get("failures", {}),

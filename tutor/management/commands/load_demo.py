@@ -11,10 +11,14 @@ from tutor.demo import DEMO_ACCOUNTS, demo_accounts_ensure, demo_model_ensure, d
 
 
 class Command(BaseCommand):
-    help = "Create the demo accounts and import the seed ramps, if missing; queue the default tutor's training."
+    help = (
+        "Create the demo accounts and import the seed ramps, if missing; queue the default tutor's training."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--no-model", action="store_true", help="don't queue the default tutor's training")
+        parser.add_argument(
+            "--no-model", action="store_true", help="don't queue the default tutor's training"
+        )
 
     def handle(self, *args, **options):
         passwords = demo_accounts_ensure()
