@@ -24,7 +24,7 @@ from .learner_math import MathInputError, parse_learner_math
 MAX_ANSWER_LENGTH = 500
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CheckResult:
     correct: bool
     readable: bool  # False: we couldn't read it; neither right nor wrong
@@ -66,14 +66,24 @@ def check_answer(key: AnswerKey, response: str | Sequence[str]) -> CheckResult:
     """Grade `response` (text; for ordering a list of the steps, or one step per line)."""
     grader = _GRADERS[key.type]
     if isinstance(response, str) and len(response) > MAX_ANSWER_LENGTH:
-        return CheckResult(False, False, "", None, "That answer is too long.")
+        return CheckResult(correct=False, readable=False, normalised="", message="That answer is too long.")
     reading = grader(key, response)
     if reading.correct:
-        return CheckResult(True, True, reading.normalised, None, reading.message)
+        return CheckResult(
+            correct=True, readable=True, normalised=reading.normalised, message=reading.message
+        )
     slug = _first_match(key, reading, response)
     if not reading.readable and slug is None:
-        return CheckResult(False, False, reading.normalised, None, reading.message)
-    return CheckResult(False, True, reading.normalised, slug, reading.message if reading.readable else "")
+        return CheckResult(
+            correct=False, readable=False, normalised=reading.normalised, message=reading.message
+        )
+    return CheckResult(
+        correct=False,
+        readable=True,
+        normalised=reading.normalised,
+        misconception=slug,
+        message=reading.message if reading.readable else "",
+    )
 
 
 def matching_misconceptions(key: AnswerKey, response: str | Sequence[str]) -> list[str]:

@@ -79,7 +79,8 @@ class ItemForm(forms.Form):
     yaml = forms.CharField(
         label="Item (YAML)",
         widget=forms.Textarea(attrs={"rows": 22, "spellcheck": "false"}),
-        help_text="The same block as in a ramp file: the ramp format guide (Teach › Ramp format) lists every field.",
+        help_text="The same block as in a ramp file: the ramp format guide (Teach › Ramp format) "
+        "lists every field.",
     )
 
 

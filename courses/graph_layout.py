@@ -123,7 +123,7 @@ def layout_dag(nodes: list[tuple[str, str]], parents: dict[str, list[str]]) -> G
         for start in range(0, len(layer), MAX_PER_ROW):
             chunk = layer[start : start + MAX_PER_ROW]
             widest = max(widest, len(chunk))
-            for j, key in enumerate(chunk):
+            for key in chunk:
                 placed[key] = PlacedNode(key, labels[key], 0, row * (NODE_H + GAP_Y) + 10, index)
             row += 1
     # Centre each row in the widest one.
@@ -131,7 +131,7 @@ def layout_dag(nodes: list[tuple[str, str]], parents: dict[str, list[str]]) -> G
     rows: dict[float, list[PlacedNode]] = {}
     for node in placed.values():
         rows.setdefault(node.y, []).append(node)
-    for y, members in rows.items():
+    for members in rows.values():
         members.sort(key=lambda n: _row_order(n.key, ordered))
         offset = (width - len(members) * (NODE_W + GAP_X) + GAP_X) / 2
         for j, node in enumerate(members):

@@ -91,7 +91,8 @@ def ramp_advice(course: CourseSpec) -> list[Finding]:
         which = (
             f"its only question is rated {lo:+.1f}"
             if len(rated) == 1
-            else f"its {len(rated)} questions are rated {lo:+.1f} to {hi:+.1f} (a spread of {hi - lo:.1f} logits)"
+            else f"its {len(rated)} questions are rated {lo:+.1f} to {hi:+.1f} "
+            f"(a spread of {hi - lo:.1f} logits)"
         )
         first = concept.items[0]
         out.append(

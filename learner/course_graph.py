@@ -106,7 +106,7 @@ class CourseGraph:
     @cached_property
     def _ancestor_sets(self) -> tuple[frozenset[str], ...]:
         out: list[frozenset[str]] = []
-        for i, c in enumerate(self.order):
+        for i in range(len(self.order)):
             s: set[str] = set()
             for p in self.prereq_idx[i]:
                 s.add(self.order[p])
@@ -295,7 +295,7 @@ def random_ramp(
             chosen.add(j)
         prereqs[c] = tuple(names[j] for j in sorted(chosen))
     items: dict[str, tuple[ItemInfo, ...]] = {}
-    for k, c in enumerate(names):
+    for c in names:
         n_mis = int(misconceptions_per_concept) + (1 if rng.random() < misconceptions_per_concept % 1 else 0)
         slugs = [f"{c}-m{j}" for j in range(n_mis)]
         out = []

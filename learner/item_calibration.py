@@ -89,12 +89,23 @@ def calibrate_item_difficulties(
             h_of.append(hint_relief(r.hints or 0))
     d = prior.copy()
     if ep_of:
-        E, I = np.array(ep_of), np.array(it_of)
-        K, Y, G, H = (np.array(x, dtype=float) for x in (k_of, y_of, g_of, h_of))
-        right, n = np.bincount(E, Y), np.bincount(E)
-        mixed = ((right > 0) & (right < n))[E]
-        E, I, K, Y, G, H = E[mixed], I[mixed], K[mixed], Y[mixed], G[mixed], H[mixed]
-        d = _fit(E, I, K, Y, G, H, prior, n_episodes=len(n), prior_sd=prior_sd, iterations=iterations)
+        answers = {
+            "episode": np.array(ep_of),
+            "item": np.array(it_of),
+            **{
+                name: np.array(x, dtype=float)
+                for name, x in (("attempt", k_of), ("outcome", y_of), ("guess", g_of), ("relief", h_of))
+            },
+        }
+        right, n = np.bincount(answers["episode"], answers["outcome"]), np.bincount(answers["episode"])
+        mixed = ((right > 0) & (right < n))[answers["episode"]]
+        d = _fit(
+            **{name: x[mixed] for name, x in answers.items()},
+            prior=prior,
+            n_episodes=len(n),
+            prior_sd=prior_sd,
+            iterations=iterations,
+        )
     by_concept: dict[str, list[int]] = {}
     for i, k in index.items():
         by_concept.setdefault(items[i].concept, []).append(k)
@@ -103,25 +114,43 @@ def calibrate_item_difficulties(
     return {i: float(d[k]) for i, k in index.items()}
 
 
-def _fit(E, I, K, Y, G, H, prior, *, n_episodes: int, prior_sd: float, iterations: int) -> np.ndarray:
+def _fit(
+    *,
+    episode,
+    item,
+    attempt,
+    outcome,
+    guess,
+    relief,
+    prior,
+    n_episodes: int,
+    prior_sd: float,
+    iterations: int,
+) -> np.ndarray:
+    """Alternating Newton steps on the episodes' proficiencies, the items' difficulties and the
+    shared learning slope; one entry per answer in each array."""
     d = prior.copy()
     a = np.zeros(n_episodes)
     slope = 0.0
-    top = (1.0 - G) * (1.0 - SLIP)
+    top = (1.0 - guess) * (1.0 - SLIP)
     w_item, w_ep = 1.0 / prior_sd**2, 1.0 / EPISODE_SD**2
 
     def terms():
         """Per answer: score and Fisher information for the logit z."""
-        s = 1.0 / (1.0 + np.exp(-(a[E] + slope * K - d[I] + H)))
-        p = np.clip(G + top * s, 1e-6, 1.0 - 1e-6)
+        s = 1.0 / (1.0 + np.exp(-(a[episode] + slope * attempt - d[item] + relief)))
+        p = np.clip(guess + top * s, 1e-6, 1.0 - 1e-6)
         dz = top * s * (1.0 - s)
-        return (Y - p) * dz / (p * (1.0 - p)), dz * dz / (p * (1.0 - p))
+        return (outcome - p) * dz / (p * (1.0 - p)), dz * dz / (p * (1.0 - p))
 
     for _ in range(iterations):
         score, info = terms()
-        a += (np.bincount(E, score, n_episodes) - w_ep * a) / (np.bincount(E, info, n_episodes) + w_ep)
+        a += (np.bincount(episode, score, n_episodes) - w_ep * a) / (
+            np.bincount(episode, info, n_episodes) + w_ep
+        )
         score, info = terms()
-        d += (-np.bincount(I, score, len(d)) - w_item * (d - prior)) / (np.bincount(I, info, len(d)) + w_item)
+        d += (-np.bincount(item, score, len(d)) - w_item * (d - prior)) / (
+            np.bincount(item, info, len(d)) + w_item
+        )
         score, info = terms()
-        slope += (score * K).sum() / ((info * K * K).sum() + 1.0)
+        slope += (score * attempt).sum() / ((info * attempt * attempt).sum() + 1.0)
     return d

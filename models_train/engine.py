@@ -237,7 +237,8 @@ class Engine:
 
 @torch.inference_mode()
 def generate_uncached(model: GPT, prompt: list[int], max_tokens: int) -> list[int]:
-    """Greedy decoding that recomputes the whole sequence each step: the reference for tests and benchmarks."""
+    """Greedy decoding that recomputes the whole sequence each step: the reference for tests
+    and benchmarks."""
     ids = torch.tensor([prompt], dtype=torch.long, device=next(model.parameters()).device)
     out = []
     for _ in range(max_tokens):

@@ -12,11 +12,11 @@ from .dialogue import ANSWER, QUESTION, RESULT_END
 
 _NUM = re.compile(r"-?\d+(?:[.,]\d+)*")
 STOPWORDS = frozenset(
-    "a an the and or but if of to in on at by for with from as is are was were be been being it its this that "
-    "these those i you he she we they me him her us them my your our their what which who whom how why when where "
-    "do does did have has had not no yes so than then there here can could would should will just about into out "
-    "up down over under again very all any some more most other such only own same too let lets let's okay ok "
-    "well good great right now try think answer question".split()
+    "a an the and or but if of to in on at by for with from as is are was were be been being it its this "
+    "that these those i you he she we they me him her us them my your our their what which who whom how why "
+    "when where do does did have has had not no yes so than then there here can could would should will just "
+    "about into out up down over under again very all any some more most other such only own same too let "
+    "lets let's okay ok well good great right now try think answer question".split()
 )
 
 

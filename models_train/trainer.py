@@ -277,7 +277,8 @@ def train(
             log.write(step=done, loss=train_loss, lr=f * cfg.lr, tok_s=round(tok_since / dt, 1))
             print0(
                 d,
-                f"step {done:5d}/{cfg.steps} | loss {train_loss:.4f} | lr x{f:.3f} | {tok_since / dt:,.0f} tok/s",
+                f"step {done:5d}/{cfg.steps} | loss {train_loss:.4f} | lr x{f:.3f} | "
+                f"{tok_since / dt:,.0f} tok/s",
             )
             t_last, tok_since = time.perf_counter(), 0
         if (cfg.eval_every and done % cfg.eval_every == 0) or done == cfg.steps:

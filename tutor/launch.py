@@ -80,7 +80,7 @@ class Services:
         return process
 
     def stop(self) -> None:
-        for name, process in reversed(self.children):
+        for _name, process in reversed(self.children):
             if process.poll() is None:
                 try:
                     os.killpg(process.pid, signal.SIGTERM)
@@ -186,7 +186,8 @@ def command_run(args: argparse.Namespace) -> int:
             return 1
         say(f"demo accounts are printed above; log in at http://127.0.0.1:{port}/accounts/login/")
         say(
-            f"Ramp is running at http://{'127.0.0.1' if host in ('0.0.0.0', '127.0.0.1') else host}:{port}/  (Ctrl-C stops it)"
+            f"Ramp is running at http://{'127.0.0.1' if host in ('0.0.0.0', '127.0.0.1') else host}:{port}/  "
+            "(Ctrl-C stops it)"
         )
         while True:
             for name, process in services.children:

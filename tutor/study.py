@@ -178,7 +178,8 @@ def _placement_step(enrollment: Enrollment, graph: CourseGraph, when: datetime) 
         concept_slug=concept,
         item_id=item_id,
         predicted=None,
-        reason=f"Placement question {asked + 1}: it tells most about what you already know, here about “{title}”.",
+        reason=f"Placement question {asked + 1}: it tells most about what you already know, "
+        f"here about “{title}”.",
         details={"marginals": {k: round(v, 3) for k, v in placement.marginals().items()}},
     )
 

@@ -172,9 +172,14 @@ def format_table(summary: dict) -> str:
         cells = []
         for c in cols:
             v = m.get(c)
-            cells.append(
-                f"{'n/a' if v is None else (f'{v:.4f}' if c in ('auc', 'rmse', 'log_loss', 'accuracy') else f'{v:.2f}'):>16}"
+            text = (
+                "n/a"
+                if v is None
+                else f"{v:.4f}"
+                if c in ("auc", "rmse", "log_loss", "accuracy")
+                else f"{v:.2f}"
             )
+            cells.append(f"{text:>16}")
         lines.append(f"{name:<12}" + "".join(cells))
     lines.append(
         f"train: {summary['n_train_responses']} responses / {summary['n_train_learners']} "
@@ -207,7 +212,7 @@ def run_from_args(args, out=None, err=None) -> dict:
             args.train, args.test, args.split, args.seed, names, log=lambda s: print(s, file=err, flush=True)
         )
     except (ResponseLogError, ValueError, OSError) as exc:
-        raise SystemExit(f"kt_benchmark: {exc}")
+        raise SystemExit(f"kt_benchmark: {exc}") from None
     print(format_table(summary), file=out)
     print(json.dumps(summary, sort_keys=True), file=out, flush=True)
     return summary

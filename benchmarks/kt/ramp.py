@@ -36,6 +36,8 @@ import math
 
 import numpy as np
 
+from .base import ConceptEstimate, Estimator, as_sequences, logit, sigmoid
+
 
 def lbfgs(fun, x0: np.ndarray, max_iter: int = 300, m: int = 12, tol: float = 1e-7):
     """Minimise ``fun(x) -> (value, gradient)`` with L-BFGS and a backtracking (Armijo)
@@ -83,8 +85,6 @@ def lbfgs(fun, x0: np.ndarray, max_iter: int = 300, m: int = 12, tol: float = 1e
             break
     return x
 
-
-from .base import ConceptEstimate, Estimator, as_sequences, logit, sigmoid
 
 # decay factors (per response) of the learner-level residual means and of the
 # per-concept success rate; fixed, documented, not tuned to any one log
@@ -361,7 +361,7 @@ class RampKT(Estimator):
         X, sk, it, y, skills, items, (tr_row, tr_pair, tr_a, tr_b, pair_keys) = self._design(seqs)
         X = X * np.asarray(self.feature_mask)
         N, D = X.shape
-        K, I, P = len(skills), len(items), len(pair_keys)
+        K, n_items, P = len(skills), len(items), len(pair_keys)
         if P:  # keep only skill pairs seen often enough to estimate
             cnt = np.bincount(tr_pair, minlength=P)
             keep_pair = cnt >= self.min_pair_count
@@ -379,7 +379,7 @@ class RampKT(Estimator):
         off_b = D
         off_d = off_b + K
         off_i = off_d + K * Ds
-        off_t = off_i + I
+        off_t = off_i + n_items
         ncol = off_t + 2 * P
         rows = [np.arange(N)]
         cols = [off_b + sk]
@@ -389,7 +389,7 @@ class RampKT(Estimator):
             cols.append(off_d + sk * Ds + jj)
             vals.append(Xs[:, j])
         has = it >= 0
-        if I:
+        if n_items:
             rows.append(np.flatnonzero(has))
             cols.append(off_i + it[has])
             vals.append(-np.ones(int(has.sum())))

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from learner.metrics import auc
 from learner.response_log import Response
 
 from .base import as_sequences, sigmoid
@@ -163,8 +164,6 @@ def train_gru(
     import torch
     from torch import nn
 
-    from learner.metrics import auc as _auc
-
     log = log or (lambda s: None)
     if threads:
         torch.set_num_threads(threads)
@@ -264,7 +263,7 @@ def train_gru(
         y = np.concatenate(ys).astype(float)
         z = np.concatenate(zs)
         ll = float(np.mean(np.logaddexp(0.0, z) - y * z))
-        return ll, _auc(y, z)
+        return ll, auc(y, z)
 
     best = (math.inf, None, -1)
     start = time.perf_counter()
@@ -461,17 +460,18 @@ class RampGRU(RampKT):
         y = np.asarray([r.correct for s in valid for r in s], dtype=np.float64)
         X = np.column_stack(cols)
         a = _fit_blend(X, y)
-        ll = lambda z: float(np.mean(np.logaddexp(0.0, z) - y * z))
-        from learner.metrics import auc as _auc
+
+        def ll(z):  # mean log loss of logits z
+            return float(np.mean(np.logaddexp(0.0, z) - y * z))
 
         info = {
             "valid_learners": len(valid),
             "valid_responses": int(len(y)),
-            "valid_auc_ramp": _auc(y, X[:, 1]),
+            "valid_auc_ramp": auc(y, X[:, 1]),
             "valid_ll_ramp": ll(X[:, 1]),
-            "valid_auc_blend": _auc(y, X @ a),
+            "valid_auc_blend": auc(y, X @ a),
             "valid_ll_blend": ll(X @ a),
-            "valid_auc_gru": [_auc(y, X[:, 2 + k]) for k in range(len(grus))],
+            "valid_auc_gru": [auc(y, X[:, 2 + k]) for k in range(len(grus))],
             "gru_epochs": [g.info["best_epoch"] for g in grus],
         }
         self.log(

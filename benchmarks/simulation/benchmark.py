@@ -141,7 +141,8 @@ def run_benchmark(
         graph, learners=train_learners, seed=seed + 1, true_d=true_d, max_iter=fit_max_iter
     )
     log(
-        f"  {train['train_responses']} responses, simulated in {train['simulate_s']} s, fitted in {train['fit_s']} s"
+        f"  {train['train_responses']} responses, simulated in {train['simulate_s']} s, "
+        f"fitted in {train['fit_s']} s"
     )
     # the learners live on the authored ramp (their truth); the tutor sees the ramp's items with
     # the difficulties it would have in the study loop
@@ -351,7 +352,8 @@ def format_report(s: dict) -> str:
     """A human table, then the JSON summary as the last line."""
     r = s["ramp"]
     lines = [
-        f"Ramp: {r['source']} - {r['concepts']} concepts, {r['items']} items, {r['edges']} prerequisite edges; "
+        f"Ramp: {r['source']} - {r['concepts']} concepts, {r['items']} items, "
+        f"{r['edges']} prerequisite edges; "
         f"{s['learners']} simulated learners, seed {s['seed']}",
         f"Estimator: RampKT fitted on {s['estimator']['train_learners']} separate simulated learners "
         f"({s['estimator']['train_responses']} responses): simulated in {s['estimator']['simulate_s']} s, "
@@ -360,7 +362,8 @@ def format_report(s: dict) -> str:
         "Placement accuracy (share of concepts classified right) by questions asked:",
         "  questions " + " ".join(f"{q:>6}" for q in s["placement"]["accuracy_at"]),
         "  accuracy  " + " ".join(f"{v:>6.3f}" for v in s["placement"]["accuracy_at"].values()),
-        f"  default placement (confidence 0.9, cap 12): {s['placement']['default_questions_mean']:.1f} questions "
+        "  default placement (confidence 0.9, cap 12): "
+        f"{s['placement']['default_questions_mean']:.1f} questions "
         f"on average, accuracy {s['placement']['default_accuracy']:.3f}",
         "",
     ]
@@ -384,7 +387,8 @@ def format_report(s: dict) -> str:
     for k in ("policy", "perfect_information", "fixed_order_3_in_a_row", "random_order"):
         v = m[k]
         lines.append(
-            f"  {k:<26}{v['items_mean']:>9.1f}{v['items_median']:>9.1f}{v['reached']:>9.2f}{v['days_mean']:>8.1f}"
+            f"  {k:<26}{v['items_mean']:>9.1f}{v['items_median']:>9.1f}"
+            f"{v['reached']:>9.2f}{v['days_mean']:>8.1f}"
         )
     lines.append(
         f"  policy vs fixed order: {100 * m['fewer_items_than_fixed']:.1f}% fewer items; "
@@ -408,7 +412,8 @@ def format_report(s: dict) -> str:
         )
     if m.get("per_concept_fewer_items_than_fixed") is not None:
         lines.append(
-            f"  policy vs fixed order: {100 * m['per_concept_fewer_items_than_fixed']:.1f}% fewer items per concept"
+            "  policy vs fixed order: "
+            f"{100 * m['per_concept_fewer_items_than_fixed']:.1f}% fewer items per concept"
         )
     lt = s["latency"]
     lines.append("")

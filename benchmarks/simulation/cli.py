@@ -7,7 +7,8 @@ command ``python manage.py simulate_learners`` is a thin wrapper that adds ``--r
     python -m benchmarks.simulation.cli --random 30 --item-difficulties calibrated
     python -m benchmarks.simulation.cli --random 30 --belief-sd 0.5   # how good must prediction be?
     python -m benchmarks.simulation.cli --random 30 --ideal-observer items-and-gate   # the bound
-    python -m benchmarks.simulation.cli --random 30 --ideal-observer items-and-gate --observer-learns rate,start
+    python -m benchmarks.simulation.cli --random 30 --ideal-observer items-and-gate \
+        --observer-learns rate,start
     python -m benchmarks.simulation.cli --ramp-path ramps/fractions-to-linear-equations --difficulty-spread 3
 
 Prints a human table, then one JSON summary line last.

@@ -34,7 +34,8 @@ those too, while still being told the rest.
 
     python -m benchmarks.simulation.cli --random 30 --ideal-observer items           # it picks the items
     python -m benchmarks.simulation.cli --random 30 --ideal-observer items-and-gate  # and decides mastery
-    python -m benchmarks.simulation.cli --random 30 --ideal-observer items-and-gate --observer-learns rate,start
+    python -m benchmarks.simulation.cli --random 30 --ideal-observer items-and-gate \
+        --observer-learns rate,start
     python -m benchmarks.simulation.cli --quick --ideal-observer items               # seconds
 """
 

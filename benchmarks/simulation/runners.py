@@ -4,6 +4,7 @@ two baselines, and through the logging policy that produces the estimator's trai
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 
@@ -67,14 +68,7 @@ def training_log(
         sim = make_learner(graph, 10_000_000 + seed * 10_000 + k, true_d)
         i = rng.randrange(n) if rng.random() < 0.7 else 0
         seq: list[Response] = []
-
-        def ask(c, items):
-            it = rng.choice(items)
-            t = sim.t
-            ok, _m, _p = sim.answer(it)
-            seq.append(Response(f"u{k}", c, int(ok), t, it.id, 0))
-            return ok
-
+        ask = functools.partial(_logged_answer, rng, sim, seq, f"u{k}")
         while len(seq) < max_responses and i < n:
             c = graph.order[i]
             items = graph.items.get(c, ())
@@ -94,6 +88,15 @@ def training_log(
                         ask(c2, graph.items[c2])
         out.append(seq)
     return out
+
+
+def _logged_answer(rng, sim, seq: list[Response], user: str, concept: str, items) -> bool:
+    """The simulated learner answers a random item of ``concept``; the answer joins ``seq``."""
+    item = rng.choice(items)
+    t = sim.t
+    ok, _m, _p = sim.answer(item)
+    seq.append(Response(user, concept, int(ok), t, item.id, 0))
+    return ok
 
 
 def fit_estimator(

@@ -171,6 +171,84 @@ def warmed(engine: Engine, prompt: list[int]) -> tuple[Engine, float]:
     return engine, time.perf_counter() - t0
 
 
+def bench_shape(args, depth: int, width: int, vocab: int) -> dict:
+    """One model shape: every contender timed over interleaved repetitions (medians)."""
+    n, P = args.new_tokens, args.prompt_len
+    seq = P + n
+    model = random_model(depth, width, vocab, seq)
+    engine = Engine(model)
+    prompt = torch.randint(0, vocab, (P,), generator=torch.Generator().manual_seed(0)).tolist()
+    hf = None if args.no_hf else hf_runner(depth, width, vocab, seq, prompt)
+    floor = weight_floor(model)
+    # Warm up every contender (allocator, MKL's first calls); the first greedy run
+    # also gives the sequence the uncached steps are timed (and checked) on.
+    gen = prompt + time_ours(engine, prompt, n)["tokens"]
+    time_uncached(model, gen, P, n, 1)
+    floor(4)
+    if hf:
+        hf(4)
+    # one-off costs, timed apart from tokens/s: compiling the decode step, packing int8 weights
+    compiled, compile_s = (None, None) if args.no_compile else warmed(Engine(model, compile=True), prompt)
+    int8, pack_s = (None, None) if args.no_int8 else warmed(Engine(model, int8=True), prompt)
+    runs = {
+        "ours": lambda: time_ours(engine, prompt, n),
+        "uncached": lambda: time_uncached(model, gen, P, n, args.uncached_samples),
+        "floor": lambda: floor(32),
+    }
+    if hf:
+        runs["hf"] = lambda: hf(n)
+    if compiled:
+        runs["compiled"] = lambda: time_ours(compiled, prompt, n)
+    if int8:
+        runs["int8"] = lambda: time_ours(int8, prompt, n)
+    order = list(runs)
+    reps = {k: [] for k in order}
+    for r in range(args.reps):
+        for k in order[r % len(order) :] + order[: r % len(order)]:  # rotate who goes first
+            reps[k].append(runs[k]())
+    med = {k: statistics.median(x["tok"] for x in v) for k, v in reps.items()}
+
+    def ratio(a, b):  # median over repetitions of time(a) / time(b)
+        return round(statistics.median(x["tok"] / y["tok"] for x, y in zip(reps[a], reps[b])), 2)
+
+    res = {
+        "params": model.num_params(),
+        "ours_tok_s": round(1 / med["ours"], 1),
+        "ours_ttft_ms": round(1e3 * statistics.median(x["ttft"] for x in reps["ours"]), 2),
+        "uncached_tok_s": round(1 / med["uncached"], 2),
+        "cache_speedup": ratio("uncached", "ours"),
+        "uncached_agree": f"{sum(x['agree'] for x in reps['uncached'])}/{args.reps * args.uncached_samples}",
+        "floor_tok_s": round(1 / med["floor"], 1),
+        "ours_vs_floor": ratio("ours", "floor"),
+    }
+    if hf:
+        res.update(
+            hf_tok_s=round(1 / med["hf"], 1),
+            hf_ttft_ms=round(1e3 * statistics.median(x["ttft"] for x in reps["hf"]), 2),
+            speedup_vs_hf=ratio("hf", "ours"),
+        )
+    if compiled:
+        res.update(
+            compiled_tok_s=round(1 / med["compiled"], 1),
+            compile_s=round(compile_s, 1),
+            compiled_cache_speedup=ratio("uncached", "compiled"),
+            compiled_vs_floor=ratio("compiled", "floor"),
+        )
+        if hf:
+            res["compiled_speedup_vs_hf"] = ratio("hf", "compiled")
+    if int8:
+        res.update(
+            int8_tok_s=round(1 / med["int8"], 1),
+            int8_pack_s=round(pack_s, 2),
+            int8_cache_speedup=ratio("uncached", "int8"),
+            int8_speedup_vs_fp32=ratio("ours", "int8"),
+            int8_vs_fp32_floor=ratio("floor", "int8"),
+        )
+        if hf:
+            res["int8_speedup_vs_hf"] = ratio("hf", "int8")
+    return res
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     g = ap.add_argument_group("run")
@@ -201,82 +279,8 @@ def main(argv=None) -> dict:
     load_before = os.getloadavg()
     results = {}
     for name, (depth, width, vocab) in shapes.items():
-        seq = P + n
-        model = random_model(depth, width, vocab, seq)
-        engine = Engine(model)
-        prompt = torch.randint(0, vocab, (P,), generator=torch.Generator().manual_seed(0)).tolist()
-        hf = None if args.no_hf else hf_runner(depth, width, vocab, seq, prompt)
-        floor = weight_floor(model)
-        # Warm up every contender (allocator, MKL's first calls); the first greedy run
-        # also gives the sequence the uncached steps are timed (and checked) on.
-        gen = prompt + time_ours(engine, prompt, n)["tokens"]
-        time_uncached(model, gen, P, n, 1)
-        floor(4)
-        if hf:
-            hf(4)
-        # one-off costs, timed apart from tokens/s: compiling the decode step, packing int8 weights
-        compiled, compile_s = (None, None) if args.no_compile else warmed(Engine(model, compile=True), prompt)
-        int8, pack_s = (None, None) if args.no_int8 else warmed(Engine(model, int8=True), prompt)
-        runs = {
-            "ours": lambda: time_ours(engine, prompt, n),
-            "uncached": lambda: time_uncached(model, gen, P, n, args.uncached_samples),
-            "floor": lambda: floor(32),
-        }
-        if hf:
-            runs["hf"] = lambda: hf(n)
-        if compiled:
-            runs["compiled"] = lambda: time_ours(compiled, prompt, n)
-        if int8:
-            runs["int8"] = lambda: time_ours(int8, prompt, n)
-        order = list(runs)
-        reps = {k: [] for k in order}
-        for r in range(args.reps):
-            for k in order[r % len(order) :] + order[: r % len(order)]:  # rotate who goes first
-                reps[k].append(runs[k]())
-        med = {k: statistics.median(x["tok"] for x in v) for k, v in reps.items()}
-
-        def ratio(a, b):  # median over repetitions of time(a) / time(b)
-            return round(statistics.median(x["tok"] / y["tok"] for x, y in zip(reps[a], reps[b])), 2)
-
-        res = {
-            "params": model.num_params(),
-            "ours_tok_s": round(1 / med["ours"], 1),
-            "ours_ttft_ms": round(1e3 * statistics.median(x["ttft"] for x in reps["ours"]), 2),
-            "uncached_tok_s": round(1 / med["uncached"], 2),
-            "cache_speedup": ratio("uncached", "ours"),
-            "uncached_agree": f"{sum(x['agree'] for x in reps['uncached'])}/"
-            f"{args.reps * args.uncached_samples}",
-            "floor_tok_s": round(1 / med["floor"], 1),
-            "ours_vs_floor": ratio("ours", "floor"),
-        }
-        if hf:
-            res.update(
-                hf_tok_s=round(1 / med["hf"], 1),
-                hf_ttft_ms=round(1e3 * statistics.median(x["ttft"] for x in reps["hf"]), 2),
-                speedup_vs_hf=ratio("hf", "ours"),
-            )
-        if compiled:
-            res.update(
-                compiled_tok_s=round(1 / med["compiled"], 1),
-                compile_s=round(compile_s, 1),
-                compiled_cache_speedup=ratio("uncached", "compiled"),
-                compiled_vs_floor=ratio("compiled", "floor"),
-            )
-            if hf:
-                res["compiled_speedup_vs_hf"] = ratio("hf", "compiled")
-        if int8:
-            res.update(
-                int8_tok_s=round(1 / med["int8"], 1),
-                int8_pack_s=round(pack_s, 2),
-                int8_cache_speedup=ratio("uncached", "int8"),
-                int8_speedup_vs_fp32=ratio("ours", "int8"),
-                int8_vs_fp32_floor=ratio("floor", "int8"),
-            )
-            if hf:
-                res["int8_speedup_vs_hf"] = ratio("hf", "int8")
-        results[name] = res
-        print(name, json.dumps(res), flush=True)
-        del model, engine, hf, compiled, int8
+        results[name] = bench_shape(args, depth, width, vocab)
+        print(name, json.dumps(results[name]), flush=True)
     summary = {
         "bench": "infer",
         "device": "cpu",

@@ -2,9 +2,11 @@
 training with `tiktoken` for encoding (nanochat's pair), on the same corpus and split
 pattern. Prints a table, then one JSON summary line last.
 
-    python -m benchmarks.tutor_model.bench_tokenizer                       # the vendored conversations, vocab 4096 and 8192
+    # the vendored conversations, vocab 4096 and 8192
+    python -m benchmarks.tutor_model.bench_tokenizer
     python -m benchmarks.tutor_model.bench_tokenizer --data corpus.jsonl --vocab-sizes 32768 --repeat 3
-    python -m benchmarks.tutor_model.bench_tokenizer --max-chars 200000    # seconds (the test suite's smoke run)
+    # seconds (the test suite's smoke run)
+    python -m benchmarks.tutor_model.bench_tokenizer --max-chars 200000
 
 rustbpe and tiktoken are optional (`pip install rustbpe tiktoken`); without them only
 Hugging Face is measured and the summary says why. Measured per vocabulary size:

@@ -130,7 +130,8 @@ def main(argv=None) -> dict:
         "--optimizer",
         choices=("adamw", "muon"),
         default="adamw",
-        help="ours: the trainer's AdamW, or Muon for the matrices (its Newton-Schulz work is not in MFU's count)",
+        help="ours: the trainer's AdamW, or Muon for the matrices "
+        "(its Newton-Schulz work is not in MFU's count)",
     )
     g.add_argument("--smoke", action="store_true", help="tiny shape, 2 steps (for tests)")
     args = ap.parse_args(argv)

@@ -91,7 +91,7 @@ def test_hybrid_round_trip_state_and_params(hybrid):
     assert len(hybrid.grus) == 2 and len(hybrid.blend) == 4
     st = hybrid.new_state()
     assert len(st["h"]) == 2 and len(st["h"][0]) == 8
-    for i, c in enumerate([1, 0, 1, 1]):
+    for c in [1, 0, 1, 1]:
         hybrid.update(st, "s1", c, hints=0)
     hybrid.update(st, "brand-new", 1)
     st2 = json.loads(json.dumps(st))
@@ -133,7 +133,7 @@ def test_hybrid_update_is_constant_time_and_state_does_not_grow(hybrid):
 
     def timed(n):
         t0 = time.perf_counter()
-        for i in range(n):
+        for _ in range(n):
             s = skills[int(rng.integers(300))]
             hybrid.predict(st, s)
             hybrid.update(st, s, 1)

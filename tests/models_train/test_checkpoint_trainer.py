@@ -92,7 +92,7 @@ def _tiny_run(tok, run_dir, steps, ckpt_every=0, optimizer="adamw"):
         optimizer=optimizer,
     )
     train(model, batches, batches, tc, run_dir, d=Dist(), tokenizer=tok)
-    rows = [json.loads(l) for l in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     return {r["step"]: r["loss"] for r in rows if "loss" in r}, model
 
 

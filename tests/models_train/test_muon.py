@@ -28,7 +28,7 @@ def test_adamw_groups_match_torch_adamw():
     b = torch.nn.Parameter(a.detach().clone())
     ours = MuonAdamW([{"kind": "adamw", "params": [a], "lr": 1e-2, "weight_decay": 0.1}], betas=(0.9, 0.95))
     ref = torch.optim.AdamW([b], lr=1e-2, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.1)
-    for k in range(5):
+    for _ in range(5):
         grad = torch.randn(5, 3)
         a.grad, b.grad = grad.clone(), grad.clone()
         ours.step()

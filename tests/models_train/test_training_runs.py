@@ -1,5 +1,7 @@
 """Training runs through a real gpu-queue worker, versions, promotion and roll back."""
 
+from pathlib import Path
+
 import pytest
 from django.urls import reverse
 
@@ -68,7 +70,8 @@ def test_quick_training_run_on_the_gpu_queue_registers_a_version(
     assert run.status == TrainingRun.Status.SUCCEEDED, run.error
     assert run.worker.startswith("test-")
     assert run.version is not None and run.version.status == "candidate"  # smoke runs are never promoted
-    assert (tmp_path.parent / "x").parent.exists()
+    # the version points at the checkpoint the worker wrote
+    assert (Path(run.version.checkpoint_path) / "model.safetensors").is_file()
     html = client.get(reverse("models_page")).content.decode()
     assert run.version.name in html
 

@@ -24,7 +24,7 @@ def test_learner_places_practises_and_sees_the_map(page, live_server, make_user,
 
     enrollment = enrollment_for(user=learner, course=published_course)
     # Answer a few questions through the page; htmx swaps in feedback and the next one.
-    for n in range(6):
+    for _ in range(6):
         step = current_step(enrollment=enrollment)
         if step is None:
             break
@@ -38,7 +38,9 @@ def test_learner_places_practises_and_sees_the_map(page, live_server, make_user,
             page.get_by_label("Your answer").fill(answer)
         page.get_by_role("button", name="Check").click()
         page.wait_for_function(
-            f"() => document.querySelector('input[name=step]') === null || document.querySelector('input[name=step]').value !== '{step.pk}'"
+            "(pk) => { const s = document.querySelector('input[name=step]');"
+            " return s === null || s.value !== pk; }",
+            arg=str(step.pk),
         )
     assert Response.objects.filter(user=learner).count() >= 1
     assert (

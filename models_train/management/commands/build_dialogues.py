@@ -1,8 +1,9 @@
 """manage.py build_dialogues: ramps → tutoring dialogues (JSONL) for the tutor model.
 
-    python manage.py build_dialogues --ramp ramps/from-lookup-table-to-gpt ramps/fractions-to-linear-equations \\
-        --out var/dialogues/ramps.jsonl --seed 0 --per-item 2
-    python manage.py build_dialogues --ramp fractions-to-linear-equations --out f.jsonl   # a course slug from the DB
+    python manage.py build_dialogues --ramp ramps/from-lookup-table-to-gpt \\
+        ramps/fractions-to-linear-equations --out var/dialogues/ramps.jsonl --seed 0 --per-item 2
+    # a course slug from the database
+    python manage.py build_dialogues --ramp fractions-to-linear-equations --out f.jsonl
 
 Prints the dialogues per kind and split, then one JSON line. A ramp that can't be read is
 reported (every file:line) and left out; with --strict it stops the command.

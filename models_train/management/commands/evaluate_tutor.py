@@ -1,6 +1,7 @@
 """manage.py evaluate_tutor: a tutor checkpoint on the ramps' own tasks, on held-out dialogues.
 
-    python manage.py evaluate_tutor var/models/default/tutor                   # 50 replies per kind, every practice request
+    # 50 replies per kind, every practice request
+    python manage.py evaluate_tutor var/models/default/tutor
     python manage.py evaluate_tutor /tmp/dt/tutor --per-kind 2 --practice 2    # seconds (tests)
 
 The ramps' dialogues are built as `build_dialogues` builds them (`--per-item`, default 2, no
