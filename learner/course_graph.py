@@ -14,7 +14,7 @@ so the hot path never rebuilds it: keep one graph object per course version.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from statistics import median
@@ -189,27 +189,6 @@ class CourseGraph:
     def prereqs(self, concept: str) -> tuple[str, ...]:
         """Direct prerequisites that are concepts of this graph."""
         return tuple(self.order[p] for p in self.prereq_idx[self.index[concept]])
-
-    def fringe(self, mastered: Iterable[str]) -> list[str]:
-        """Concepts not mastered whose direct prerequisites all are, in ramp order."""
-        m = set(mastered)
-        return [
-            c
-            for i, c in enumerate(self.order)
-            if c not in m and all(self.order[p] in m for p in self.prereq_idx[i])
-        ]
-
-    def closure(self, concepts: Iterable[str]) -> frozenset[str]:
-        """``concepts`` together with all their ancestors."""
-        out: set[str] = set()
-        for c in concepts:
-            out.add(c)
-            out |= self.ancestors(c)
-        return frozenset(out)
-
-    def concept_of(self, item_id: str) -> str | None:
-        it = self.item_by_id.get(item_id)
-        return it.concept if it else None
 
 
 # ---- building graphs -----------------------------------------------------------------------

@@ -1,90 +1,64 @@
-"""A per-concept proficiency tracker for *gating* (plain Python, no Django).
+"""The mastery tracker: what Ramp believes a learner knows, per concept (plain Python, no
+Django). The policy gates progress with it (P(mastered)) and chooses practice by it (P(the
+true success on a question lies in the practice band)).
 
-Why: ``RampKT`` predicts the next response well, but its ``mastery().p_mastered`` is a poor
-gate. Its uncertainty is floored by a decayed evidence count (at most ~5 responses), so
-P(mastered) >= 0.95 needs a predicted typical success of about 0.975 - out of reach for a
-learner who slips 3% of the time - and it moves with momentary learner-level features
-(whether the previous answer was on the same concept, the current streak), so a concept
-drops out of "mastered" as soon as the learner switches to the next one. In the benchmark
-the policy then practised mastered concepts for dozens of items. So the study loop gates
-with this tracker and predicts the next answer with the estimator: each does what it is
-measured to do well.
+**The belief.** Per concept a normal belief N(mu, var) over the learner's proficiency theta
+in logits, where P(right on an item of relative difficulty d) = guess + (1 - guess) * (1 -
+``SLIP``) * sigmoid(theta - d). Difficulties are relative to the concept's typical question
+(``CourseGraph.relative_difficulty``), so theta = 0 means even odds on it wherever the concept
+sits in the ramp. Each answer updates the belief in O(1) by a Laplace (extended-Kalman) step.
 
-This tracker keeps, per concept, a normal belief N(mu, var) over the learner's proficiency
-theta (logits; P(right on an item of relative difficulty d) = guess + (1 - guess) * (1 -
-``SLIP``) * sigmoid(theta - d)), updated in O(1) per response by a Laplace (extended-Kalman)
-step. Difficulties are relative to the concept's typical question
-(``CourseGraph.relative_difficulty``), so theta = 0 means even odds on it whatever the
-concept's place in the ramp.
+* ``SLIP``: even a learner who knows the concept gets 3% wrong. Without it one wrong answer
+  where 97% was predicted moves the belief by about its whole variance, and a long run of
+  right answers on questions too easy to discriminate reads as ever-growing proficiency.
+* Before each answer on the concept: mu += ``LEARN`` * rate (practice helps; fading out over
+  the last logit below ``CEILING``, where nothing a question can measure is left to gain) and
+  var += ``Q`` (never beyond the never-seen prior's ``VAR0``: answers on questions far too
+  easy carry almost no information, and the noise would otherwise pile up without end).
+* Time since the last answer on the concept: var += ``FORGET_VAR`` * log(1 + days) / (1 + s)
+  and mu -= ``FORGET_MU`` * log(1 + days) / (1 + s), where ``s`` counts the *spaced* answers
+  (a day or more after the one before): forgetting is fast at first and slows with each
+  spaced retrieval, as in FSRS and the spacing literature. A variance growing linearly in
+  days would push every mastered concept of a long ramp back under the gate within weeks.
+* Prerequisite-graph evidence (``learner.graph_evidence``) enters as fractional
+  pseudo-answers on a typical item, and does not move the learning rate (a neighbour's answer
+  says what is known, not how fast it was learnt).
+* An answer after ``h`` hints is evidence about a *relieved* item: each hint does part of the
+  work, so the item counts as ``hint_relief(h)`` logits easier (0.8 for the first hint, half
+  as much for each further one).
+* A placement's P(mastered) p becomes the prior: the moment-matched mixture of
+  N(``KNOWN_MU``, ``KNOWN_VAR``) with weight p and the never-seen prior with weight 1 - p.
 
-* ``SLIP`` (since 2026-12-05): even a learner who knows the concept gets 3% wrong. Without it
-  a single wrong answer where the tracker predicted 97% moved the belief by about its
-  variance (4 logits after a long run of easy questions), and a long run of right answers on
-  questions that can't discriminate any more was read as ever-growing proficiency;
+**The learner's learning rate.** Learners differ in how much an attempt teaches them, and
+one learner differs less from one concept to the next. So the gain per attempt is ``LEARN``
+times a learner-level rate with a normal belief (prior N(1, 0.3^2)) shared by all concepts.
+Each concept's proficiency is kept *given* the rate: theta_c = mean_c + weight_c * rate +
+N(0, var_c), where weight_c grows by ``LEARN`` per attempt. An answer updates the joint normal
+belief over (theta_c, rate) in one Laplace step and is factorised back into the rate's belief
+and the concept's conditional (weight_c becomes the posterior regression of theta_c on the
+rate): exact for the linearised model and O(1) per answer whatever the number of concepts,
+because given the rate the concepts are independent. A learner who keeps beating the
+predictions on one concept so starts the next with faster expected progress. At each
+attempt older gains settle into the rate-free part at the current estimate (weight *=
+``RATE_KEEP``, mean and variance unchanged), so a concept's weight stays below ``LEARN`` /
+(1 - ``RATE_KEEP``) = 2.5 (else a concept practised 300 times would carry 300^2 * LEARN^2 *
+var(rate) of the rate's uncertainty). The rate's mean never falls below ``RATE_FLOOR``: a
+learner who gets everything wrong is not expected to get worse with practice.
 
-* before each response on the concept: mu += ``LEARN`` * rate (practice helps; fading out
-  over the last logit below ``CEILING``, where nothing a question can measure is left to
-  gain) and var += ``Q`` (never beyond the never-seen prior's ``VAR0``: answers on questions
-  far too easy carry almost no information, and the noise would pile up without end); for
-  the time since the last response: var += ``FORGET_VAR`` * log(1 + days) / (1 + s)
-  and mu -= ``FORGET_MU`` * log(1 + days) / (1 + s), where ``s`` counts the *spaced*
-  responses on the concept (a day or more after the one before): forgetting is fast at
-  first and slows with each spaced retrieval, as in FSRS and the spacing literature.
-  ``FORGET_MU`` was 0.1 until 2026-12-05: once wrong answers stopped collapsing the belief
-  (``SLIP``), the simulated learners' forgetting (0.35 per log-day) went unnoticed on concepts
-  the learner had stopped practising, and runs ended with a concept believed mastered that no
-  longer was (whole-ramp mastery reached by 36 / 39 of 40 simulated learners on 30 concepts
-  and 3 / 4 of 5 on 300 at 0.1 / 0.35; practice in the band 0.619 / 0.631). 0.35 is the
-  simulated world's value; a course's own should be fitted from its log (not done yet). Until
-  2026-11-28 the variance grew linearly in days whatever the spacing, so on a 100-concept
-  ramp studied over a year every mastered concept fell back under the gate within weeks
-  and was practised again from scratch (the simulated learners then needed 3.6 times the
-  items of the same policy with perfect information);
-* prerequisite-graph evidence from ``learner.graph_evidence.propagate_evidence`` enters as
-  fractional pseudo-responses on a typical item;
-* an answer given after ``h`` hints is evidence about a *relieved* item: each hint does part
-  of the work, so the item counts as ``hint_relief(h)`` logits easier (0.8 for the first
-  hint, half of that for each further one). Until 2026-12-05 hints were ignored, so a right
-  answer after three hints counted like an unaided one;
-* a placement's P(mastered) p becomes the prior: the moment-matched mixture of
-  N(``KNOWN_MU``, ``KNOWN_VAR``) with weight p and the unknown prior with weight 1 - p.
+**Mastered.** P(mastered) = P(theta >= logit(target)), where ``target`` is the success on the
+concept's typical question that counts as mastered (0.8): "we are this sure you would get a
+typical question of this concept right at least 80% of the time". At the graph's usual
+threshold of 0.95 that means a proficiency of about 2.4 logits (90% on a typical question).
 
-**The learner's learning rate** (since 2026-12-05). Learners differ in how much an attempt
-teaches them, and the same learner differs less from one concept to the next. So the gain
-per attempt is ``LEARN`` times a learner-level ``rate`` with a normal belief (prior
-N(1, 0.3^2)) shared by all concepts. Each concept's proficiency is kept *given* the rate:
-theta_c = alpha_c + beta_c * rate + N(0, v_c), where beta_c grows by ``LEARN`` per attempt.
-An answer updates the joint normal belief over (theta_c, rate) in one Laplace step and is
-factorised back into the rate's belief and the concept's conditional (beta_c becomes the
-posterior regression of theta_c on the rate). That is exact for the linearised model, O(1)
-per answer whatever the number of concepts, because given the rate the concepts are
-independent. Every concept's proficiency then moves with what all the others say about the
-rate: a learner who keeps beating the predictions on one concept starts the next one with
-faster expected progress. At each attempt older gains settle into the rate-free part at the
-current estimate (beta *= ``RATE_KEEP``, mean and variance unchanged), so a concept's weight on
-the rate stays below ``LEARN`` / (1 - ``RATE_KEEP``) = 2.5: without it, the rate's uncertainty
-entered a concept practised 300 times as 300^2 * LEARN^2 * var(rate). The rate's mean never
-falls below ``RATE_FLOOR`` (a learner who gets everything wrong would otherwise be expected to
-get worse with practice). Why: with one fixed
-gain, the simulated benchmark's predicted success was off by -0.6 logits for its slowest
-learners and +0.7 for its fastest (practice in the band 47% for either against 67% near the
-typical rate); with the rate, on the tuning ramps, practice in the band went from 53% / 57% to
-59% / 61% at 8% fewer items. Graph evidence does not move the rate (a neighbour's answer says
-what is known, not how fast it was learnt).
+**State** (JSON, kept by reference: updates land in the caller's dict, e.g. the enrollment's
+``mastery_state``)::
 
-The policy chooses practice with ``in_band``: P(the true success on the next answer lies in
-the band) under the belief, rather than whether the expected success (``predict``) does - an
-uncertain belief pulls the expected success towards 1/2 (since 2026-12-05; see tutor.policy).
+    {concept: {"mean": ..., "var": ..., "t": last answer (epoch s) or null, "spaced": n,
+               "rate_weight": ...},
+     "~rate": {"mean": ..., "var": ...}}
 
-P(mastered) = P(theta >= logit(target)) where ``target`` is the success on the concept's
-typical question that counts as mastered (0.8, the same definition as
-``RampKT.mastery_threshold``): "we are this sure you would get a typical question of this
-concept right at least 80% of the time"; at the graph's 0.95 that means a proficiency of
-about 2.4 logits (90% on a typical question).
-
-State: ``{concept: [alpha, v, last_t, spaced, beta], "~rate": [mean, var]}``,
-JSON-serialisable ("~" cannot start a concept slug). A stored state from before either
-field reads as spaced 0 / beta 0, the rate at its prior: the old [mu, var] is the same belief.
+("~" cannot start a concept slug.) Why the constants have their values, and what each piece
+was measured to be worth on simulated learners, is in docs/knowledge-model.md.
 """
 
 from __future__ import annotations
@@ -96,7 +70,7 @@ KNOWN_MU, KNOWN_VAR = 3.0, 0.8**2  # what placement's "known" means
 LEARN = 0.25  # expected gain per attempt (logits)
 Q = 0.10  # process noise per attempt
 FORGET_VAR = 0.2  # per log(1 + days), divided by 1 + spaced responses
-FORGET_MU = 0.35  # per log(1 + days), divided by 1 + spaced responses (was 0.1)
+FORGET_MU = 0.35  # per log(1 + days), divided by 1 + spaced responses
 DAY = 86400.0
 SPACED = DAY  # a response this long after the previous one is spaced
 SLIP = 0.03  # a wrong answer despite knowing it (see the docstring)
@@ -140,6 +114,10 @@ RATE_FLOOR = 0.1  # the slowest learning the tracker will believe in
 CEILING = 4.0  # logits (98% on a typical item): where practice stops adding
 
 
+def _never_seen() -> dict:
+    return {"mean": MU0, "var": VAR0, "t": None, "spaced": 0, "rate_weight": 0.0}
+
+
 class MasteryTracker:
     def __init__(
         self,
@@ -156,49 +134,47 @@ class MasteryTracker:
         # ``state`` is kept by reference: updates land in the caller's JSON dict.
         self.s: dict[str, list] = state if state is not None else {}
 
-    def _get(self, c: str) -> list:
+    def _get(self, c: str) -> dict:
         v = self.s.get(c)
         if v is None:
-            v = self.s[c] = [MU0, VAR0, None, 0, 0.0]
-        while len(v) < 5:
-            v.append(0 if len(v) == 3 else 0.0)
+            v = self.s[c] = _never_seen()
         return v
 
     def _rate_belief(self) -> tuple[float, float]:
         """The learning rate's mean and variance (the prior until an answer has moved it)."""
         r = self.s.get(RATE_KEY)
-        return (r[0], r[1]) if r else (RATE_M0, self.rate_var0)
+        return (r["mean"], r["var"]) if r else (RATE_M0, self.rate_var0)
 
-    def _rate(self) -> list:
+    def _rate(self) -> dict:
         r = self.s.get(RATE_KEY)
         if r is None:
-            r = self.s[RATE_KEY] = [RATE_M0, self.rate_var0]
+            r = self.s[RATE_KEY] = {"mean": RATE_M0, "var": self.rate_var0}
         return r
 
-    def _marginal(self, v: list | None) -> tuple[float, float]:
+    def _marginal(self, v: dict | None) -> tuple[float, float]:
         """Mean and variance of the concept's proficiency, the learning rate integrated out."""
         if v is None:
             return MU0, VAR0
-        beta = v[4] if len(v) > 4 else 0.0
+        beta = v["rate_weight"]
         if not beta:
-            return v[0], v[1]
+            return v["mean"], v["var"]
         rm, rv = self._rate_belief()
-        return v[0] + beta * rm, v[1] + beta * beta * rv
+        return v["mean"] + beta * rm, v["var"] + beta * beta * rv
 
     @staticmethod
-    def _forgetting(v: list, t: float | None) -> tuple[float, float]:
+    def _forgetting(v: dict, t: float | None) -> tuple[float, float]:
         """(drop in mu, growth of var) from the last response on the concept until ``t``."""
-        if t is None or v[2] is None or t <= v[2]:
+        if t is None or v["t"] is None or t <= v["t"]:
             return 0.0, 0.0
-        f = math.log1p((t - v[2]) / DAY) / (1.0 + (v[3] if len(v) > 3 else 0))
+        f = math.log1p((t - v["t"]) / DAY) / (1.0 + v["spaced"])
         return FORGET_MU * f, FORGET_VAR * f
 
-    def _age(self, v: list, t: float | None) -> None:
+    def _age(self, v: dict, t: float | None) -> None:
         dmu, dvar = self._forgetting(v, t)
         if dmu or dvar:
-            v[0] -= dmu
-            v[1] += dvar
-            v[2] = t
+            v["mean"] -= dmu
+            v["var"] += dvar
+            v["t"] = t
 
     @staticmethod
     def _score(mu: float, y: float, d: float, guess: float, weight: float) -> tuple[float, float]:
@@ -209,23 +185,23 @@ class MasteryTracker:
         dp = top * s * (1.0 - s)
         return weight * dp * dp / (p * (1.0 - p)), weight * dp * (y - p) / (p * (1.0 - p))
 
-    def _step(self, v: list, y: float, d: float, guess: float, weight: float, *, rate: bool) -> None:
+    def _step(self, v: dict, y: float, d: float, guess: float, weight: float, *, rate: bool) -> None:
         """One Laplace step. With ``rate``, on the joint belief over (proficiency, learning
-        rate) - the concept's proficiency is v[0] + v[4] * rate + N(0, v[1]) given the rate -
+        rate) - the concept's proficiency is mean + rate_weight * rate + N(0, var) given the rate -
         then factorised back into the rate's belief and the concept's conditional; without,
         on the concept's conditional alone (the rate is left as it is)."""
-        beta = v[4]
+        beta = v["rate_weight"]
         rm, rv = self._rate_belief()
         if not rate or not beta or rv <= 0.0:
-            mu = v[0] + beta * rm
+            mu = v["mean"] + beta * rm
             info, score = self._score(mu, y, d, guess, weight)
-            var2 = 1.0 / (1.0 / v[1] + info)
-            v[0] += var2 * score
-            v[1] = var2
+            var2 = 1.0 / (1.0 / v["var"] + info)
+            v["mean"] += var2 * score
+            v["var"] = var2
             return
         r = self._rate()
-        mt = v[0] + beta * rm
-        ptt, ptr = v[1] + beta * beta * rv, beta * rv
+        mt = v["mean"] + beta * rm
+        ptt, ptr = v["var"] + beta * beta * rv, beta * rv
         info, score = self._score(mt, y, d, guess, weight)
         # Sherman-Morrison: the answer informs the proficiency only; the rate through ptr
         k = info / (1.0 + info * ptt)
@@ -234,10 +210,10 @@ class MasteryTracker:
         # practice never makes a learner worse: a run of failures (guessing, a bad day) can
         # slow the expected gain to RATE_FLOOR but not turn it negative
         rm2 = max(RATE_FLOOR, rm2)
-        r[0], r[1] = rm2, prr2
-        v[4] = ptr2 / prr2
-        v[1] = max(ptt2 - ptr2 * ptr2 / prr2, 1e-6)
-        v[0] = mt2 - v[4] * rm2
+        r["mean"], r["var"] = rm2, prr2
+        v["rate_weight"] = ptr2 / prr2
+        v["var"] = max(ptt2 - ptr2 * ptr2 / prr2, 1e-6)
+        v["mean"] = mt2 - v["rate_weight"] * rm2
 
     def update(
         self,
@@ -250,32 +226,32 @@ class MasteryTracker:
         hints: int = 0,
     ) -> None:
         v = self._get(c)
-        spaced = t is not None and v[2] is not None and t - v[2] >= SPACED
+        spaced = t is not None and v["t"] is not None and t - v["t"] >= SPACED
         # forget the time since the last response as belief() and predict() do, then count the
-        # retrieval as spaced (until 2026-12-05 the count came first, so an update forgot half
-        # of what the prediction just before it had)
+        # retrieval as spaced (counting first would forget only half of what the prediction
+        # just before the answer had)
         self._age(v, t)
         if spaced:
-            v[3] += 1
-        beta = v[4]
+            v["spaced"] += 1
+        beta = v["rate_weight"]
         rm, rv = self._rate_belief()
         if beta > 0.0 and RATE_KEEP < 1.0:
             # older gains settle into the rate-free part at the current rate estimate (mean and
             # variance unchanged), so the rate's weight on a concept stays bounded
-            v[0] += (1.0 - RATE_KEEP) * beta * rm
-            v[1] += (1.0 - RATE_KEEP**2) * beta * beta * rv
-            v[4] = RATE_KEEP * beta
-        v_before = v[1]
+            v["mean"] += (1.0 - RATE_KEEP) * beta * rm
+            v["var"] += (1.0 - RATE_KEEP**2) * beta * beta * rv
+            v["rate_weight"] = RATE_KEEP * beta
+        v_before = v["var"]
         # the attempt's gain, LEARN times the learner's rate, fading out towards CEILING: beyond
         # it practice adds nothing an item can measure (and a long run of right answers on
         # easy items would otherwise be read as ever-growing proficiency)
-        v[4] += self.learn * min(1.0, max(0.0, CEILING - (v[0] + v[4] * rm)))
+        v["rate_weight"] += self.learn * min(1.0, max(0.0, CEILING - (v["mean"] + v["rate_weight"] * rm)))
         # process noise, but never less sure than about a concept never seen: answers on items
         # far too easy say almost nothing, and the noise would otherwise pile up without end
-        v[1] = min(v[1] + self.q, max(v_before, VAR0))
+        v["var"] = min(v["var"] + self.q, max(v_before, VAR0))
         self._step(v, 1.0 if correct else 0.0, difficulty - hint_relief(hints), guess, 1.0, rate=True)
         if t is not None:
-            v[2] = t
+            v["t"] = t
 
     def evidence(self, c: str, weight: float, t: float | None = None) -> None:
         """Soft evidence: ``weight`` > 0 pseudo-successes, < 0 pseudo-failures (typical item).
@@ -284,8 +260,8 @@ class MasteryTracker:
         ageing in many small steps would overstate it). It leaves the learning rate alone too:
         a neighbour's answer says something about what is known here, not how fast it was
         learnt; so it steps on the belief *given* the rate, and on a well-practised concept
-        (whose variance is partly the rate's) it moves the mean less than it did before the
-        rate existed. ``t`` is accepted for symmetry."""
+        (whose variance is partly the rate's) it moves the mean less than an answer would.
+        ``t`` is accepted for symmetry."""
         if not weight:
             return
         v = self._get(c)
@@ -294,7 +270,7 @@ class MasteryTracker:
     def set_prior(self, c: str, p_known: float, t: float | None = None) -> None:
         m = p_known * KNOWN_MU + (1 - p_known) * MU0
         var = p_known * KNOWN_VAR + (1 - p_known) * VAR0 + p_known * (1 - p_known) * (KNOWN_MU - MU0) ** 2
-        self.s[c] = [m, var, t, 0, 0.0]
+        self.s[c] = {"mean": m, "var": var, "t": t, "spaced": 0, "rate_weight": 0.0}
 
     def belief(self, c: str, t: float | None = None) -> tuple[float, float]:
         """Mean and sd of the concept's proficiency at ``t`` (logits)."""
@@ -348,13 +324,12 @@ class MasteryTracker:
         difficulty -= hint_relief(hints)
         v = self.s.get(c)
         if v is None:  # a first answer: update() starts from the never-seen prior too
-            v = [MU0, VAR0, None, 0, 0.0]
+            v = _never_seen()
         dmu, dvar = self._forgetting(v, t)
         # the next response comes after one more attempt's expected gain (as in update, but
-        # without its fade towards CEILING: fading here too was measured, 2026-12-05 - band
-        # 0.630 -> 0.617 on random 30, whole-ramp mastery on random 100 94% -> 81%)
-        beta = (v[4] if len(v) > 4 else 0.0) + self.learn
+        # without its fade towards CEILING, which measured worse: docs/knowledge-model.md)
+        beta = v["rate_weight"] + self.learn
         rm, rv = self._rate_belief()
-        mu = v[0] - dmu + beta * rm
-        var = v[1] + dvar + self.q + beta * beta * rv
+        mu = v["mean"] - dmu + beta * rm
+        var = v["var"] + dvar + self.q + beta * beta * rv
         return mu - difficulty, var

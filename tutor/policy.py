@@ -1,8 +1,9 @@
 """What to serve next: the tutoring policy (plain Python, no Django).
 
 :func:`decide_next` looks at a learner through a small read-only view
-(:class:`LearnerView`: P(mastered) per concept, predicted success per item, review state,
-recent items, a pending misconception probe) and picks one of
+(:class:`LearnerView`: P(mastered) per concept, predicted success per item and how likely
+it is to land in the practice band, review state, recent items, a pending misconception
+probe) and picks one of
 
 * ``probe``    - the last answer matched a misconception and it hasn't been probed yet:
   an item of that concept that can diagnose the misconception (its ``probes`` contain the
@@ -22,27 +23,26 @@ recent items, a pending misconception probe) and picks one of
 Mastery gates progress: a concept counts as mastered when P(mastered) >=
 ``graph.mastery_threshold`` (0.95 by default); ``new`` never serves a concept with an
 unmastered prerequisite, and ``practice`` none with a prerequisite below the keep threshold.
+
 The item for ``new``/``practice``/``review`` is the one most likely to have a true success
 in the course's practice band (ties: the closest to ``graph.target_success``), skipping fixed
 items served recently (templates yield fresh variants, so they may repeat). The band is
 ``PRACTICE_BAND`` (0.6-0.9) for the usual target success 0.85, and moves with the course's
 ``target_success`` (:func:`practice_band`): a course set to 0.7 practises on harder questions,
-one set to 0.95 on easier ones.
-"Most likely" is the view's own ``in_band(item, hints, band)`` when it has one (the mastery
-tracker's belief over the learner's proficiency), else :func:`p_in_band` of the predicted
-success with a fixed uncertainty. The belief is better: the expected success of an uncertain
-belief is pulled towards 1/2, so an item chosen for an *expected* 0.78 is, for the learner in
-front of us, most often one they get right 85-90% of the time (measured, 2026-12-05: practice
-in the band 0.63 -> 0.67 on a simulated 30-concept ramp, the share above it 23% -> 16%).
+one set to 0.95 on easier ones. "Most likely" is the view's ``in_band(item, hints, band)``:
+under the mastery tracker's belief, P(the learner's true success lies in the band). That is
+not the same as asking whether the *expected* success lies in it: an uncertain belief pulls
+the expected success towards 1/2, so an item chosen for an expected 0.78 would most often be
+one the learner gets right 85-90% of the time (docs/knowledge-model.md has the measurements).
 
 *Support.* For ``new`` and ``practice``, the policy may serve a question with its first hint
 or two already shown (``hints`` on the decision; at most ``MAX_SUPPORT_HINTS``, never more than
 the item has) when that makes the learner's success likelier to land in the band: a scaffolded
-question the learner can work out beats one they bounce off. A hint costs ``HINT_COST`` of
-P(in band), so an unaided question wins whenever it is nearly as good. With a view that has
-``in_band``, every allowed number of hints is weighed; without, hints are considered only
-while the predicted success is below the band. Reviews and probes are never
-scaffolded: they measure what the learner can do alone.
+question the learner can work out beats one they bounce off. Every allowed number of hints is
+weighed (a hint can move an uncertain learner's likely success into the band even when the
+expected success already sits in it), and each costs ``HINT_COST`` of P(in band), so an unaided
+question wins whenever it is nearly as good. Reviews and probes are never scaffolded: they
+measure what the learner can do alone.
 
 Every :class:`Decision` carries a one-sentence ``reason`` for the learner and educators,
 and ``details`` with the candidates considered and their scores.
@@ -50,11 +50,6 @@ and ``details`` with the candidates considered and their scores.
 Cost: O(concepts) cheap view calls (mastery, review_due for mastered concepts) plus
 predictions for the items of one concept; everything structural is precomputed once per
 graph object (see :class:`learner.course_graph.CourseGraph`).
-
-Optional view methods, used when present: ``in_band(item, hints, band) -> float`` (P(the
-true success lies in the band); otherwise derived from ``predict``), ``attempts(concept) ->
-int`` (responses on the concept; otherwise "started" means "among the recent items") and
-``days_since(concept) -> float | None`` (for the review sentence).
 """
 
 from __future__ import annotations
@@ -74,11 +69,11 @@ MAX_REVIEW_SHARE = 0.5
 NO_REPEAT = 4
 # a started concept keeps going while its prerequisites stay above threshold - KEEP_MARGIN
 KEEP_MARGIN = 0.15
-# the band of true success practice should land in (desirable difficulty), and how uncertain
-# (sd, logits) a predicted success is when the view has no belief of its own to say so: items
-# are chosen by P(true success in the band)
+# the band of true success practice should land in (desirable difficulty)
 PRACTICE_BAND = (0.6, 0.9)
 DEFAULT_TARGET = 0.85  # the target success PRACTICE_BAND belongs to
+# how far off (sd, logits) a bare predicted success is taken to be by p_in_band, for a view
+# that predicts without a belief of its own (the benchmarks' estimator-driven views)
 PREDICT_SD = 0.8
 # scaffolding: hints shown up front on new/practice questions that are still too hard, and
 # the P(in band) a hint must buy to be worth showing
@@ -122,12 +117,33 @@ class Decision:
 
 
 class LearnerView(Protocol):
-    def mastery(self, concept: str) -> float: ...
-    def predict(self, item: ItemInfo, hints: int = 0) -> float: ...
+    """What the policy may ask about one learner (the study loop reads it from the database,
+    the benchmarks from a simulated learner)."""
+
+    def mastery(self, concept: str) -> float:
+        """P(the concept is mastered) now."""
+
+    def predict(self, item: ItemInfo, hints: int = 0) -> float:
+        """Expected success on ``item`` answered after ``hints`` hints."""
+
+    def in_band(self, item: ItemInfo, hints: int, band: tuple[float, float]) -> float:
+        """P(the true success on ``item`` after ``hints`` hints lies in ``band``)."""
+
     def review_due(self, concept: str) -> bool: ...
+
     def recall_probability(self, concept: str) -> float: ...
-    def recent_items(self) -> Sequence[str]: ...
-    def pending_probe(self) -> tuple[str, str] | None: ...
+
+    def recent_items(self) -> Sequence[str]:
+        """Ids of the items served most recently, oldest first."""
+
+    def pending_probe(self) -> tuple[str, str] | None:
+        """(concept, misconception) the last answer matched, until it has been probed."""
+
+    def attempts(self, concept: str) -> int:
+        """Practice answers on the concept (placement answers don't make it started)."""
+
+    def days_since(self, concept: str) -> float | None:
+        """Days since the last answer on the concept (None: never answered)."""
 
 
 def keep_threshold(mastery_threshold: float) -> float:
@@ -138,8 +154,8 @@ def keep_threshold(mastery_threshold: float) -> float:
     return max(0.5, mastery_threshold - KEEP_MARGIN)
 
 
-def _title(titles: Mapping[str, str] | None, c: str) -> str:
-    return titles.get(c, c) if titles else c
+def _title(titles: Mapping[str, str] | None, concept: str) -> str:
+    return titles.get(concept, concept) if titles else concept
 
 
 def choose_item(
@@ -153,9 +169,9 @@ def choose_item(
     want_probe: str | None = None,
     support: int = 0,
 ) -> tuple[ItemInfo | None, float | None, list, int]:
-    """The item of ``concept`` most likely to land in the practice band (the view's
-    ``in_band`` when it has one, else :func:`p_in_band` of its prediction; ties: closest to
-    ``target``), and how many of its hints to show up front (0 unless ``support`` > 0).
+    """The item of ``concept`` most likely to land in the practice band (ties: the predicted
+    success closest to ``target``), and how many of its hints to show up front (0 unless
+    ``support`` > 0).
 
     Fixed items among the last ``NO_REPEAT`` recent ones are skipped (unless nothing else is
     left: then the least recent). ``max_difficulty`` keeps only easier items when any
@@ -168,45 +184,38 @@ def choose_item(
     if not items:
         return None, None, [], 0
     if want_probe is not None:
-        probing = [it for it in items if want_probe in it.probes]
+        probing = [item for item in items if want_probe in item.probes]
         if probing:
             items = tuple(probing)
     if max_difficulty is not None:
-        easier = [it for it in items if it.difficulty < max_difficulty]
+        easier = [item for item in items if item.difficulty < max_difficulty]
         if easier:
             items = tuple(easier)
-    last_seen = {iid: k for k, iid in enumerate(recent[-NO_REPEAT:])}
-    fresh = [it for it in items if it.is_template or it.id not in last_seen]
-    pool = fresh or sorted(items, key=lambda it: last_seen.get(it.id, -1))[:1]
-    in_band = getattr(learner, "in_band", None)
+    last_seen = {item_id: position for position, item_id in enumerate(recent[-NO_REPEAT:])}
+    fresh = [item for item in items if item.is_template or item.id not in last_seen]
+    pool = fresh or sorted(items, key=lambda item: last_seen.get(item.id, -1))[:1]
     rows = []
-    best, best_p, best_h, best_score = None, None, 0, None
-    for it in pool:
-        for h in range(min(support, it.n_hints) + 1):
-            p = float(learner.predict(it, hints=h))
-            inb = float(in_band(it, h, band)) if in_band is not None else p_in_band(p, band)
+    best, best_predicted, best_hints, best_score = None, None, 0, None
+    for item in pool:
+        for hints in range(min(support, item.n_hints) + 1):
+            predicted = float(learner.predict(item, hints=hints))
+            in_band = float(learner.in_band(item, hints, band))
             # lower is better: P(outside the band) plus the hints' cost, then the distance
             # to the target
-            score = (round(1.0 - inb + HINT_COST * h, 6), abs(p - target))
+            score = (round(1.0 - in_band + HINT_COST * hints, 6), abs(predicted - target))
             row = {
-                "item": it.id,
-                "difficulty": round(it.difficulty, 3),
-                "p": round(p, 3),
-                "in_band": round(inb, 3),
+                "item": item.id,
+                "difficulty": round(item.difficulty, 3),
+                "p": round(predicted, 3),
+                "in_band": round(in_band, 3),
                 "score": round(score[0], 3),
             }
-            if h:
-                row["hints"] = h
+            if hints:
+                row["hints"] = hints
             rows.append(row)
             if best_score is None or score < best_score:
-                best, best_p, best_h, best_score = it, p, h, score
-            if in_band is None and p >= band[0]:
-                # read from the expected success alone, more hints would only make it easier
-                # still; under a belief a hint can still move an uncertain learner's likely
-                # success into the band, so every allowed number of hints is weighed (measured,
-                # 2026-12-05: +0.6 to +2.2 points of practice in the band on four ramps)
-                break
-    return best, best_p, rows, best_h
+                best, best_predicted, best_hints, best_score = item, predicted, hints, score
+    return best, best_predicted, rows, best_hints
 
 
 def _support_sentence(hints: int, concept_title: str) -> str:
@@ -225,31 +234,30 @@ def decide_next(
     """The next step for ``learner`` on ``graph`` (see the module docstring).
     ``titles`` (concept -> title) only makes the reason sentences friendlier."""
     order = graph.order
-    pre = graph.prereq_idx
-    thr = graph.mastery_threshold
+    prerequisites = graph.prereq_idx  # by concept index, the indices of its prerequisites
+    threshold = graph.mastery_threshold
     target = graph.target_success
     recent = list(learner.recent_items())
-    attempts = getattr(learner, "attempts", None)
 
     # 1. a misconception to probe
     probe = learner.pending_probe()
     if probe is not None and probe[0] in graph.index:
         concept, slug = probe
-        last_diff = None
-        for iid in reversed(recent):
-            it = graph.item_by_id.get(iid)
-            if it is not None and it.concept == concept:
-                last_diff = it.difficulty
+        last_difficulty = None
+        for item_id in reversed(recent):
+            item = graph.item_by_id.get(item_id)
+            if item is not None and item.concept == concept:
+                last_difficulty = item.difficulty
                 break
-        has_probe_item = any(slug in it.probes for it in graph.items.get(concept, ()))
-        item, p, rows, _ = choose_item(
+        has_probe_item = any(slug in item.probes for item in graph.items.get(concept, ()))
+        item, predicted, rows, _ = choose_item(
             graph,
             learner,
             concept,
             recent,
             target=target,
             want_probe=slug if has_probe_item else None,
-            max_difficulty=None if has_probe_item else last_diff,
+            max_difficulty=None if has_probe_item else last_difficulty,
         )
         if item is not None:
             how = (
@@ -261,137 +269,129 @@ def decide_next(
                 "probe",
                 concept,
                 item.id,
-                p,
+                predicted,
                 f"Probe: your last answer on {_title(titles, concept)} looked like the "
                 f"misconception \u201c{slug}\u201d, so here is {how}.",
                 {"misconception": slug, "probing_item": has_probe_item, "items": rows},
             )
 
-    m = [float(learner.mastery(c)) for c in order]
-    mastered = [x >= thr for x in m]
+    mastery = [float(learner.mastery(concept)) for concept in order]
+    mastered = [p >= threshold for p in mastery]
     n_mastered = sum(mastered)
-
-    def started(i: int, recent_concepts: set) -> bool:
-        if attempts is not None:
-            return attempts(order[i]) > 0
-        return order[i] in recent_concepts
-
     recent_concepts = [graph.item_by_id[i].concept for i in recent if i in graph.item_by_id]
-    recent_set = set(recent_concepts)
-    keep = keep_threshold(thr)
+    keep = keep_threshold(threshold)
     in_progress, fringe_new, blocked_no_items = [], [], []
-    for i, c in enumerate(order):
-        if mastered[i]:
+    for index, concept in enumerate(order):
+        if mastered[index]:
             continue
-        if not graph.items.get(c):
-            if all(mastered[p] for p in pre[i]):
-                blocked_no_items.append(c)
-        elif started(i, recent_set):
-            if all(m[p] >= keep for p in pre[i]):
-                in_progress.append(i)
-        elif all(mastered[p] for p in pre[i]):
-            fringe_new.append(i)
+        if not graph.items.get(concept):
+            if all(mastered[p] for p in prerequisites[index]):
+                blocked_no_items.append(concept)
+        elif learner.attempts(concept) > 0:
+            if all(mastery[p] >= keep for p in prerequisites[index]):
+                in_progress.append(index)
+        elif all(mastered[p] for p in prerequisites[index]):
+            fringe_new.append(index)
     progress_possible = bool(in_progress or fringe_new)
 
     # 2. reviews due (mastered concepts only), limited to a share of the recent steps
     due = []
-    for i, c in enumerate(order):
-        if mastered[i] and learner.review_due(c):
-            due.append((float(learner.recall_probability(c)), i))
+    for index, concept in enumerate(order):
+        if mastered[index] and learner.review_due(concept):
+            due.append((float(learner.recall_probability(concept)), index))
     due.sort()
     window = recent_concepts[-REVIEW_WINDOW:]
     review_share = (sum(1 for c in window if mastered[graph.index[c]]) / len(window)) if window else 0.0
     base_details = {
         "mastered": n_mastered,
         "concepts": len(order),
-        "in_progress": [(order[i], round(m[i], 3)) for i in in_progress[:10]],
+        "in_progress": [(order[i], round(mastery[i], 3)) for i in in_progress[:10]],
         "fringe": [order[i] for i in fringe_new[:10]],
-        "due_reviews": [(order[i], round(r, 3)) for r, i in due[:10]],
+        "due_reviews": [(order[i], round(recall, 3)) for recall, i in due[:10]],
         "review_share": round(review_share, 3),
     }
     if due and (not progress_possible or review_share < MAX_REVIEW_SHARE):
-        r, i = due[0]
-        c = order[i]
-        item, p, rows, _ = choose_item(graph, learner, c, recent, target=target)
+        recall, index = due[0]
+        concept = order[index]
+        item, predicted, rows, _ = choose_item(graph, learner, concept, recent, target=target)
         if item is not None:
-            days = getattr(learner, "days_since", None)
-            d = days(c) if days is not None else None
+            days = learner.days_since(concept)
             when = (
-                f"you last practised {_title(titles, c)} {d:.0f} days ago"
-                if d is not None and d >= 1
-                else f"{_title(titles, c)} is due for review"
+                f"you last practised {_title(titles, concept)} {days:.0f} days ago"
+                if days is not None and days >= 1
+                else f"{_title(titles, concept)} is due for review"
             )
             return Decision(
                 "review",
-                c,
+                concept,
                 item.id,
-                p,
-                f"Review: {when}; recall probability {r:.2f}.",
-                {**base_details, "recall": round(r, 3), "items": rows},
+                predicted,
+                f"Review: {when}; recall probability {recall:.2f}.",
+                {**base_details, "recall": round(recall, 3), "items": rows},
             )
 
     # 3. practice on a concept in progress: the most recent one, else the closest to mastery
     if in_progress:
-        last_pos = {c: k for k, c in enumerate(recent_concepts)}
-        i = max(in_progress, key=lambda j: (last_pos.get(order[j], -1), m[j]))
-        c = order[i]
-        item, p, rows, hints = choose_item(
-            graph, learner, c, recent, target=target, support=MAX_SUPPORT_HINTS
+        last_position = {concept: position for position, concept in enumerate(recent_concepts)}
+        index = max(in_progress, key=lambda i: (last_position.get(order[i], -1), mastery[i]))
+        concept = order[index]
+        item, predicted, rows, hints = choose_item(
+            graph, learner, concept, recent, target=target, support=MAX_SUPPORT_HINTS
         )
         return Decision(
             "practice",
-            c,
+            concept,
             item.id,
-            p,
-            f"Practice: {_title(titles, c)} is in progress (P(mastered) {m[i]:.2f} of the "
-            f"{thr:.2f} needed); this question's predicted success is {p:.2f}, "
+            predicted,
+            f"Practice: {_title(titles, concept)} is in progress (P(mastered) {mastery[index]:.2f} of the "
+            f"{threshold:.2f} needed); this question's predicted success is {predicted:.2f}, "
             + (
                 f"near the {target:.2f} target."
-                if abs(p - target) <= 0.1
+                if abs(predicted - target) <= 0.1
                 else f"the closest of its questions to the {target:.2f} target."
             )
-            + _support_sentence(hints, _title(titles, c)),
+            + _support_sentence(hints, _title(titles, concept)),
             {**base_details, "items": rows},
             hints,
         )
 
     # 4. a new concept on the fringe, first in ramp order
     if fringe_new:
-        i = fringe_new[0]
-        c = order[i]
-        item, p, rows, hints = choose_item(
-            graph, learner, c, recent, target=target, support=MAX_SUPPORT_HINTS
+        index = fringe_new[0]
+        concept = order[index]
+        item, predicted, rows, hints = choose_item(
+            graph, learner, concept, recent, target=target, support=MAX_SUPPORT_HINTS
         )
-        ps = [order[j] for j in pre[i]]
+        builds_on = [order[p] for p in prerequisites[index]]
         because = (
-            f"you have mastered what it builds on ({', '.join(_title(titles, x) for x in ps)})"
-            if ps
+            f"you have mastered what it builds on ({', '.join(_title(titles, c) for c in builds_on)})"
+            if builds_on
             else "it builds on nothing you haven't got"
         )
         return Decision(
             "new",
-            c,
+            concept,
             item.id,
-            p,
-            f"New: {_title(titles, c)} is next on the ramp because {because}; "
-            f"predicted success {p:.2f}." + _support_sentence(hints, _title(titles, c)),
+            predicted,
+            f"New: {_title(titles, concept)} is next on the ramp because {because}; "
+            f"predicted success {predicted:.2f}." + _support_sentence(hints, _title(titles, concept)),
             {**base_details, "items": rows},
             hints,
         )
 
     # 5. only reviews left (the share limit doesn't apply), or nothing at all
     if due:
-        r, i = due[0]
-        c = order[i]
-        item, p, rows, _ = choose_item(graph, learner, c, recent, target=target)
+        recall, index = due[0]
+        concept = order[index]
+        item, predicted, rows, _ = choose_item(graph, learner, concept, recent, target=target)
         if item is not None:
             return Decision(
                 "review",
-                c,
+                concept,
                 item.id,
-                p,
-                f"Review: {_title(titles, c)} is due for review; recall probability {r:.2f}.",
-                {**base_details, "recall": round(r, 3), "items": rows},
+                predicted,
+                f"Review: {_title(titles, concept)} is due for review; recall probability {recall:.2f}.",
+                {**base_details, "recall": round(recall, 3), "items": rows},
             )
     if n_mastered == len(order):
         reason = "Done: every concept of the ramp is mastered and no review is due."

@@ -136,11 +136,10 @@ def _create_step(
     enrollment: Enrollment,
     *,
     kind: str,
-    concept_slug: str,
     item_id: str,
-    predicted,
-    reason,
-    details,
+    predicted: float | None,
+    reason: str,
+    details: dict,
     hints: int = 0,
 ) -> Step:
     """A new open step; ``hints``: the item's first hints shown from the start (scaffolding)."""
@@ -175,7 +174,6 @@ def _placement_step(enrollment: Enrollment, graph: CourseGraph, when: datetime) 
     return _create_step(
         enrollment,
         kind=Step.Kind.PLACEMENT,
-        concept_slug=concept,
         item_id=item_id,
         predicted=None,
         reason=f"Placement question {asked + 1}: it tells most about what you already know, "
@@ -216,7 +214,6 @@ def step_next(*, enrollment: Enrollment, when: datetime | None = None) -> Step |
     return _create_step(
         enrollment,
         kind=decision.kind,
-        concept_slug=decision.concept,
         item_id=decision.item_id,
         predicted=decision.predicted_success,
         reason=decision.reason,

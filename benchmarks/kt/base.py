@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from learner.response_log import Response
 
@@ -47,15 +46,6 @@ class ConceptEstimate:
     p_mastered: float  # probability the concept is mastered
     sd: float  # uncertainty: standard deviation of the proficiency (logits)
     n: float  # (effective) number of responses seen on the concept
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "skill": self.skill,
-            "p_correct": self.p_correct,
-            "p_mastered": self.p_mastered,
-            "sd": self.sd,
-            "n": self.n,
-        }
 
 
 def as_sequences(data) -> list[Sequence[Response]]:

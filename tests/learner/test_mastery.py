@@ -26,6 +26,11 @@ from learner.mastery import (
 DAY = 86400.0
 
 
+def known(mean: float, var: float, t: float | None = None) -> dict:
+    """A stored belief with no attempts yet weighted on the learning rate."""
+    return {"mean": mean, "var": var, "t": t, "spaced": 0, "rate_weight": 0.0}
+
+
 def phi(x):
     return 0.5 * math.erfc(-x / math.sqrt(2.0))
 
@@ -39,7 +44,7 @@ def test_a_concept_never_seen_has_the_prior():
 
 def test_one_right_answer_is_one_laplace_step_by_hand():
     # with the learning rate known exactly (no spread) the step is the one-dimensional one
-    tr = MasteryTracker(state={"c": [0.0, 1.0, None, 0]}, rate_var=0.0)
+    tr = MasteryTracker(state={"c": known(0.0, 1.0)}, rate_var=0.0)
     tr.update("c", True, difficulty=0.0)
     mu, var = 0.0 + LEARN, 1.0 + Q  # practice helps, and adds noise
     s = 1.0 / (1.0 + math.exp(-mu))
@@ -51,7 +56,7 @@ def test_one_right_answer_is_one_laplace_step_by_hand():
 
 
 def test_one_answer_updates_the_joint_belief_over_proficiency_and_rate_by_hand():
-    tr = MasteryTracker(state={"c": [0.0, 1.0, None, 0]})
+    tr = MasteryTracker(state={"c": known(0.0, 1.0)})
     tr.update("c", True, difficulty=0.0)
     # before the answer: theta = 0 + LEARN * rate + N(0, 1 + Q), rate ~ N(1, RATE_VAR0)
     m = [LEARN * RATE_M0, RATE_M0]
@@ -70,7 +75,8 @@ def test_one_answer_updates_the_joint_belief_over_proficiency_and_rate_by_hand()
     assert tr.rate()[0] == pytest.approx(rate_mean) and tr.rate()[1] ** 2 == pytest.approx(post[1][1])
     assert tr.rate()[0] > RATE_M0  # a right answer beyond the prediction says: learns fast
     # the concept is stored given the rate: theta = alpha + beta * rate + N(0, v)
-    alpha, v, _t, _s, beta = tr.s["c"]
+    belief = tr.s["c"]
+    alpha, v, beta = belief["mean"], belief["var"], belief["rate_weight"]
     assert beta == pytest.approx(post[0][1] / post[1][1])
     assert v == pytest.approx(post[0][0] - post[0][1] ** 2 / post[1][1])
     assert alpha + beta * rate_mean == pytest.approx(theta_mean)
@@ -92,9 +98,9 @@ def test_the_learning_rate_carries_over_to_other_concepts():
     assert fast.belief("b")[0] > slow.belief("b")[0]
     # what the rate learns moves a concept practised earlier (it is kept given the rate)
     before = fast.belief("a")
-    alpha_v_beta = [fast.s["a"][k] for k in (0, 1, 4)]
+    stored = dict(fast.s["a"])
     fast.update("b", True, difficulty=3.0)
-    assert [fast.s["a"][k] for k in (0, 1, 4)] == alpha_v_beta  # O(1): "a" is not touched
+    assert fast.s["a"] == stored  # O(1): "a" is not touched
     assert fast.belief("a") != before
 
 
@@ -104,12 +110,12 @@ def test_the_rates_weight_on_a_concept_stays_bounded():
     tr = MasteryTracker()
     for _ in range(300):
         tr.update("c", True, difficulty=-4.0)
-    assert tr.s["c"][4] <= LEARN / (1.0 - RATE_KEEP) + 1e-9
+    assert tr.s["c"]["rate_weight"] <= LEARN / (1.0 - RATE_KEEP) + 1e-9
     assert tr.belief("c")[1] < 2.5
     # settling older gains keeps the belief as it is
     before = tr.belief("c")
-    alpha, v, beta = tr.s["c"][0], tr.s["c"][1], tr.s["c"][4]
-    rm, rv = tr.s[RATE_KEY]
+    alpha, v, beta = tr.s["c"]["mean"], tr.s["c"]["var"], tr.s["c"]["rate_weight"]
+    rm, rv = tr.s[RATE_KEY]["mean"], tr.s[RATE_KEY]["var"]
     settled = [alpha + (1 - RATE_KEEP) * beta * rm, v + (1 - RATE_KEEP**2) * beta**2 * rv, RATE_KEEP * beta]
     assert settled[0] + settled[2] * rm == pytest.approx(before[0])
     assert settled[1] + settled[2] ** 2 * rv == pytest.approx(before[1] ** 2)
@@ -134,14 +140,14 @@ def test_failures_slow_the_expected_gain_but_never_reverse_it():
         tr.update(f"c{k // 20}", False, difficulty=-2.0)
     assert tr.rate()[0] == pytest.approx(RATE_FLOOR)
     # the concept's own belief is consistent with the floored rate
-    alpha, _v, _t, _s, beta = tr.s["c9"]
-    assert tr.belief("c9")[0] == pytest.approx(alpha + beta * RATE_FLOOR)
+    belief = tr.s["c9"]
+    assert tr.belief("c9")[0] == pytest.approx(belief["mean"] + belief["rate_weight"] * RATE_FLOOR)
 
 
 def test_graph_evidence_leaves_the_rate_alone():
     tr = MasteryTracker()
     tr.update("a", True)
-    rate = list(tr.s[RATE_KEY])
+    rate = dict(tr.s[RATE_KEY])
     mean = tr.belief("a")[0]
     tr.evidence("a", 0.8)
     assert tr.s[RATE_KEY] == rate and tr.belief("a")[0] > mean
@@ -168,7 +174,7 @@ def test_a_lucky_guess_counts_less():
 
 
 def test_forgetting_is_log_shaped_and_slowed_by_spaced_responses():
-    tr = MasteryTracker(state={"c": [3.0, 0.5, 0.0, 0]})
+    tr = MasteryTracker(state={"c": known(3.0, 0.5, t=0.0)})
     week = 7 * DAY
     m_week = tr.mastery("c", t=week)
     # mu drops by FORGET_MU * log(1 + 7) and the variance grows by FORGET_VAR * log(8)
@@ -178,15 +184,15 @@ def test_forgetting_is_log_shaped_and_slowed_by_spaced_responses():
     assert m_week == pytest.approx(expected)
     assert tr.mastery("c", t=0.0) > m_week > tr.mastery("c", t=8 * week)
     # a response a day or more after the previous one is spaced: the next gap forgets half as much
-    spaced = MasteryTracker(state={"c": [3.0, 0.5, 0.0, 0]})
+    spaced = MasteryTracker(state={"c": known(3.0, 0.5, t=0.0)})
     spaced.update("c", True, t=2 * DAY)
-    assert spaced.s["c"][3] == 1
-    massed = MasteryTracker(state={"c": [3.0, 0.5, 0.0, 0]})
+    assert spaced.s["c"]["spaced"] == 1
+    massed = MasteryTracker(state={"c": known(3.0, 0.5, t=0.0)})
     massed.update("c", True, t=600.0)
-    assert massed.s["c"][3] == 0
+    assert massed.s["c"]["spaced"] == 0
     for tr_ in (spaced, massed):
-        tr_.s["c"][:2], tr_.s["c"][4] = [3.0, 0.5], 0.0
-    last_s, last_m = spaced.s["c"][2], massed.s["c"][2]
+        tr_.s["c"].update(mean=3.0, var=0.5, rate_weight=0.0)
+    last_s, last_m = spaced.s["c"]["t"], massed.s["c"]["t"]
     assert spaced.mastery("c", t=last_s + week) > massed.mastery("c", t=last_m + week)
     f = math.log(8.0)
     assert spaced._forgetting(spaced.s["c"], last_s + week) == pytest.approx(
@@ -196,18 +202,19 @@ def test_forgetting_is_log_shaped_and_slowed_by_spaced_responses():
 
 
 def test_an_answer_forgets_as_much_as_the_prediction_before_it_did():
-    tr = MasteryTracker(state={"c": [3.0, 0.3, 0.0, 0, 0.0]}, rate_var=0.0)
+    tr = MasteryTracker(state={"c": known(3.0, 0.3, t=0.0)}, rate_var=0.0)
     week = 7 * DAY
     predicted_mean = tr.belief("c", t=week)[0]
     assert predicted_mean == pytest.approx(3.0 - FORGET_MU * math.log(8.0))
-    aged = MasteryTracker(state={"c": [3.0, 0.3, 0.0, 0, 0.0]}, rate_var=0.0)
+    aged = MasteryTracker(state={"c": known(3.0, 0.3, t=0.0)}, rate_var=0.0)
     aged._age(aged.s["c"], week)
-    assert aged.s["c"][0] == pytest.approx(predicted_mean)
+    assert aged.s["c"]["mean"] == pytest.approx(predicted_mean)
     # update() ages first, then counts the spaced retrieval (the simulated learners do the same)
     tr.update("c", True, t=week)
-    assert tr.s["c"][3] == 1
+    assert tr.s["c"]["spaced"] == 1
     aged.update("c", True, t=week)  # already aged to this moment: the same answer, same belief
-    assert [tr.s["c"][k] for k in (0, 1, 4)] == pytest.approx([aged.s["c"][k] for k in (0, 1, 4)])
+    fields = ("mean", "var", "rate_weight")
+    assert [tr.s["c"][k] for k in fields] == pytest.approx([aged.s["c"][k] for k in fields])
     # a never-seen concept: predict() starts where update() does
     fresh = MasteryTracker(rate_var=0.0)
     p = fresh.predict("n", 0.0)
@@ -217,19 +224,20 @@ def test_an_answer_forgets_as_much_as_the_prediction_before_it_did():
 
 
 def test_evidence_moves_the_belief_but_not_the_forgetting_clock():
-    tr = MasteryTracker(state={"c": [1.0, 1.0, 0.0, 0]})
+    tr = MasteryTracker(state={"c": known(1.0, 1.0, t=0.0)})
     tr.evidence("c", 0.5, t=3 * DAY)
-    assert tr.s["c"][0] > 1.0 and tr.s["c"][1] < 1.0
-    assert tr.s["c"][2] == 0.0  # still forgets from the last response
+    assert tr.s["c"]["mean"] > 1.0 and tr.s["c"]["var"] < 1.0
+    assert tr.s["c"]["t"] == 0.0  # still forgets from the last response
     tr.evidence("c", -0.5, t=3 * DAY)
     tr.evidence("c", 0.0, t=3 * DAY)  # no evidence, no change
-    assert tr.s["c"][2] == 0.0
+    assert tr.s["c"]["t"] == 0.0
 
 
 def test_placement_prior_is_the_moment_matched_mixture():
     tr = MasteryTracker()
     tr.set_prior("c", 0.7, t=5.0)
-    mu, var, t, spaced, beta = tr.s["c"]
+    belief = tr.s["c"]
+    mu, var, t, spaced, beta = (belief[k] for k in ("mean", "var", "t", "spaced", "rate_weight"))
     assert mu == pytest.approx(0.7 * KNOWN_MU + 0.3 * MU0)
     assert var == pytest.approx(0.7 * KNOWN_VAR + 0.3 * VAR0 + 0.7 * 0.3 * (KNOWN_MU - MU0) ** 2)
     assert (t, spaced, beta) == (5.0, 0, 0.0)  # what placement found doesn't depend on the rate
@@ -238,23 +246,23 @@ def test_placement_prior_is_the_moment_matched_mixture():
 
 
 def test_predict_includes_the_next_attempts_gain_and_the_belief_spread():
-    tr = MasteryTracker(state={"c": [1.0, 0.0001, None, 0]})
+    tr = MasteryTracker(state={"c": known(1.0, 0.0001)})
     assert tr.predict("c", 1.0 + LEARN) == pytest.approx(0.5 * (1.0 - SLIP), abs=0.01)
-    wide = MasteryTracker(state={"c": [3.0, 4.0, None, 0]})
-    narrow = MasteryTracker(state={"c": [3.0, 0.01, None, 0]})
+    wide = MasteryTracker(state={"c": known(3.0, 4.0)})
+    narrow = MasteryTracker(state={"c": known(3.0, 0.01)})
     assert 0.5 < wide.predict("c", 0.0) < narrow.predict("c", 0.0)  # uncertainty pulls towards 0.5
     assert MasteryTracker().predict("c", 0.0, guess=0.25) > MasteryTracker().predict("c", 0.0)
 
 
-def test_state_is_json_and_a_stored_three_field_belief_still_reads():
-    old = {"c": [2.0, 0.5, 100.0]}  # stored before the spaced count existed
-    tr = MasteryTracker(state=old)
+def test_state_is_json_updated_in_the_callers_dict():
+    stored = {"c": known(2.0, 0.5, t=100.0)}
+    tr = MasteryTracker(state=stored)
     before = tr.mastery("c", t=100.0 + DAY)
     tr.update("c", True, t=100.0 + 2 * DAY)
-    assert len(old["c"]) == 5 and old["c"][3] == 1  # updated in the caller's dict
-    assert RATE_KEY in old
+    assert stored["c"]["spaced"] == 1 and stored["c"]["t"] == 100.0 + 2 * DAY
+    assert RATE_KEY in stored
     assert 0.0 < before < 1.0
-    assert json.loads(json.dumps(old)) == old
+    assert json.loads(json.dumps(stored)) == stored
 
 
 def test_hints_make_the_item_count_as_easier():
@@ -282,7 +290,7 @@ def test_hints_make_the_item_count_as_easier():
 
 def test_in_band_is_the_probability_of_the_true_success_under_the_belief_by_hand():
     # no rate spread: the next answer's logit is N(mu + LEARN, v + Q)
-    tr = MasteryTracker(state={"c": [1.0, 0.5, None, 0]}, rate_var=0.0)
+    tr = MasteryTracker(state={"c": known(1.0, 0.5)}, rate_var=0.0)
     mu, sd = 1.0 + LEARN, math.sqrt(0.5 + Q)
 
     def logit(p):
@@ -303,7 +311,7 @@ def test_in_band_prefers_a_harder_item_than_the_expected_success_suggests():
     # an uncertain belief pulls the expected success towards 1/2: the item whose *expected*
     # success is closest to the band's middle in logits (0.79) is one the learner most likely
     # answers right more often than 0.9; the true success is likeliest in the band on a harder one
-    tr = MasteryTracker(state={"c": [2.0, 2.0, None, 0]}, rate_var=0.0)
+    tr = MasteryTracker(state={"c": known(2.0, 2.0)}, rate_var=0.0)
     ds = [x / 10.0 for x in range(-20, 41)]
     by_expected = min(ds, key=lambda d: abs(tr.predict("c", d) - 0.79))
     by_band = max(ds, key=lambda d: tr.in_band("c", d, (0.6, 0.9)))

@@ -54,3 +54,39 @@ def test_answered_beliefs_move_to_the_typical_question_frame_and_back(learner, p
     enrollment.refresh_from_db()
     assert "~rate" not in enrollment.mastery_state
     assert enrollment.mastery_state[answered] == pytest.approx([1.5, 0.4, 100.0, 0])
+
+
+named_state = importlib.import_module("learner.migrations.0005_named_tracker_state")
+
+
+def test_stored_beliefs_get_named_fields_and_back(learner, published_course):
+    enrollment = enrollment_for(user=learner, course=published_course)
+    old = {
+        "a": [1.5, 0.4, 100.0, 2, 0.5],
+        "b": [-0.8, 4.2],  # stored before the clock, the spaced count and the rate existed
+        "~rate": [1.2, 0.04],
+    }
+    enrollment.mastery_state = old
+    enrollment.save(update_fields=["mastery_state"])
+
+    assert named_state._convert(apps, named_state.named) == 1
+    enrollment.refresh_from_db()
+    assert enrollment.mastery_state == {
+        "a": {"mean": 1.5, "var": 0.4, "t": 100.0, "spaced": 2, "rate_weight": 0.5},
+        "b": {"mean": -0.8, "var": 4.2, "t": None, "spaced": 0, "rate_weight": 0.0},
+        "~rate": {"mean": 1.2, "var": 0.04},
+    }
+    # the tracker reads the named state as the belief the list held
+    from learner.mastery import MasteryTracker
+
+    mean, sd = MasteryTracker(state=enrollment.mastery_state).belief("a")
+    assert mean == pytest.approx(1.5 + 0.5 * 1.2) and sd**2 == pytest.approx(0.4 + 0.25 * 0.04)
+    assert named_state._convert(apps, named_state.named) == 0  # already named: nothing to do
+
+    named_state._convert(apps, named_state.positional)
+    enrollment.refresh_from_db()
+    assert enrollment.mastery_state == {
+        "a": [1.5, 0.4, 100.0, 2, 0.5],
+        "b": [-0.8, 4.2, None, 0, 0.0],
+        "~rate": [1.2, 0.04],
+    }

@@ -55,6 +55,12 @@ class View:
     def attempts(self, c):
         return self.att.get(c, 0)
 
+    def in_band(self, item, hints, band):  # a bare prediction, read with the default error
+        return p_in_band(self.predict(item, hints), band)
+
+    def days_since(self, c):
+        return None
+
 
 def check(d: Decision):
     assert d.kind in KINDS
@@ -185,36 +191,6 @@ def test_done_when_everything_is_mastered():
     g = graph()
     d = check(decide_next(graph=g, learner=View(mastery={c: 0.99 for c in g.concepts})))
     assert d.kind == "done" and d.item_id is None and d.concept is None
-
-
-def test_works_without_the_optional_attempts_method():
-    g = graph()
-
-    class Minimal(View):
-        attempts = None
-
-    v = Minimal(mastery={"a": 0.99, "b": 0.5}, recent=["b/1"])
-    d = decide_next(graph=g, learner=v)
-    assert (d.kind, d.concept) == ("practice", "b")
-    v = Minimal(mastery={"a": 0.99})
-    assert decide_next(graph=g, learner=v).kind == "new"
-
-
-def test_decision_is_fast_on_a_300_concept_ramp():
-    import time
-
-    from learner.course_graph import random_ramp
-
-    g = random_ramp(300, seed=0)
-    m = {c: (0.99 if i < 150 else 0.3) for i, c in enumerate(g.order)}
-    v = View(
-        mastery=m, due=set(g.order[:40]), recent=[g.items[g.order[150]][0].id], attempts={g.order[150]: 3}
-    )
-    decide_next(graph=g, learner=v)  # structures computed once per graph
-    t = time.perf_counter()
-    for _ in range(50):
-        decide_next(graph=g, learner=v)
-    assert (time.perf_counter() - t) / 50 < 0.01
 
 
 def hinted_graph() -> CourseGraph:
