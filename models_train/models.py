@@ -35,14 +35,53 @@ class ModelVersion(models.Model):
         return f"{self.name} ({self.status})"
 
 
+class ModelVersionChange(models.Model):
+    """Who switched the version that serves learners, when and why (one row per switch).
+
+    A promotion below the eval gate (models_train/gate.py) carries the admin's reason and
+    the checks it failed at that moment; `by` is empty when Ramp itself switched (the
+    first version of a fresh install, so learners have a tutor at all).
+    """
+
+    class Kind(models.TextChoices):
+        PROMOTE = "promote", "Promoted"
+        ROLLBACK = "rollback", "Rolled back"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="changes")
+    previous = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    below_gate = models.BooleanField(default=False)
+    reason = models.TextField(blank=True)
+    failed_checks = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.version.name}"
+
+
 class TrainingRun(models.Model):
-    """One training of the tutor model on a `gpu` worker, from request to candidate version."""
+    """One training of the tutor model on a `gpu` worker, from request to candidate version.
+
+    While it runs, its worker writes `heartbeat_at` and `progress` every few seconds
+    (stage, steps, tokens, loss curves, log tail; models_train/run_progress.py). A run
+    whose heartbeat stops is taken for lost (its worker died): `lost_at` records it, the run
+    goes back to queued and the next attempt resumes from its checkpoints.
+    """
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
 
     class Preset(models.TextChoices):
         DEFAULT = "default", "Default tutor (a few minutes on CPU)"
@@ -50,7 +89,9 @@ class TrainingRun(models.Model):
 
     preset = models.CharField(max_length=16, choices=Preset.choices, default=Preset.DEFAULT)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    requested_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    requested_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -61,6 +102,17 @@ class TrainingRun(models.Model):
     error = models.TextField(blank=True)
     version = models.ForeignKey(
         ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    options = models.JSONField(
+        default=dict, blank=True, help_text="Size options over the preset (default_training.SIZE_OPTIONS)."
+    )
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    progress = models.JSONField(default=dict, blank=True)
+    lost_at = models.DateTimeField(null=True, blank=True)
+    lost_worker = models.CharField(max_length=255, blank=True)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
