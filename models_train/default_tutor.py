@@ -1,7 +1,7 @@
 """Build the default tutor on a laptop CPU in a few minutes: tokenizer, pretrain, SFT, eval.
 
-    python -m models_train.default_tutor --out model_store/default
-    python -m models_train.default_tutor --out model_store/default --dialogues ramps_dialogues.jsonl
+    python -m models_train.default_tutor --out var/models/default
+    python -m models_train.default_tutor --out var/models/default --dialogues ramps_dialogues.jsonl
 
 Uses the vendored real tutoring conversations (models_train/data/tutoring/) plus
 any dialogue JSONL files given (e.g. the Django dialogue factory's output). Only
@@ -16,6 +16,14 @@ Checkpoints every --ckpt-every steps; with --resume a run interrupted midway (a 
 died) keeps its tokenizer and continues pretraining/SFT from the last checkpoints, exactly
 as the uninterrupted run would have (the trainers resume exactly; the data files are
 rebuilt identically from the same inputs and seed).
+
+SFT stops early: every --sft-eval-every steps it scores a sample of the held-out dialogues,
+keeps the best model (the result) and stops after --sft-patience passes without improvement.
+The summary's "sft" says where it stopped and why, with the train and validation losses.
+
+From Python (what the Django side does), `main(argv, on_event=listener)` also reports every
+step, validation pass, checkpoint and stage to the listener, which may raise
+`trainer.StopTraining` to stop the run (see models_train/trainer.py).
 """
 
 from __future__ import annotations
@@ -31,12 +39,19 @@ import torch
 from . import evaluate, pretrain, sft, train_tokenizer
 from .checkpoint import load_tutor
 from .dialogue import by_split, load_dialogues, save_dialogues
-from .trainer import latest_checkpoint
+from .trainer import best_checkpoint, emit, latest_checkpoint, listening
 
 VENDORED = sorted((Path(__file__).parent / "data" / "tutoring").glob("*/dialogues.jsonl"))
 
 
-def main(argv=None) -> dict:
+def main(argv=None, on_event=None) -> dict:
+    if on_event is None:  # keep a listener set further up (the Django side's)
+        return _main(argv)
+    with listening(on_event):
+        return _main(argv)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     g = ap.add_argument_group("data")
     g.add_argument("--out", required=True, help="output folder")
@@ -57,7 +72,18 @@ def main(argv=None) -> dict:
     )
     g.add_argument("--batch-size", type=int, default=16)
     g.add_argument("--pretrain-steps", type=int, default=100)
-    g.add_argument("--sft-steps", type=int, default=1000)
+    g.add_argument("--sft-steps", type=int, default=1000, help="at most (early stopping may end it sooner)")
+    g.add_argument(
+        "--pretrain-eval-every", type=int, default=25, help="steps between validation passes (loss curve)"
+    )
+    g.add_argument("--sft-eval-every", type=int, default=50, help="steps between validation passes")
+    g.add_argument("--sft-eval-batches", type=int, default=8, help="held-out batches per validation pass")
+    g.add_argument(
+        "--sft-patience",
+        type=int,
+        default=3,
+        help="stop SFT after this many validation passes without improvement (0: never)",
+    )
     g.add_argument("--eval-dialogues", type=int, default=40)
     g.add_argument("--max-new-tokens", type=int, default=40)
     g.add_argument("--seed", type=int, default=0)
@@ -76,7 +102,11 @@ def main(argv=None) -> dict:
         action="store_true",
         help="continue an interrupted run in --out (keep its tokenizer and checkpoints)",
     )
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
+
+
+def _main(argv) -> dict:
+    args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
@@ -90,6 +120,7 @@ def main(argv=None) -> dict:
     train_file = all_files[:1]
 
     tok_path = str(out / "tokenizer.json")
+    emit({"event": "stage", "stage": "tokenizer"})
     if args.resume and Path(tok_path).exists():
         print(f"resuming: keeping {tok_path}")
     else:
@@ -115,7 +146,7 @@ def main(argv=None) -> dict:
         "--optimizer",
         args.optimizer,
     ]
-    pretrain.main(
+    pretrained = pretrain.main(
         [
             "--tokenizer",
             tok_path,
@@ -126,7 +157,7 @@ def main(argv=None) -> dict:
             "--steps",
             str(args.pretrain_steps),
             "--eval-every",
-            "0",
+            str(args.pretrain_eval_every),
             "--warmup-steps",
             "20",
             "--seq-len",
@@ -135,7 +166,7 @@ def main(argv=None) -> dict:
         ]
     )
     base = latest_checkpoint(out / "base")
-    sft.main(
+    tuned = sft.main(
         [
             "--init",
             str(base),
@@ -146,15 +177,18 @@ def main(argv=None) -> dict:
             "--steps",
             str(args.sft_steps),
             "--eval-every",
-            "0",
+            str(args.sft_eval_every),
             "--eval-batches",
-            "4",
+            str(args.sft_eval_batches),
+            "--patience",
+            str(args.sft_patience),
             "--seq-len",
             str(args.sft_seq_len or args.seq_len),
             *common,
         ]
     )
-    final = latest_checkpoint(out / "sft")
+    final = best_checkpoint(out / "sft") or latest_checkpoint(out / "sft")
+    emit({"event": "stage", "stage": "evaluation"})
     tutor = out / "tutor"
     if tutor.exists():
         shutil.rmtree(tutor)
@@ -174,6 +208,8 @@ def main(argv=None) -> dict:
         "config": meta["config"],
         "tokenizer_id": tok.id,
         "train_dialogues": len(train_d),
+        "pretrain": _stage_summary(pretrained, args.pretrain_steps),
+        "sft": _stage_summary(tuned, args.sft_steps),
         **report,
     }
     (tutor / "report.json").write_text(json.dumps(report, indent=1))
@@ -183,9 +219,22 @@ def main(argv=None) -> dict:
         "seconds": round(time.perf_counter() - t0, 1),
         "dialogue_loss": report.get("dialogue_loss"),
         "generation": report["generation"].get("all"),
+        "pretrain": report["pretrain"],
+        "sft": report["sft"],
     }
     print(json.dumps(summary))
     return summary
+
+
+def _stage_summary(metrics: dict, planned: int) -> dict:
+    """Where a training stage ended and why, with its final train and validation losses."""
+    keys = ("step", "train_loss", "train_loss_mean", "val_loss", "val_bpb", "best_step", "last_eval")
+    return {
+        "planned_steps": planned,
+        **{k: metrics[k] for k in keys if k in metrics},
+        "stopped_early": metrics.get("stopped_early", False),
+        "stop_reason": metrics.get("stop_reason") or f"ran all {planned} steps",
+    }
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@
         --steps 50 --batch-size 8 --seq-len 256 --eval-every 25
     # GPUs: torchrun --standalone --nproc_per_node=8 -m models_train.sft --init ... (same flags)
 
-Dialogues whose `split` is "heldout" are the validation set, the rest train.
+Dialogues whose `split` is "heldout" are the validation set, the rest train; each pass
+scores a fixed, seeded sample of --eval-batches batches of them, drawn from every source.
+Early stopping is on by default (--patience 3): the run keeps the model with the lowest
+validation loss (<out>/best/, the result) and stops after 3 passes without improvement.
 Without --init a fresh model (--depth ...) is trained from scratch, which needs --tokenizer.
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 from pathlib import Path
 
 import torch
@@ -27,10 +31,12 @@ from .pretrain import add_model_args, model_config
 from .tokenizer import Tokenizer
 from .trainer import TrainConfig, add_train_args, train, train_config_from_args
 
-SFT_DEFAULTS = TrainConfig(steps=300, lr=1e-3, embed_lr=1e-2, warmup_steps=10, decay_frac=0.5, eval_every=100)
+SFT_DEFAULTS = TrainConfig(
+    steps=300, lr=1e-3, embed_lr=1e-2, warmup_steps=10, decay_frac=0.5, eval_every=100, patience=3
+)
 
 
-def main(argv=None) -> dict:
+def main(argv=None, on_event=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     g = ap.add_argument_group("data")
     g.add_argument("--init", help="checkpoint folder to start from (pretrained base)")
@@ -57,6 +63,10 @@ def main(argv=None) -> dict:
     )
     seq = min(args.seq_len, 2 * model.config.sequence_len)
     train_b = DialogueBatches(tok, train_d, cfg.batch_size, seq, seed=cfg.seed)
+    # Validation scores the first --eval-batches batches: shuffled, they are a sample of every
+    # source rather than the first file's dialogues (the vendored conversations came first,
+    # so the validation loss used to measure those alone, not the ramps' dialogues).
+    held = random.Random(cfg.seed).sample(held, len(held))
     val_b = DialogueBatches(tok, held, cfg.batch_size, seq, seed=cfg.seed) if held else None
     metrics = train(
         model,
@@ -75,6 +85,7 @@ def main(argv=None) -> dict:
             "init": args.init,
         },
         extra_meta={"stage": "sft"},
+        on_event=on_event,
     )
     print0(d, json.dumps({"stage": "sft", **metrics}))
     teardown(d)

@@ -2,9 +2,15 @@
 
 AdamW, linear warmup -> constant -> linear decay, gradient accumulation,
 gradient clipping, bf16 autocast and torch.compile on CUDA only, DDP under
-torchrun, periodic validation, safetensors checkpoints and exact resume: the
+torchrun, periodic validation, early stopping on the validation loss (the best
+model is kept and is the result), safetensors checkpoints and exact resume: the
 batches, the schedule and the optimizer state are all functions of the step,
 so a run resumed at step k retraces the uninterrupted run's loss curve.
+
+A caller that wants to follow a run (the admin page) or stop it (a cancelled run) passes
+`on_event` (or wraps the call in `listening(on_event)`, which reaches trainings started
+deeper down, e.g. by `pretrain.main`): it gets a dict per step, validation pass, checkpoint
+and stage start/end, and may raise `StopTraining` to stop the run at that step.
 """
 
 from __future__ import annotations
@@ -12,7 +18,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import shutil
 import time
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -48,6 +57,11 @@ class TrainConfig:
     ckpt_every: int = 0  # steps between checkpoints; 0: only at the end
     keep_ckpts: int = 2  # older checkpoints are deleted
     log_every: int = 10  # steps between metric lines
+    # early stopping: with patience > 0 (and eval_every > 0) the model with the lowest validation
+    # loss is kept in <run>/best/ and is the result; the run stops after `patience` passes in a
+    # row without a drop larger than min_delta (the model has started to memorise its data)
+    patience: int = 0
+    min_delta: float = 0.0
     # runtime
     seed: int = 0  # model init and data order
     compile: bool = True  # torch.compile the model (CUDA only; CPU runs stay eager)
@@ -157,6 +171,37 @@ def loss_and_bpb(model, batches, token_bytes: torch.Tensor | None, autocast) -> 
     return out
 
 
+class StopTraining(Exception):
+    """Raised by an `on_event` listener to stop the run at the step it was told about."""
+
+
+Listener = Callable[[dict], None]
+_listener: ContextVar[Listener | None] = ContextVar("training_listener", default=None)
+
+
+@contextlib.contextmanager
+def listening(on_event: Listener | None) -> Iterator[None]:
+    """Every `train` call inside the block (that gets no on_event of its own) reports to on_event."""
+    token = _listener.set(on_event)
+    try:
+        yield
+    finally:
+        _listener.reset(token)
+
+
+def emit(event: dict) -> None:
+    """Tell the current listener (if any) about something outside the loop, e.g. a new stage."""
+    listener = _listener.get()
+    if listener is not None:
+        listener(event)
+
+
+def best_checkpoint(run_dir: str | Path) -> Path | None:
+    """The early-stopping run's best model (<run>/best/), if it kept one."""
+    p = Path(run_dir) / "best"
+    return p if (p / "meta.json").exists() else None
+
+
 def latest_checkpoint(run_dir: str | Path) -> Path | None:
     d = Path(run_dir) / "ckpt"
     if not d.exists():
@@ -180,13 +225,26 @@ def train(
     data_info: dict | None = None,
     resume: bool = True,
     extra_meta: dict | None = None,
+    on_event: Listener | None = None,
 ) -> dict:
-    """Train in place; returns the final metrics. run_dir gets ckpt/step_*/ and metrics.jsonl."""
+    """Train in place; returns the final metrics. run_dir gets ckpt/step_*/ and metrics.jsonl
+    (and best/ when early stopping is on: then the model ends as the best one)."""
     run_dir = Path(run_dir)
     tokenizer_id = tokenizer.id
     device = d.device
     model.to(device)
     opt = make_optimizer(model, cfg, device)
+    stage = (extra_meta or {}).get("stage", "train")
+    listener = on_event or _listener.get()
+
+    def tell(kind: str, **event) -> None:
+        # Only rank 0 reports (a listener that stops a run is for single-process runs).
+        if listener is not None and d.master:
+            listener({"event": kind, "stage": stage, "total": cfg.steps, **event})
+
+    early = cfg.patience > 0 and cfg.eval_every > 0 and val_batches is not None
+    # best: lowest validation loss so far and its step; bad: passes in a row without a drop
+    stop = {"best_loss": None, "best_step": None, "bad": 0, "stopped": False, "reason": ""}
     start = 0
     ck = latest_checkpoint(run_dir) if resume else None
     if ck is not None:
@@ -194,7 +252,11 @@ def train(
         model.load_state_dict(loaded.state_dict())
         load_optimizer(ck, opt, read_meta(ck))
         start = meta["step"]
+        stop.update(meta.get("extra", {}).get("early_stop") or {})
         print0(d, f"resumed from {ck} at step {start}")
+    elif d.master and (run_dir / "best").exists():
+        shutil.rmtree(run_dir / "best")  # a fresh run: another run's best model is not ours
+    tell("start", step=start, resumed=ck is not None)
     log = MetricsLog(run_dir / "metrics.jsonl", enabled=d.master)
     on_cuda = device.type == "cuda"
     if on_cuda:
@@ -211,23 +273,52 @@ def train(
         fwd = torch.nn.parallel.DistributedDataParallel(fwd, device_ids=[d.local_rank] if on_cuda else None)
     val_set = val_batches.fixed(cfg.eval_batches) if val_batches is not None else None
     metrics: dict = {}
+    # the mean training loss since the last validation pass, to set beside the validation loss
+    window = {"sum": 0.0, "n": 0}
 
     def evaluate(step):
         nonlocal metrics
         if val_set is None:
             return
         m = loss_and_bpb(model, val_set, token_bytes, autocast)
+        if window["n"]:
+            m["train_loss_mean"] = window["sum"] / window["n"]
+        window.update(sum=0.0, n=0)
         metrics = {**metrics, **m}
+        better = stop["best_loss"] is None or m["val_loss"] < stop["best_loss"] - cfg.min_delta
+        if early and better:
+            stop.update(best_loss=m["val_loss"], best_step=step, bad=0)
+            if d.master:
+                save_checkpoint(
+                    run_dir / "best",
+                    model,
+                    tokenizer_id=tokenizer_id,
+                    step=step,
+                    tokenizer=tokenizer,
+                    data=data_info,
+                    metrics=metrics,
+                    extra={"train_config": asdict(cfg), **(extra_meta or {})},
+                )
+        elif early:
+            stop["bad"] += 1
+            if stop["bad"] >= cfg.patience and step < cfg.steps:
+                stop.update(
+                    stopped=True,
+                    reason=f"validation loss did not improve for {stop['bad']} evaluations "
+                    f"(every {cfg.eval_every} steps) after step {stop['best_step']}",
+                )
         log.write(step=step, **m)
+        tell("eval", step=step, best=bool(early and better), **m)
         print0(
             d,
             f"step {step:5d} | val loss {m['val_loss']:.4f}"
-            + (f" | bpb {m['val_bpb']:.4f}" if "val_bpb" in m else ""),
+            + (f" | bpb {m['val_bpb']:.4f}" if "val_bpb" in m else "")
+            + (f" | train loss (mean) {m['train_loss_mean']:.4f}" if "train_loss_mean" in m else ""),
         )
 
     def checkpoint(step):
         if d.master:
-            save_checkpoint(
+            path = save_checkpoint(
                 run_dir / "ckpt" / f"step_{step:06d}",
                 model,
                 tokenizer_id=tokenizer_id,
@@ -236,8 +327,14 @@ def train(
                 optimizer=opt,
                 data=data_info,
                 metrics=metrics,
-                extra={"train_config": asdict(cfg), "world_size": d.world_size, **(extra_meta or {})},
+                extra={
+                    "train_config": asdict(cfg),
+                    "world_size": d.world_size,
+                    "early_stop": dict(stop),
+                    **(extra_meta or {}),
+                },
             )
+            tell("checkpoint", step=step, path=str(path))
             old = sorted((run_dir / "ckpt").glob("step_*"))[: -cfg.keep_ckpts]
             for p in old:
                 for f in p.iterdir():
@@ -247,8 +344,10 @@ def train(
             dist.barrier()
 
     model.train()
-    t_last, tok_since = time.perf_counter(), 0
-    for step in range(start, cfg.steps):
+    t_last, tok_since, tokens = time.perf_counter(), 0, 0
+    # a run that stopped early and was then interrupted (before its caller finished) is done
+    done = start
+    for step in range(start, start if stop["stopped"] else cfg.steps):
         f = lr_factor(cfg, step)
         for g in opt.param_groups:
             g["lr"] = g["base_lr"] * f
@@ -263,6 +362,7 @@ def train(
             loss.backward()
             loss_acc += loss.detach()
             tok_since += x.numel() * d.world_size
+            tokens += x.numel() * d.world_size
         if cfg.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
@@ -272,6 +372,9 @@ def train(
             dist.all_reduce(loss_acc, op=dist.ReduceOp.AVG)
         train_loss = float(loss_acc)
         metrics["train_loss"] = train_loss
+        window["sum"] += train_loss
+        window["n"] += 1
+        tell("step", step=done, loss=train_loss, lr=f * cfg.lr, tokens=tokens)
         if done % cfg.log_every == 0 or done == cfg.steps or done == start + 1:
             dt = time.perf_counter() - t_last
             log.write(step=done, loss=train_loss, lr=f * cfg.lr, tok_s=round(tok_since / dt, 1))
@@ -283,9 +386,29 @@ def train(
             t_last, tok_since = time.perf_counter(), 0
         if (cfg.eval_every and done % cfg.eval_every == 0) or done == cfg.steps:
             evaluate(done)
-        if (cfg.ckpt_every and done % cfg.ckpt_every == 0) or done == cfg.steps:
+        if (cfg.ckpt_every and done % cfg.ckpt_every == 0) or done == cfg.steps or stop["stopped"]:
             checkpoint(done)
-    metrics["step"] = max(start, cfg.steps)
+        if stop["stopped"]:
+            print0(d, f"step {done:5d} | early stop: {stop['reason']}")
+            break
+    metrics["step"] = done
+    if early and stop["best_step"] is not None:
+        if d.world_size > 1:
+            dist.barrier()
+        best, meta = load_model(run_dir / "best", tokenizer_id=tokenizer_id, config=model.config)
+        model.load_state_dict(best.state_dict())
+        last = {k: metrics[k] for k in ("val_loss", "val_bpb", "train_loss_mean") if k in metrics}
+        metrics = {
+            **metrics,
+            # the validation numbers are the returned (best) model's; last_eval is where it stopped
+            **{k: v for k, v in meta["metrics"].items() if k.startswith("val_") or k == "train_loss_mean"},
+            "best_step": stop["best_step"],
+            "last_eval": last,
+            "stopped_early": stop["stopped"],
+            "stop_reason": stop["reason"]
+            or f"ran all {cfg.steps} steps; the best validation loss was at step {stop['best_step']}",
+        }
+    tell("end", **metrics)
     return metrics
 
 
@@ -307,6 +430,7 @@ _GROUPS = {
         "final_lr_frac",
     ],
     "evaluation and checkpoints": ["eval_every", "eval_batches", "ckpt_every", "keep_ckpts", "log_every"],
+    "early stopping": ["patience", "min_delta"],
     "runtime": ["seed", "compile", "bf16"],
 }
 
