@@ -213,6 +213,33 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 
 RAMP_MODEL_STORE = Path(env_str("RAMP_MODEL_STORE", str(VAR_DIR / "models")))
 
+# Training runs (models_train/training.py) write a heartbeat this often. A run silent for
+# RAMP_TRAINING_LOST_SECONDS is taken for lost (its whole worker died, so the broker keeps its
+# task until the visibility timeout) and queued again to resume from its checkpoints; checked
+# on the beat schedule and whenever a gpu worker starts. Keep it well above the heartbeat: a
+# busy CPU delays beats, and a live run wrongly taken for lost restarts from a checkpoint.
+RAMP_TRAINING_HEARTBEAT_SECONDS = env_int("RAMP_TRAINING_HEARTBEAT_SECONDS", 5, minimum=1)
+RAMP_TRAINING_LOST_SECONDS = env_int("RAMP_TRAINING_LOST_SECONDS", 60, minimum=10)
+CELERY_BEAT_SCHEDULE["watch-training-runs"] = {
+    "task": "models_train.tasks.watch_training_runs",
+    "schedule": 30,
+}
+# The eval gate (models_train/gate.py): promoting a version whose metrics fail a check needs
+# an admin's reason, which is recorded. (dotted path into ModelVersion.metrics, comparison
+# >= > <= <, value, what it measures); a metric the version's report lacks is "not measured"
+# and fails. ramp_*: the held-out ramp dialogues of train_default_tutor's evaluation (the CPU
+# default tutor: reveal ~0.04, probing ~0.3-0.4, verified ~0.08-0.2); serving.*: the evaluation
+# of the production path (generation, guards and fallbacks).
+RAMP_PROMOTION_GATE = [
+    ("ramp_replies.model.reveal_rate", "<=", 0.05, "held-out mistake replies that reveal the answer"),
+    ("ramp_replies.model.probing_rate", ">=", 0.25, "held-out mistake replies that probe"),
+    ("ramp_practice_constrained.model.verified_rate", ">=", 0.05, "held-out practice questions verified"),
+    ("serving.mistake.served_share", ">=", 0.8, "mistake replies served from the model"),
+    ("serving.reveal_after_guard", "<=", 0.0, "served replies that reveal the answer"),
+    ("serving.mistake.probing", ">=", 0.7, "served mistake replies that probe the misconception"),
+    ("serving.practice.verified", ">=", 1.0, "served practice questions the checker verified"),
+]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,9 +1,13 @@
-"""Training runs through a real gpu-queue worker, versions, promotion and roll back."""
+"""Training runs through a real gpu-queue worker, versions, promotion and roll back.
+
+(The eval gate: test_gate.py; progress, cancel and lost workers: test_run_lifecycle.py and
+test_worker_resume.py.)"""
 
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from models_train.models import ModelVersion, TrainingRun
 from models_train.versions import (
@@ -15,12 +19,13 @@ from models_train.versions import (
 from tests.conftest import wait_for
 
 
-def version(name):
-    return model_version_register(name=name, checkpoint_path=f"/store/{name}")
+def version(name, metrics=None):
+    return model_version_register(name=name, checkpoint_path=f"/store/{name}", metrics=metrics)
 
 
 @pytest.mark.django_db
-def test_promote_is_one_switch_and_rollback_restores_the_previous():
+def test_promote_is_one_switch_and_rollback_restores_the_previous(settings):
+    settings.RAMP_PROMOTION_GATE = []
     a, b = version("a"), version("b")
     model_version_promote(version=a)
     model_version_promote(version=b)
@@ -39,14 +44,26 @@ def test_rollback_without_history_is_refused():
 @pytest.mark.django_db
 def test_model_pages_are_for_admins_only(client, learner, educator, admin_user):
     v = version("a")
+    run = TrainingRun.objects.create()
+    posts = [
+        reverse("version_promote", args=[v.pk]),
+        reverse("training_start"),
+        reverse("version_rollback"),
+        reverse("training_cancel", args=[run.pk]),
+    ]
+    assert client.get(reverse("models_page")).url.startswith(reverse("login"))
+    assert client.get(reverse("models_page"), headers={"HX-Request": "true"}).status_code == 302
+    for url in posts:
+        response = client.post(url, {"reason": "x"})
+        assert response.status_code == 302 and response.url.startswith(reverse("login"))
     for user in (learner, educator):
         client.force_login(user)
         assert client.get(reverse("models_page")).status_code == 403
-        assert client.post(reverse("version_promote", args=[v.pk])).status_code == 403
-        assert client.post(reverse("training_start")).status_code == 403
-        assert client.post(reverse("version_rollback")).status_code == 403
+        assert client.get(reverse("models_page"), headers={"HX-Request": "true"}).status_code == 403
+        for url in posts:
+            assert client.post(url, {"reason": "x"}).status_code == 403
     assert ModelVersion.objects.get(pk=v.pk).status == "candidate"
-    assert TrainingRun.objects.count() == 0
+    assert TrainingRun.objects.get().status == TrainingRun.Status.QUEUED
     client.force_login(admin_user)
     assert client.get(reverse("models_page")).status_code == 200
 
@@ -70,32 +87,35 @@ def test_quick_training_run_on_the_gpu_queue_registers_a_version(
     assert run.status == TrainingRun.Status.SUCCEEDED, run.error
     assert run.worker.startswith("test-")
     assert run.version is not None and run.version.status == "candidate"  # smoke runs are never promoted
-    # the version points at the checkpoint the worker wrote
+    # the version points at the checkpoint the worker wrote, and keeps the run's metrics
     assert (Path(run.version.checkpoint_path) / "model.safetensors").is_file()
+    assert run.version.metrics["sft"]["stop_reason"] and "ramp_replies" in run.version.metrics
+    # the worker reported its stages and both loss curves as it went
+    stages = run.progress["stages"]
+    assert stages["sft"]["step"] == stages["sft"]["total"] == 3 and stages["sft"]["val"]
+    assert stages["pretrain"]["train"] and run.progress["log"]
     html = client.get(reverse("models_page")).content.decode()
-    assert run.version.name in html
+    assert run.version.name in html and "Succeeded" in html
 
 
-@pytest.mark.django_db
-def test_a_first_attempt_starts_fresh_and_a_redelivered_one_resumes(settings, tmp_path, monkeypatch):
+@pytest.mark.django_db(transaction=True)
+def test_a_first_attempt_starts_fresh_and_a_resumed_one_continues(settings, tmp_path, monkeypatch):
     """The run folder is named by the run's id, which a reset database hands out again: only
-    a redelivery of the same run (attempts > 0) may continue what the folder holds."""
-    import json
-
+    a later attempt of the same run may continue what the folder holds."""
     from models_train import training
 
     settings.RAMP_MODEL_STORE = str(tmp_path)
     calls = []
 
-    def fake_call_command(name, *args, stdout, **kw):
-        calls.append(args)
-        stdout.write(json.dumps({"checkpoint": str(tmp_path / "ck"), "params": 1}) + "\n")
+    def fake_train(**kwargs):
+        calls.append(kwargs)
+        return {"checkpoint": str(tmp_path / "ck"), "params": 1}
 
-    monkeypatch.setattr(training, "call_command", fake_call_command)
+    monkeypatch.setattr(training, "default_tutor_train", fake_train)
     first = TrainingRun.objects.create(preset=TrainingRun.Preset.QUICK)
-    training.training_run_execute(run_id=first.pk)
-    assert "--overwrite" in calls[-1] and "--resume" not in calls[-1]
-    redelivered = TrainingRun.objects.create(preset=TrainingRun.Preset.QUICK, attempts=1)
-    training.training_run_execute(run_id=redelivered.pk)
-    assert "--resume" in calls[-1] and "--overwrite" not in calls[-1]
-    assert TrainingRun.objects.get(pk=redelivered.pk).attempts == 2
+    assert training.training_run_execute(run_id=first.pk).status == TrainingRun.Status.SUCCEEDED
+    assert calls[-1]["overwrite"] and not calls[-1]["resume"]
+    assert calls[-1]["out"] == tmp_path / "runs" / f"run-{first.pk}"
+    lost = TrainingRun.objects.create(preset=TrainingRun.Preset.QUICK, attempts=1, lost_at=timezone.now())
+    assert training.training_run_execute(run_id=lost.pk).attempts == 2
+    assert calls[-1]["resume"] and not calls[-1]["overwrite"]
