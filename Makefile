@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup worker bench-infer bench-train kt-benchmark simulate clean
+.PHONY: run test setup worker clean
 
 run: setup  ## set up and run Ramp with demo data at http://127.0.0.1:8000/
 	$(PY) -m tutor.launch run $(ARGS)

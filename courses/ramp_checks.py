@@ -36,11 +36,10 @@ DEFAULT_VARIANTS = 40  # variants of each template whose answers are verified
 # Between a first try right after the material and mastery a learner's proficiency moves about
 # 3.5 logits; the practice band (0.6-0.9) covers 2 and the hints shown up front 1-1.5. So
 # questions about a logit below to a logit above the typical one keep practice in the band
-# all the way. Measured (simulate_learners, 16 learners): the shipped ramps as they were until
-# 2026-12-06, with questions spanning about 0.8 logits per concept, kept 44% / 41% of practice
-# in the band; with every question's distance to its concept's typical one tripled, 53% / 50%
-# and 7% / 10% fewer items; with an easier and a harder question written for every concept
-# (spans 2.2-4.5), 59% / 52% (docs/placement-and-policy.md, session 6).
+# all the way. On simulated learners (simulate_learners, 16 learners) the shipped ramps with
+# questions spanning about 0.8 logits per concept kept 44% / 41% of practice in the band, and
+# 59% / 52% once an easier and a harder question was written for every concept (spans 2.2-4.5;
+# docs/placement-and-policy.md).
 ADVISED_SPREAD = 2.0
 
 

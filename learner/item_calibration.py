@@ -24,11 +24,11 @@ alternating Newton steps (episodes, items, slope), ``ITERATIONS`` rounds. Then:
   written is, for the tracker, the same as its learners being less proficient there; only an
   item's place among its concept's questions can be told from the log.
 
-Why not the estimator's item offsets (``RampKT.item_difficulty``, written to the items until
-2026-12-05)? They are offsets around 0 next to a per-concept bias, shrunk towards 0: on a
-simulated 30-concept ramp their spread was 0.91 logits where the authors' was 1.43, and the
-policy, reading them as difficulties, put 48-55% of practice in the 0.6-0.9 band instead of
-66-67% (docs/placement-and-policy.md).
+Why not a knowledge-tracing estimator's item offsets (``RampKT.item_difficulty`` in
+``benchmarks/kt``)? They are offsets around 0 next to a per-concept bias, shrunk towards 0:
+on a simulated 30-concept ramp their spread was 0.91 logits where the authors' was 1.43, and
+the policy, reading them as difficulties, kept 0.540 of practice in the band instead of 0.666
+(docs/knowledge-model.md, calibration).
 
     >>> from learner.course_graph import ItemInfo
     >>> from learner.response_log import Response

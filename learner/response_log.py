@@ -1,6 +1,6 @@
 """Read, validate and write response logs (Ramp's response-log CSV format).
 
-Format (see DESIGN.md, "Contracts"): a header naming the columns ``user_id,skill_id,correct``
+Format (docs/knowledge-model.md, "Response logs"): a header naming the columns ``user_id,skill_id,correct``
 plus, optionally, ``timestamp``, ``item_id`` and ``hints`` (any order); one row per
 response; the rows of each learner in time order (learners may be interleaved).
 

@@ -95,7 +95,14 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     client.flushdb()
     client.close()
     with django_db_blocker.unblock():
-        env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": _database_url(),
+            "REDIS_URL": redis_url,
+            "PYTHONUNBUFFERED": "1",
+            # the tutor queue's model is the scripted stand-in (tests/tutor/scripted_tutor.py)
+            "RAMP_TUTOR_MODEL_LOADER": "tests.tutor.scripted_tutor.ScriptedTutor",
+        }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "celery-worker.log", "w")
@@ -108,7 +115,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
             "tutor",
             "worker",
             "-Q",
-            "default,gpu",
+            "default,gpu,tutor",
             "-P",
             "solo",
             "-n",

@@ -174,6 +174,13 @@ def command_run(args: argparse.Namespace) -> int:
             env=env,
         )
         services.start("worker (gpu)", celery + ["-Q", "gpu", "-c", "1", "-n", "gpu@%h"], env=env)
+        # The tutor model writes learners' messages here; at a lower CPU priority, so pages stay
+        # fast while it decodes (tutor/speaking.py says why it is a process of its own).
+        services.start(
+            "worker (tutor)",
+            ["nice", "-n", "5", *celery, "-Q", "tutor", "-c", "1", "-n", "tutor@%h"],
+            env=env,
+        )
         port = free_port(args.port)
         host = args.host
         services.start(

@@ -240,6 +240,23 @@ RAMP_PROMOTION_GATE = [
     ("serving.practice.verified", ">=", 1.0, "served practice questions the checker verified"),
 ]
 
+# The tutor model speaking in the study loop (tutor/speaking.py). Generation runs on the
+# `tutor` queue; at most RAMP_TUTOR_MAX_PENDING messages wait or stream at once (beyond that a
+# learner gets the authored text at once), and a message not finished within
+# RAMP_TUTOR_MESSAGE_SECONDS (or without a first word within RAMP_TUTOR_FIRST_TEXT_SECONDS)
+# is replaced by the authored text. A learner may ask RAMP_TUTOR_CHAT_LIMIT questions per
+# RAMP_TUTOR_CHAT_WINDOW_SECONDS.
+CELERY_TASK_ROUTES["tutor.tasks.tutor_message_speak"] = {"queue": "tutor", "routing_key": "tutor"}
+RAMP_TUTOR_MAX_PENDING = env_int("RAMP_TUTOR_MAX_PENDING", 16, minimum=1)
+RAMP_TUTOR_FIRST_TEXT_SECONDS = env_int("RAMP_TUTOR_FIRST_TEXT_SECONDS", 4, minimum=1)
+RAMP_TUTOR_MESSAGE_SECONDS = env_int("RAMP_TUTOR_MESSAGE_SECONDS", 12, minimum=2)
+RAMP_TUTOR_CHAT_LIMIT = env_int("RAMP_TUTOR_CHAT_LIMIT", 12, minimum=1)
+RAMP_TUTOR_CHAT_WINDOW_SECONDS = env_int("RAMP_TUTOR_CHAT_WINDOW_SECONDS", 600, minimum=10)
+RAMP_TUTOR_QUESTION_CHARS = 500
+# What turns a model version's checkpoint into a tutor that speaks (the browser tests point
+# their worker at a scripted stand-in; everything else uses the real model).
+RAMP_TUTOR_MODEL_LOADER = env_str("RAMP_TUTOR_MODEL_LOADER", "models_train.serving.TutorModel")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

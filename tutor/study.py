@@ -307,9 +307,10 @@ def hint_reveal(*, user, course: Course, step_id: int) -> Step:
     if step is None or step.pk != step_id:
         raise StepMismatch("That question is no longer the current one.")
     hints = variant_for(step).hints
-    if step.hints_shown < len(hints):
-        step.hints_shown += 1
-        step.save(update_fields=["hints_shown"])
+    if step.hints_shown >= len(hints):
+        raise StepMismatch("That question has no more hints: try the worked solution after your answer.")
+    step.hints_shown += 1
+    step.save(update_fields=["hints_shown"])
     return step
 
 

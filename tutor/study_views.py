@@ -10,6 +10,9 @@ from courses.html import markdown_html
 from courses.models import Course
 from courses.selectors import courses_published
 from learner.models import Enrollment, Step
+from tutor.models import TutorMessage
+from tutor.speaking import SpeakingError, hint_start, mistake_reply_start
+from tutor.speaking_views import chat_context, message_context
 from tutor.study import (
     StepMismatch,
     answer_submit,
@@ -35,11 +38,17 @@ def step_context(step: Step | None) -> dict:
     material = []
     if step.kind == Step.Kind.NEW:
         material = [(m.level, markdown_html(m.text)) for m in step.concept.material.all()]
+    # Hints shown up front are the authored ones; each asked for is the tutor's message.
+    asked = list(TutorMessage.objects.filter(step=step, moment=TutorMessage.Moment.HINT).order_by("id"))
+    hints = [{"html": markdown_html(h)} for h in variant.hints[: step.hints_up_front]]
+    hints += [message_context(m) for m in asked]
+    for index in range(len(hints), step.hints_shown):  # asked before the tutor spoke hints
+        hints.append({"html": markdown_html(variant.hints[index])})
     return {
         "step": step,
         "prompt_html": markdown_html(variant.prompt),
         "choices": [(choice, markdown_html(choice)) for choice in variant.choices],
-        "hints_html": [markdown_html(h) for h in variant.hints[: step.hints_shown]],
+        "hints": hints,
         "more_hints": step.hints_shown < len(variant.hints),
         "material": material,
         "item_type": step.item.type,
@@ -52,7 +61,7 @@ def study(request, slug):
     course = _course(slug)
     enrollment = enrollment_for(user=request.user, course=course)
     step = step_next(enrollment=enrollment)
-    context = {"course": course, "enrollment": enrollment, **step_context(step)}
+    context = {"course": course, "enrollment": enrollment, **step_context(step), **chat_context(enrollment)}
     return render(request, "tutor/study.html", context)
 
 
@@ -85,13 +94,22 @@ def answer(request, slug):
             )
         messages.error(request, str(error))
         return redirect("study", slug=course.slug)
+    tutor_reply = None
+    response = outcome.response
+    if response is not None and response.kind != Step.Kind.PLACEMENT and response.outcome == "incorrect":
+        tutor_reply = mistake_reply_start(
+            enrollment=response.enrollment,
+            step=response.step,
+            variant=outcome.variant,
+            answer=response.answer,
+            misconception=outcome.misconception,
+        )
     context = {
         "course": course,
         "outcome": outcome,
-        "answered_step": outcome.response.step if outcome.response else None,
-        "solution_html": markdown_html(outcome.variant.solution)
-        if outcome.response and outcome.response.correct
-        else None,
+        "answered_step": response.step if response else None,
+        "solution_html": markdown_html(outcome.variant.solution) if response and response.correct else None,
+        "tutor_reply": message_context(tutor_reply) if tutor_reply else None,
         **step_context(outcome.next_step),
     }
     if request.htmx:
@@ -102,10 +120,12 @@ def answer(request, slug):
 @require_POST
 @login_required
 def hint(request, slug):
+    """One more hint, in the tutor's words (the authored hint when the model's aren't shown)."""
     course = _course(slug)
     try:
         step = hint_reveal(user=request.user, course=course, step_id=int(request.POST.get("step", "0") or 0))
-    except StepMismatch as error:
+        hint_start(enrollment=step.enrollment, step=step, index=step.hints_shown - 1)
+    except (StepMismatch, SpeakingError) as error:
         return render(
             request, "tutor/study.html#refused", {"message": str(error), "course": course}, status=409
         )
@@ -113,6 +133,18 @@ def hint(request, slug):
     if request.htmx:
         return render(request, "tutor/study.html#hints", context)
     return redirect("study", slug=course.slug)
+
+
+@require_GET
+@login_required
+def step_fragment(request, slug):
+    """The learner's current question, for "Continue" after the tutor's reply."""
+    course = _course(slug)
+    enrollment = Enrollment.objects.filter(user=request.user, course=course).first()
+    if enrollment is None:
+        raise Http404("You have not started this course yet.")
+    step = step_next(enrollment=enrollment)
+    return render(request, "tutor/study.html#step", {"course": course, **step_context(step)})
 
 
 @require_POST

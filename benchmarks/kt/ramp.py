@@ -16,7 +16,7 @@ where ``x`` are features of the learner's history that are updated in O(1) per r
 * time (only when timestamps exist): log time since the last attempt on the concept and
   since the last response at all (forgetting);
 * hints: log number of hints used on the concept and whether the last attempt used one;
-* prerequisite graph: soft evidence from neighbouring concepts (see :mod:`.graph`) enters
+* prerequisite graph: soft evidence from neighbouring concepts (see :mod:`learner.graph_evidence`) enters
   the decayed success rate as fractional pseudo-attempts.
 
 ``b_skill`` and ``b_item`` are difficulties calibrated on the training log (Gaussian

@@ -1,11 +1,12 @@
-"""The policy's view of a simulated learner, built the way the Django side builds its own:
-a fitted knowledge-tracing estimator (RampKT) and its per-learner state, prerequisite-graph
-evidence after each answer, one FSRS review card per concept, recent items and a pending
-misconception probe. Implements :class:`tutor.policy.LearnerView`.
+"""The policy's view of a simulated learner, built as the study loop builds its own (the
+mastery tracker, prerequisite-graph evidence after each answer, one FSRS review card per
+concept, recent items and a pending misconception probe), plus a fitted RampKT estimator and
+its per-learner state for the benchmark's --mastery kt / --predict kt|blend comparisons.
+Implements :class:`tutor.policy.LearnerView`.
 
-The hot path per answer (:meth:`SimView.record`) is O(1) in the length of the history:
-estimator update, the graph evidence of that concept (precomputed once per graph), a
-refresh of P(mastered) for the concepts it touched, and one FSRS card update.
+The hot path per answer (:meth:`SimView.record`) is O(1) in the length of the history. It
+also updates RampKT, which the study loop no longer runs, and does no database work, so the
+latency the benchmark reports is a measure of the decision, not of a request.
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ from learner.mastery import MasteryTracker, band_probability, hint_relief
 from learner.review import recall_probability, review_card_new, review_card_update
 from tutor.policy import p_in_band
 
-# how strongly a finished placement's P(mastered) enters the estimator state, in
-# pseudo-answers (the same rule as the Django side: learner.knowledge.PLACEMENT_EVIDENCE)
+# how strongly a finished placement's P(mastered) enters RampKT's state, in pseudo-answers
 PLACEMENT_EVIDENCE = 3.5
 RECENT = 20
 
@@ -30,7 +30,7 @@ _EVIDENCE_CACHE: dict[int, tuple[CourseGraph, dict]] = {}
 
 
 def graph_evidence(graph: CourseGraph, concept: str, correct: bool) -> dict[str, float]:
-    """``benchmarks.kt.graph.propagate_evidence`` for this graph, computed once per
+    """``learner.graph_evidence.propagate_evidence`` for this graph, computed once per
     (concept, outcome) and cached on the graph object's identity."""
     hit = _EVIDENCE_CACHE.get(id(graph))
     if hit is None or hit[0] is not graph:
@@ -89,7 +89,7 @@ class SimView:
         self.n_att: dict[str, int] = {}
         self.recent: deque[str] = deque(maxlen=RECENT)
         self.probe: tuple[str, str] | None = None
-        # item difficulties: the authored ones (as the Django side does). RampKT's calibrated
+        # item difficulties: the authored ones (as the study loop starts). RampKT's calibrated
         # item difficulties are strongly shrunk and confounded with its learner features; on
         # the simulated ramps they were further from the truth than the authored ones.
         self._item_d = {} if not calibrated_items else getattr(estimator, "item_difficulty", {})

@@ -27,8 +27,8 @@ int8 changes the numerics, so `--quality CKPT --dialogues FILE` also measures, o
 checkpoint and held-out dialogues, the tutor turns' loss when decoded step by step with
 fp32 and with int8 weights and how often the two pick the same next token (teacher-forced):
 
-    python -m benchmarks.tutor_model.bench_infer --quality model_store/default/tutor \
-        --dialogues model_store/default/data/heldout.jsonl
+    python -m benchmarks.tutor_model.bench_infer --quality var/models/default/tutor \
+        --dialogues var/models/default/data/heldout.jsonl
 
 The machine may be shared, so the contenders are interleaved: each repetition runs one
 of each (the order rotating), and per-token times are the medians over repetitions;

@@ -12,6 +12,11 @@ class User(AbstractUser):
     """A person using Ramp. One role each; admins may do what educators do."""
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.LEARNER)
+    shares_questions = models.BooleanField(
+        default=False,
+        help_text="Keep this learner's questions and tutor conversations, without their name, for the "
+        "course's authors and the next training of the tutor model.",
+    )
 
     @property
     def is_educator(self) -> bool:

@@ -26,3 +26,12 @@ def user_set_role(*, user: User, role: str) -> User:
     user.is_staff = user.is_superuser = role == Role.ADMIN
     user.save(update_fields=["role", "is_staff", "is_superuser"])
     return user
+
+
+def user_set_shares_questions(*, user: User, shares: bool) -> User:
+    """Whether the learner's questions to the tutor are shared, without their name, with the
+    course's authors and for the tutor's next training. Revocable: sharing is read at the time
+    of use, so turning it off hides what was shared before."""
+    user.shares_questions = bool(shares)
+    user.save(update_fields=["shares_questions"])
+    return user

@@ -18,6 +18,7 @@ from courses.checkers import check_answer
 from courses.specs import ConceptSpec, CourseSpec, ItemSpec
 from courses.variants import Variant, VariantError, draw_variant
 from models_train.dialogue import CALC, CALC_END, RESULT, RESULT_END, split_dialogues, validate
+from models_train.moments import Situation, checker_line, prompt_dialogue
 from models_train.scoring import content_terms, reveals_answer
 from models_train.structured_gen import practice_text
 
@@ -40,13 +41,25 @@ from .structured import (
 
 # kind (what the factory makes) -> task (the dialogue format's task field)
 KINDS = {
-    "explain": "explain",  # explain the concept at a level
-    "answer_question": "chat",  # a learner's question answered from the material
-    "next_hint": "hint",  # stuck learner gets the next authored hint
-    "try_first": "hint",  # "how do I solve this?" -> "how would you start?"
+    "explain": "explain",  # the concept's material at a level, adapted from the Material line
+    "answer_question": "chat",  # a learner's question answered from the Material line
+    "next_hint": "hint",  # stuck learner gets the next authored hint (the Hint line)
+    "try_first": "chat",  # "how do I solve this?" -> "how would you start?" + the first hint
     "probe_misconception": "respond_to_mistake",  # wrong answer matching a misconception -> its probe
-    "unmatched_mistake": "respond_to_mistake",  # wrong answer matching none -> explain your step / hint
+    "unmatched_mistake": "respond_to_mistake",  # wrong answer matching none -> how did you get it?
+    "probe_followup": "respond_to_mistake",  # the learner answered the probe -> the first hint
     "practice_question": "practice_question",  # a new question, structured (ITEM line) + answer
+}
+# every kind but practice is a moment of models_train.moments, prompted the way the study
+# loop prompts the active model
+MOMENT_OF = {
+    "explain": "explain",
+    "answer_question": "chat",
+    "next_hint": "hint",
+    "try_first": "chat",
+    "probe_misconception": "mistake",
+    "unmatched_mistake": "mistake",
+    "probe_followup": "followup",
 }
 SOURCE = "ramp"
 MAX_EXCERPT = 560  # characters of material quoted in one reply (fits a 256-token context)
@@ -70,6 +83,12 @@ def difficulty_bucket(difficulty: float) -> str:
 def reveals_any(text: str, forms: Iterable[str]) -> bool:
     """The evaluator's reveal test (scoring.reveals_answer) against every spelling."""
     return any(reveals_answer(text, f) for f in forms if f)
+
+
+def reveals_beyond(text: str, said: str, forms: Iterable[str]) -> bool:
+    """reveals_any, the learner's own answer aside: a reply may repeat "you wrote 1/6" though
+    the answer is 6, and that tells the learner nothing they didn't write."""
+    return reveals_any(text.replace(said, " ") if said else text, forms)
 
 
 @dataclass
@@ -250,6 +269,18 @@ def _dialogue(did, kind, course, concept, messages, **meta) -> dict:
     }
 
 
+def _moment_dialogue(did, kind, course, concept, situation: Situation, reply: str, **meta) -> dict:
+    """A dialogue prompted exactly as the study loop prompts the model at this kind's moment,
+    with the tutor's ``reply`` to learn."""
+    prompt = prompt_dialogue(MOMENT_OF[kind], situation)
+    messages = prompt["messages"] + [{"role": "tutor", "content": reply}]
+    return _dialogue(did, kind, course, concept, messages, **meta)
+
+
+def _situation(course: CourseSpec, concept: ConceptSpec, **fields) -> Situation:
+    return Situation(course=course.title, concept=concept.title, **fields)
+
+
 def _problem(item: ItemSpec, v: Variant) -> str:
     """The variant as the learner sees it (an ordering's steps in the variant's shuffled order)."""
     if item.type == "ordering":
@@ -257,12 +288,11 @@ def _problem(item: ItemSpec, v: Variant) -> str:
     return question_text(item, v.prompt, v.choices)
 
 
-def _say_wrong(item: ItemSpec, answer, rng) -> str:
-    if item.type == "multiple_choice":
-        return rng.choice(P.WRONG_SAY_CHOICE).format(a=answer)
+def _said_answer(item: ItemSpec, answer) -> str:
+    """A wrong answer as the learner typed it on the study page (an ordering: one step a line)."""
     if item.type == "ordering":
-        return rng.choice(P.WRONG_SAY_ORDER).format(a="\n".join(f"{i}. {s}" for i, s in enumerate(answer, 1)))
-    return rng.choice(P.WRONG_SAY).format(a=answer)
+        return "\n".join(answer)
+    return answer_text(answer)
 
 
 # --- per concept --------------------------------------------------------------------------
@@ -284,17 +314,15 @@ def _explain(course, concept, seed, per_item, report) -> list[dict]:
                 How_cap=how[:1].upper() + how[1:],
             )
             reply = _lead(rng.choice(P.EXPLAIN_LEAD), text) + "\n\n" + rng.choice(P.EXPLAIN_CLOSE)
+            situation = _situation(course, concept, candidates=(("Material", text),), request=ask)
             out.append(
-                _dialogue(
+                _moment_dialogue(
                     f"ramp-{course.slug}-{concept.slug}-explain-{level.name}-{i}",
                     "explain",
                     course,
                     concept,
-                    [
-                        _system(course, concept),
-                        {"role": "learner", "content": ask},
-                        {"role": "tutor", "content": reply},
-                    ],
+                    situation,
+                    reply,
                     level=level.name,
                     seed=seed,
                 )
@@ -340,17 +368,15 @@ def _answer_questions(course, concept, seed, per_item, report) -> list[dict]:
             seen.add(ask)
             reply = _lead(rng.choice(P.QUESTION_LEAD), text) + "\n\n" + rng.choice(P.QUESTION_CLOSE)
             slug = re.sub(r"[^a-z0-9]+", "-", (term or "about").lower()).strip("-")
+            situation = _situation(course, concept, candidates=(("Material", text),), request=ask)
             out.append(
-                _dialogue(
+                _moment_dialogue(
                     f"ramp-{course.slug}-{concept.slug}-question-{slug}-{i}",
                     "answer_question",
                     course,
                     concept,
-                    [
-                        _system(course, concept),
-                        {"role": "learner", "content": ask},
-                        {"role": "tutor", "content": reply},
-                    ],
+                    situation,
+                    reply,
                     level=level,
                     term=term,
                     seed=seed,
@@ -379,53 +405,51 @@ def _item_dialogues(course, concept, item, vseed, i, seed, others, report) -> li
     correct = correct_answer(key)
     ans = answer_text(correct)  # as typed (with the unit): the practice question's answer
     problem = _problem(item, v)
-    system = _system(course, concept, problem)
     base = dict(item=item.slug, variant=vseed, seed=seed, answer=forms[0], item_type=item.type)
     if len(forms) > 1:
         base["answer_forms"] = forms
     stem = f"ramp-{course.slug}-{concept.slug}-{item.slug}"
     hint_ok = [not reveals_any(h, forms) and not _PLACEHOLDER.search(h) for h in v.hints]
+    first_hint = v.hints[0] if v.hints and hint_ok[0] else ""
     out = []
 
-    # next hint: the learner is stuck after k hints; the tutor gives hint k
+    # next hint: the learner has seen k hints and asks for one more; the tutor gives hint k
     n_safe = next((j for j, ok in enumerate(hint_ok) if not ok), len(hint_ok))
     if n_safe:
         rng = _rng(seed, stem, "next_hint", i)
         k = i % n_safe if n_safe > 1 else 0
         k = rng.choice([k, rng.randrange(n_safe)])
-        msgs = [system, {"role": "learner", "content": rng.choice(P.STUCK_FIRST)}]
-        for j in range(k + 1):
-            if j:
-                msgs.append({"role": "learner", "content": rng.choice(P.STUCK_AGAIN)})
-            msgs.append({"role": "tutor", "content": rng.choice(P.HINT_REPLY).format(hint=v.hints[j])})
+        shown = tuple(("Hint shown", h) for h in v.hints[:k])
+        ask = rng.choice(P.STUCK_AGAIN if k else P.STUCK_FIRST) if rng.random() < 0.5 else ""
+        situation = _situation(
+            course, concept, problem=problem, candidates=(*shown, ("Hint", v.hints[k])), request=ask
+        )
+        reply = rng.choice(P.HINT_REPLY).format(hint=v.hints[k])
         out.append(
-            _dialogue(f"{stem}-next_hint-{i}", "next_hint", course, concept, msgs, hint_index=k, **base)
+            _moment_dialogue(
+                f"{stem}-next_hint-{i}", "next_hint", course, concept, situation, reply, hint_index=k, **base
+            )
         )
     elif v.hints:
         report.skipped["next_hint: first hint would reveal the answer"] += 1
 
     # try first: "how do I solve this?" -> "how would you start?" (+ the first hint)
     rng = _rng(seed, stem, "try_first", i)
-    if v.hints and hint_ok[0]:
-        reply = rng.choice(P.TRY_FIRST_REPLY).format(hint=v.hints[0])
+    if first_hint:
+        reply = rng.choice(P.TRY_FIRST_REPLY).format(hint=first_hint)
+        candidates = (("Hint", first_hint),)
     else:
         reply = rng.choice(P.TRY_FIRST_NO_HINT)
+        candidates = ()
+    situation = _situation(
+        course, concept, problem=problem, candidates=candidates, request=rng.choice(P.HOW_ASK)
+    )
     out.append(
-        _dialogue(
-            f"{stem}-try_first-{i}",
-            "try_first",
-            course,
-            concept,
-            [
-                system,
-                {"role": "learner", "content": rng.choice(P.HOW_ASK)},
-                {"role": "tutor", "content": reply},
-            ],
-            **base,
-        )
+        _moment_dialogue(f"{stem}-try_first-{i}", "try_first", course, concept, situation, reply, **base)
     )
 
-    # wrong answers that match a misconception -> the misconception's probe
+    # wrong answers that match a misconception -> the misconception's probe, asked of this
+    # learner; then, when they have answered it, the first hint
     rendered = {m.slug: m for m in v.misconceptions}
     for mk in key.misconceptions:
         m = rendered.get(mk.slug)
@@ -440,30 +464,68 @@ def _item_dialogues(course, concept, item, vseed, i, seed, others, report) -> li
         if wrong is None:
             report.skipped["probe_misconception: no answer matching it in this variant"] += 1
             continue
-        reply = rng.choice(P.PROBE_OPEN) + m.probe
-        matched = _system(
-            course, concept, problem, checker=f"wrong; matches the misconception: {m.diagnosis}"
+        said = _said_answer(item, wrong)
+        probe = " ".join(m.probe.split())
+        ack = rng.choice(P.PROBE_ACK).format(a=said) if rng.random() < 0.8 else rng.choice(P.PROBE_OPEN)
+        reply = ack + probe
+        if reveals_beyond(reply, said, forms):
+            report.skipped["probe_misconception: reply would reveal the answer"] += 1
+            continue
+        situation = _situation(
+            course,
+            concept,
+            problem=problem,
+            answer=said,
+            checker=checker_line(m.diagnosis),
+            candidates=(("Probe", probe),),
+        )
+        meta = dict(
+            misconception=mk.slug,
+            diagnosis=m.diagnosis,
+            wrong_answer=answer_text(wrong),
+            probe_terms=sorted(content_terms(m.probe)),
+            **base,
         )
         out.append(
-            _dialogue(
+            _moment_dialogue(
                 f"{stem}-probe-{mk.slug}-{i}",
                 "probe_misconception",
                 course,
                 concept,
-                [
-                    matched,
-                    {"role": "learner", "content": _say_wrong(item, wrong, rng)},
-                    {"role": "tutor", "content": reply},
-                ],
-                misconception=mk.slug,
-                diagnosis=m.diagnosis,
-                wrong_answer=answer_text(wrong),
-                probe_terms=sorted(content_terms(m.probe)),
-                **base,
+                situation,
+                reply,
+                **meta,
             )
         )
+        followup = (
+            rng.choice(P.FOLLOWUP_LEAD).format(hint=first_hint)
+            if first_hint
+            else rng.choice(P.FOLLOWUP_NO_HINT)
+        )
+        if not reveals_beyond(followup, said, forms):
+            answered = _situation(
+                course,
+                concept,
+                problem=problem,
+                answer=said,
+                checker=checker_line(m.diagnosis),
+                candidates=(("Probe", probe),) + ((("Hint", first_hint),) if first_hint else ()),
+                said=(("learner", said), ("tutor", reply)),
+                request=rng.choice(P.PROBE_REPLY),
+            )
+            out.append(
+                _moment_dialogue(
+                    f"{stem}-followup-{mk.slug}-{i}",
+                    "probe_followup",
+                    course,
+                    concept,
+                    answered,
+                    followup,
+                    **meta,
+                )
+            )
 
-    # a wrong answer that matches no misconception -> explain your step, or the first hint
+    # a wrong answer that matches no misconception -> how did you get it? (probe, don't tell)
     rng = _rng(seed, stem, "unmatched", i)
     wrong = unmatched_answer(
         key,
@@ -475,31 +537,24 @@ def _item_dialogues(course, concept, item, vseed, i, seed, others, report) -> li
         report.skipped["unmatched_mistake: no unmatched wrong answer"] += 1
     else:
         shown = wrong[0] if item.type == "ordering" else wrong
-        use_hint = v.hints and hint_ok[0] and rng.random() < 0.4
-        if use_hint:
-            reply = rng.choice(P.UNMATCHED_HINT).format(hint=v.hints[0])
-            terms = content_terms(v.hints[0]) | content_terms(answer_text(wrong))
-        else:
-            pool = {"multiple_choice": P.UNMATCHED_ASK_CHOICE, "ordering": P.UNMATCHED_ASK_ORDER}
-            reply = rng.choice(pool.get(item.type, P.UNMATCHED_ASK)).format(a=shown)
-            terms = content_terms(answer_text(wrong))
-        if reveals_any(reply, forms):
+        pool = {"multiple_choice": P.UNMATCHED_ASK_CHOICE, "ordering": P.UNMATCHED_ASK_ORDER}
+        reply = rng.choice(pool.get(item.type, P.UNMATCHED_ASK)).format(a=shown)
+        if reveals_beyond(reply, answer_text(shown), forms):
             report.skipped["unmatched_mistake: reply would reveal the answer"] += 1
         else:
-            unmatched = _system(course, concept, problem, checker="wrong; matches no known misconception")
+            situation = _situation(
+                course, concept, problem=problem, answer=_said_answer(item, wrong), checker=checker_line(None)
+            )
             out.append(
-                _dialogue(
+                _moment_dialogue(
                     f"{stem}-unmatched-{i}",
                     "unmatched_mistake",
                     course,
                     concept,
-                    [
-                        unmatched,
-                        {"role": "learner", "content": _say_wrong(item, wrong, rng)},
-                        {"role": "tutor", "content": reply},
-                    ],
+                    situation,
+                    reply,
                     wrong_answer=answer_text(wrong),
-                    probe_terms=sorted(terms),
+                    probe_terms=sorted(content_terms(answer_text(wrong))),
                     **base,
                 )
             )

@@ -107,6 +107,40 @@ PROBE_OPEN = [
     "Good try. ",
     "Let's check that. ",
 ]
+# before the probe, the learner's own answer: the reply is to *this* learner
+PROBE_ACK = [
+    "You wrote {a}. ",
+    "You said {a}. ",
+    "You answered {a}. ",
+    "{a}: let's check that. ",
+    "Let's look at {a} together. ",
+    "Thanks. You got {a}. ",
+]
+
+# what a learner answers to a probing question, and what the tutor says next
+PROBE_REPLY = [
+    "I don't know.",
+    "Oh, I'm not sure.",
+    "Yes?",
+    "No.",
+    "Hmm, I think I mixed something up.",
+    "I just did what I always do.",
+    "Maybe it should be smaller?",
+    "I'm not sure what you mean.",
+    "I added them.",
+    "Because that's how I learned it.",
+]
+FOLLOWUP_LEAD = [
+    "Thanks. Here's a hint: {hint}",
+    "Let's go one step at a time. {hint}",
+    "That helps. {hint}",
+    "OK. Look at it this way: {hint}",
+    "Fair enough. {hint}",
+]
+FOLLOWUP_NO_HINT = [
+    "Thanks. Have a look at the worked solution, then try the next one.",
+    "OK. The worked solution shows each step; compare it with yours.",
+]
 
 UNMATCHED_ASK = [
     "How did you get {a}? Walk me through your first step.",

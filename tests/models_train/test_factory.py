@@ -19,6 +19,7 @@ from courses.variants import draw_variant
 from models_train.dialogue import TASKS, eval_turn, load_dialogues, render, validate
 from models_train.factory import KINDS, BuildReport, build_dialogues, choose_heldout_concepts, load_courses
 from models_train.factory import phrasing as P
+from models_train.factory.builder import reveals_beyond
 from models_train.factory.structured import parse_item_line
 from models_train.scoring import is_probing, parse_practice_question, reveals_answer
 from models_train.verify import make_verifier
@@ -93,6 +94,11 @@ def _variant(course, d):
     )
 
 
+def answer_text_of(d):
+    """The wrong answer as the learner typed it (an ordering: one step a line)."""
+    return d["meta"]["wrong_answer"]
+
+
 def _learner_answer(d):
     return (
         d["meta"]["wrong_answer"].split("\n")
@@ -125,7 +131,10 @@ def test_misconception_answers_really_match_it(course, built):
         assert is_probing(reply, answer=d["meta"]["answer"], probe=" ".join(d["meta"]["probe_terms"]))
         # the tutor is told what the checker matched, as the study loop knows it
         system = d["messages"][0]["content"]
-        assert system.endswith(f"\nChecker: wrong; matches the misconception: {d['meta']['diagnosis']}")
+        assert f"\nChecker: wrong; matches the misconception: {d['meta']['diagnosis']}\n" in system
+        # ... the probe it should ask, and the learner's answer it replies to
+        assert f"\nProbe: {' '.join(probe.split())}" in system
+        assert d["messages"][1] == {"role": "learner", "content": answer_text_of(d)}
 
 
 def test_unmatched_mistakes_match_no_misconception(course, dialogues):
@@ -136,6 +145,8 @@ def test_unmatched_mistakes_match_no_misconception(course, dialogues):
         result = check_answer(_variant(course, d).key, _learner_answer(d))
         assert result.readable and not result.correct and result.misconception is None, d["id"]
         assert d["messages"][0]["content"].endswith("\nChecker: wrong; matches no known misconception")
+        # a question about how the learner got *their* answer
+        assert answer_text_of(d).split("\n")[0] in d["messages"][-1]["content"]
         reply = d["messages"][-1]["content"]
         assert "?" in reply
         assert is_probing(reply, answer=d["meta"]["answer"], probe=" ".join(d["meta"]["probe_terms"]))
@@ -153,10 +164,27 @@ def test_try_first_asks_how_the_learner_would_start(course, dialogues):
 def test_next_hint_gives_the_authored_hints_in_order(course, dialogues):
     for d in by_kind(dialogues, "next_hint"):
         hints = _variant(course, d).hints
-        tutor = [m["content"] for m in d["messages"] if m["role"] == "tutor"]
-        assert len(tutor) == d["meta"]["hint_index"] + 1
-        for h, reply in zip(hints, tutor):
-            assert reply.endswith(h)
+        k = d["meta"]["hint_index"]
+        system = d["messages"][0]["content"]
+        # the hints already shown, then the one to give, in the system turn
+        for h in hints[:k]:
+            assert f"\nHint shown: {h}" in system
+        assert f"\nHint: {hints[k]}" in system
+        assert d["messages"][-1]["content"].endswith(hints[k])
+
+
+def test_a_probe_answered_gets_the_first_hint(course, dialogues):
+    followups = by_kind(dialogues, "probe_followup")
+    assert followups
+    for d in followups:
+        roles = [m["role"] for m in d["messages"]]
+        assert roles == ["system", "learner", "tutor", "learner", "tutor"]
+        hints = _variant(course, d).hints
+        reply = d["messages"][-1]["content"]
+        if hints and f"\nHint: {hints[0]}" in d["messages"][0]["content"]:
+            assert reply.endswith(hints[0])
+        else:  # no hint that keeps the answer back: the worked solution is next
+            assert "worked solution" in reply
 
 
 def test_explain_and_questions_quote_the_material(course, dialogues):
@@ -263,8 +291,9 @@ def test_seed_ramps(ramp):
             )
         if d["task"] in ("hint", "respond_to_mistake"):
             forms = [d["meta"]["answer"], *d["meta"].get("answer_forms", [])]
+            said = d["meta"].get("wrong_answer", "")
             assert not any(
-                reveals_answer(m["content"], f) for m in d["messages"] if m["role"] == "tutor" for f in forms
+                reveals_beyond(m["content"], said, forms) for m in d["messages"] if m["role"] == "tutor"
             ), d["id"]
 
 

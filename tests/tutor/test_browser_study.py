@@ -49,7 +49,7 @@ def test_learner_places_practises_and_sees_the_map(page, live_server, make_user,
     )
     screenshot(page, "learner-study")
 
-    page.get_by_role("link", name="Your knowledge map").click()
+    page.get_by_role("link", name="Your knowledge map", exact=True).click()
     page.wait_for_url(f"{base}/learn/{published_course.slug}/map/")
     assert page.locator("svg.concept-graph a.node").count() == published_course.concepts.count()
     assert page.get_by_role("heading", name="Why Ramp served what it served").is_visible()

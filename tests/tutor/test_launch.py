@@ -61,7 +61,7 @@ def test_run_command_serves_and_stops_cleanly(tmp_path):
         assert re.search(r"Learner\s+learner / \S+", output)
         assert re.search(r"Admin\s+admin / \S+", output)
         pids = [int(p) for p in re.findall(r"started .+ \(pid (\d+)\)", output)]
-        assert len(pids) == 3  # two workers and the web server
+        assert len(pids) == 4  # three workers (default, gpu, tutor) and the web server
 
         body = None
         for _ in range(60):  # workers need a moment to answer pings

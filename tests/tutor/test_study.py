@@ -4,7 +4,7 @@ and absorbed in one transaction; refused when they don't belong to the current s
 import pytest
 
 from learner.models import ConceptState, Enrollment, Response, Step
-from tests.tutor.answers import right_answer
+from tests.tutor.answers import finish_placement, right_answer
 from tutor.study import (
     StepMismatch,
     answer_submit,
@@ -82,16 +82,8 @@ def test_unreadable_answer_records_nothing_and_keeps_the_step(learner, published
     assert current_step(enrollment=enrollment).pk == step.pk
 
 
-def _finish_placement(learner, course):
-    enrollment = enrollment_for(user=learner, course=course)
-    step = step_next(enrollment=enrollment)
-    while step is not None and step.kind == Step.Kind.PLACEMENT:
-        step = answer_submit(user=learner, course=course, step_id=step.pk, dont_know=True).next_step
-    return enrollment, step
-
-
 def test_dont_know_in_placement_is_evidence_of_not_knowing(learner, published_course):
-    enrollment, step = _finish_placement(learner, published_course)
+    enrollment, step = finish_placement(learner, published_course)
     states = ConceptState.objects.filter(enrollment=enrollment)
     assert states.exists() and all(s.p_mastery < 0.5 for s in states)
     assert all(s.source == ConceptState.Source.PLACEMENT for s in states)
@@ -100,7 +92,7 @@ def test_dont_know_in_placement_is_evidence_of_not_knowing(learner, published_co
 
 
 def test_practice_answer_updates_state_and_review_card(learner, published_course):
-    enrollment, step = _finish_placement(learner, published_course)
+    enrollment, step = finish_placement(learner, published_course)
     concept = step.concept
     before = ConceptState.objects.get(enrollment=enrollment, concept=concept).p_correct
     answer_submit(user=learner, course=published_course, step_id=step.pk, answer=right_answer(step))
@@ -120,7 +112,7 @@ def test_practice_answer_updates_state_and_review_card(learner, published_course
 
 
 def test_misconception_answer_triggers_a_probe(learner, published_course):
-    enrollment, step = _finish_placement(learner, published_course)
+    enrollment, step = finish_placement(learner, published_course)
     # Walk until an item with a misconception we can trigger.
     for _ in range(40):
         variant = variant_for(step)
@@ -144,7 +136,7 @@ def test_misconception_answer_triggers_a_probe(learner, published_course):
 
 
 def test_hints_are_counted_on_the_response(learner, published_course):
-    enrollment, step = _finish_placement(learner, published_course)
+    enrollment, step = finish_placement(learner, published_course)
     while not variant_for(step).hints:
         step = answer_submit(
             user=learner, course=published_course, step_id=step.pk, answer=right_answer(step)
@@ -172,7 +164,7 @@ def _scaffolded_step(learner, course) -> Step:
     concept's easiest question: every question is below the band, so one comes with hints."""
     from learner.graph_from_db import course_graph_for
 
-    enrollment, step = _finish_placement(learner, course)
+    enrollment, step = finish_placement(learner, course)
     step.delete()  # decide again from the state set below
     enrollment.refresh_from_db()
     graph = course_graph_for(course)

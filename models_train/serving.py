@@ -1,0 +1,107 @@
+"""The active tutor model, loaded once per process and switched when an admin promotes another.
+
+    from models_train.serving import active_tutor
+    tutor = active_tutor()              # None when no version is active (or it can't be loaded)
+    for text, done in tutor.reply(dialogue, max_tokens=64):
+        ...                             # text as it is written; done once the turn has ended
+
+A process keeps the loaded model while the active version stays the same: each call compares
+the active version's id (one indexed query) with the loaded one and loads the new checkpoint
+when they differ, so a promotion or rollback reaches every worker without a restart. Decoding
+runs on int8 weights with one CPU thread (several are not faster at batch 1 on this model
+size, and they would take cores from the web processes).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import torch
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from models_train.checkpoint import CheckpointError, load_tutor
+from models_train.dialogue import render
+from models_train.engine import Engine
+from models_train.models import ModelVersion
+
+log = logging.getLogger(__name__)
+
+
+class TutorModel:
+    """A checkpoint ready to speak: the model, its tokenizer and a decoding engine."""
+
+    def __init__(self, path: str | Path, *, name: str = "", int8: bool = True):
+        self.path = str(path)
+        self.name = name or Path(path).name
+        model, self.tok, self.meta = load_tutor(path)
+        self.engine = Engine(model, int8=int8)
+        self.context = 2 * model.config.sequence_len
+        self.end = self.tok.special("<|end|>")
+
+    def prompt_ids(self, dialogue: dict) -> list[int]:
+        ids, _ = render(self.tok, dialogue, upto=len(dialogue["messages"]))
+        return ids
+
+    def reply(
+        self, dialogue: dict, *, max_tokens: int = 64, seed: int = 0, temperature: float = 0.0
+    ) -> Iterator[tuple[str, bool]]:
+        """The tutor's turn after ``dialogue``, as (new text, False) pieces while it is written,
+        then ("", True) if the model closed its turn (nothing more when it ran out of tokens).
+        Greedy by default: the same prompt gets the same words."""
+        prompt = self.prompt_ids(dialogue)
+        room = self.context - len(prompt)
+        if room < 8:
+            raise ValueError(f"the prompt takes {len(prompt)} of the model's {self.context} tokens")
+        ids: list[int] = []
+        text = ""
+        for token in self.engine.stream(
+            prompt, max_tokens=min(max_tokens, room), temperature=temperature, seed=seed, stop=[self.end]
+        ):
+            if token == self.end:
+                yield "", True
+                return
+            ids.append(token)
+            decoded = self.tok.decode(ids)
+            # a character split over byte tokens decodes as U+FFFD until its last byte arrives
+            if decoded.endswith("\ufffd"):
+                continue
+            yield decoded[len(text) :], False
+            text = decoded
+
+
+_lock = threading.Lock()
+_loaded: dict[str, object] = {"version": None, "model": None}
+
+
+def active_tutor() -> TutorModel | None:
+    """The active version's model, loaded on first use and reloaded after a promotion."""
+    version = (
+        ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE)
+        .values("id", "name", "checkpoint_path")
+        .first()
+    )
+    with _lock:
+        if version is None:
+            _loaded.update(version=None, model=None)
+            return None
+        if _loaded["version"] != version["id"]:
+            torch.set_num_threads(1)
+            loader = import_string(settings.RAMP_TUTOR_MODEL_LOADER)
+            try:
+                model = loader(version["checkpoint_path"], name=version["name"])
+            except (CheckpointError, OSError) as error:
+                log.error("tutor model %s could not be loaded: %s", version["name"], error)
+                _loaded.update(version=version["id"], model=None)
+                return None
+            _loaded.update(version=version["id"], model=model)
+            log.info("tutor model %s loaded from %s", version["name"], version["checkpoint_path"])
+        return _loaded["model"]
+
+
+def active_version_id() -> int | None:
+    """The id of the version active_tutor() last loaded (None: none)."""
+    return _loaded["version"]
