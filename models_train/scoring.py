@@ -63,19 +63,62 @@ def asks_question(text: str) -> bool:
     return "?" in text
 
 
-def is_probing(text: str, *, answer: str | None, probe: str) -> bool:
-    """A probing reply to a mistake: asks a question, keeps the answer back, and is specific.
+# Words that don't make a question specific: the stop words, and what any reply may say
+# about any problem ("Can you get the answer?", "What is your next step?").
+GENERIC = STOPWORDS | frozenset(
+    "get got gets getting problem problems answer answers question questions sure correct wrong again "
+    "thing things something anything work working worked look looks looking see know number numbers "
+    "idea ideas step steps start started first next last think thought mean means meant say said tell "
+    "help hint hints maybe really please one make made need want give take done going come way ways "
+    "find found check checked sorry nice well good great yeah yes okay like just still also even".split()
+)
+# A question about how the learner got there ("How did you get 6?", "What made you add them?")
+_REASONING = re.compile(
+    r"\b(how|why) (did|do|would|could|were) you\b|\bwhat (did|made|makes|led) you\b|\bwhat was your\b"
+    r"|\bhow do you know\b|\bwalk me through\b|\bwhere did (you|that|the)\b|\byour first step\b"
+    r"|\b(explain|show me|tell me) (how|why|what you|the steps|your)\b",
+    re.IGNORECASE,
+)
+# sentences that ask without a question mark
+_REQUEST = re.compile(r"^\s*(walk me through|tell me|explain|show me)\b", re.IGNORECASE)
+_FRACTION_TOKEN = re.compile(r"-?\d+\s*/\s*\d+")
 
-    Specific means it shares at least one content term (a word or number) with
-    the probe content: the misconception's probe terms when the dialogue has
-    them, else the learner's last message. A generic "Are you sure?" asks but
-    does not probe; "Why did you subtract the 3 spoons?" does.
-    """
-    if not asks_question(text):
+
+def questions(text: str) -> list[str]:
+    """The sentences of ``text`` that ask something."""
+    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+    return [s for s in sentences if s.rstrip().endswith("?") or _REQUEST.match(s)]
+
+
+def specific_terms(text: str) -> set[str]:
+    """What makes a question about *this* problem: fractions, numbers of two or more digits
+    (or with a decimal point), and words of three or more letters that aren't generic. A lone
+    digit doesn't count (every reply has one), nor does "get" or "answer"."""
+    out = {f.replace(" ", "") for f in _FRACTION_TOKEN.findall(text)}
+    for w in normalise(_FRACTION_TOKEN.sub(" ", text)).split():
+        if _NUM.fullmatch(w):
+            if len(w.strip("-").replace(".", "")) >= 2:
+                out.add(w)
+        elif len(w) >= 3 and w not in GENERIC:
+            out.add(w[:-1] if w.endswith("s") and len(w) > 4 else w)
+    return out
+
+
+def is_probing(text: str, *, answer: str | None, probe: str) -> bool:
+    """A probing reply to a mistake: it asks, keeps the answer back, and the question is about
+    the learner's reasoning ("How did you get 6?") or about the problem's own quantities and
+    words (``probe``: the problem, the learner's answer, the misconception's probe). Generic
+    questions ("Are you sure?", "Can you get the answer now?") don't count, nor does sharing
+    only a stop word or a lone digit with the problem."""
+    asked = questions(text)
+    if not asked:
         return False
     if answer and reveals_answer(text, answer):
         return False
-    return bool(content_terms(text) & content_terms(probe))
+    asked_text = " ".join(asked)
+    if _REASONING.search(asked_text):
+        return True
+    return bool(specific_terms(asked_text) & specific_terms(probe))
 
 
 def parse_practice_question(text: str) -> tuple[str, str] | None:
