@@ -21,8 +21,8 @@ def run_training(self, run_id: int) -> None:
     training_run_execute(run_id=run_id, worker=self.request.hostname or "")
 
 
-# On `default`: the gpu workers may be the ones that died.
-@shared_task(queue="default")
+# On `default` (settings.CELERY_TASK_ROUTES): the gpu workers may be the ones that died.
+@shared_task
 def watch_training_runs() -> None:
     training_runs_watch()
 

@@ -224,6 +224,8 @@ CELERY_BEAT_SCHEDULE["watch-training-runs"] = {
     "task": "models_train.tasks.watch_training_runs",
     "schedule": 30,
 }
+# an exact name wins over the gpu pattern above: the gpu workers may be the ones that died
+CELERY_TASK_ROUTES["models_train.tasks.watch_training_runs"] = {"queue": "default", "routing_key": "default"}
 # The eval gate (models_train/gate.py): promoting a version whose metrics fail a check needs
 # an admin's reason, which is recorded. (dotted path into ModelVersion.metrics, comparison
 # >= > <= <, value, what it measures); a metric the version's report lacks is "not measured"

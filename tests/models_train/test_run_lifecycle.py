@@ -200,3 +200,17 @@ def test_a_failure_is_recorded_with_the_log_so_far(quick_beats, monkeypatch):
     assert (tmp_log := (training.Path(run.out_dir) / "train.log")).read_text() == "building dialogues\n", (
         tmp_log
     )
+
+
+def test_the_watch_runs_on_the_default_queue_and_training_on_gpu(monkeypatch):
+    """The gpu workers may be the ones that died: the watch must not wait for them."""
+    from unittest import mock
+
+    from models_train.tasks import run_training, watch_training_runs
+    from tutor.celery import app
+
+    sent = []
+    monkeypatch.setattr(app.amqp, "send_task_message", lambda producer, name, message, **kw: sent.append(kw))
+    watch_training_runs.apply_async(producer=mock.MagicMock())
+    run_training.apply_async((1,), producer=mock.MagicMock())
+    assert [(kw["queue"].name, kw["routing_key"]) for kw in sent] == [("default", "default"), ("gpu", "gpu")]
