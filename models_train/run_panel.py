@@ -13,7 +13,7 @@ from models_train.models import TrainingRun
 from models_train.training import LIVE, training_run_state
 
 WIDTH, HEIGHT = 520, 190
-LEFT, RIGHT, TOP, BOTTOM = 46, 12, 12, 28  # room for the axis labels
+LEFT, RIGHT, TOP, BOTTOM = 46, 22, 12, 28  # room for the axis labels
 STAGE_LABELS = {
     "data": "Dialogues from the ramps",
     "tokenizer": "Tokenizer",

@@ -22,8 +22,14 @@ class Clock:
         return self.t
 
 
-def feed(progress, clock, stage, first, last, total, *, loss=lambda s: 5.0 - s / 100, eval_every=25):
-    progress.on_event({"event": "start", "stage": stage, "step": first, "total": total, "resumed": first > 0})
+def feed(
+    progress, clock, stage, first, last, total, *, loss=lambda s: 5.0 - s / 100, eval_every=25, start=True
+):
+    origin = first if start else 0  # the trainer counts tokens from where its process began the stage
+    if start:
+        progress.on_event(
+            {"event": "start", "stage": stage, "step": first, "total": total, "resumed": first > 0}
+        )
     for step in range(first + 1, last + 1):
         clock.t += 0.5
         progress.on_event(
@@ -33,7 +39,7 @@ def feed(progress, clock, stage, first, last, total, *, loss=lambda s: 5.0 - s /
                 "step": step,
                 "total": total,
                 "loss": loss(step),
-                "tokens": 100 * (step - first),
+                "tokens": 100 * (step - origin),
             }
         )
         if step % eval_every == 0:
