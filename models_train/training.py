@@ -130,7 +130,7 @@ def training_run_execute(*, run_id: int, worker: str = "") -> TrainingRun:
             raise StopTraining(heartbeat.stop_reason)
 
     out = Path(run.out_dir)
-    tee = LogTee(progress, out / "train.log", sys.stdout)
+    tee = LogTee(progress, out / "train.log", sys.stdout, append=run.attempts > 1)
     heartbeat.start()
     try:
         with contextlib.redirect_stdout(tee):

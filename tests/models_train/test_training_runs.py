@@ -119,3 +119,20 @@ def test_a_first_attempt_starts_fresh_and_a_resumed_one_continues(settings, tmp_
     lost = TrainingRun.objects.create(preset=TrainingRun.Preset.QUICK, attempts=1, lost_at=timezone.now())
     assert training.training_run_execute(run_id=lost.pk).attempts == 2
     assert calls[-1]["resume"] and not calls[-1]["overwrite"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_first_default_version_serves_even_below_the_gate_and_says_why(settings, tmp_path, monkeypatch):
+    """A fresh install has no tutor model at all: its first default version is promoted
+    automatically, recorded as Ramp's override of the gate; later ones wait for an admin."""
+    from models_train import training
+    from models_train.models import ModelVersionChange
+
+    settings.RAMP_MODEL_STORE = str(tmp_path)
+    monkeypatch.setattr(training, "default_tutor_train", lambda **kw: {"checkpoint": "/ck", "params": 1})
+    first = training.training_run_execute(run_id=TrainingRun.objects.create().pk).version
+    assert first.status == "active"
+    change = ModelVersionChange.objects.get()
+    assert change.by is None and change.below_gate and change.reason == training.FIRST_VERSION_REASON
+    second = training.training_run_execute(run_id=TrainingRun.objects.create().pk).version
+    assert second.status == "candidate" and ModelVersionChange.objects.count() == 1
