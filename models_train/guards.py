@@ -147,7 +147,10 @@ def reveals(text: str, key: AnswerKey) -> str:
         said = f" {normalise_text(text)} "
         return next((a for a in key.answer if normalise_text(a) and f" {normalise_text(a)} " in said), "")
     if key.type == "ordering":
-        return "" if len(key.answer) < 2 or not all(step in text for step in key.answer) else "the order"
+        # the steps written out in their right order (the learner's own order may be repeated)
+        positions = [text.find(step) for step in key.answer]
+        in_order = len(positions) >= 2 and -1 not in positions and positions == sorted(positions)
+        return "the order" if in_order else ""
     for span in answer_spans(text):
         result = check_answer(key, span)
         if result.correct:

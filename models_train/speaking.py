@@ -18,18 +18,22 @@ Tiny CPU run: ``python manage.py evaluate_tutor CHECKPOINT --moments 2`` (see th
 from __future__ import annotations
 
 import math
+import random
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from courses.checkers import AnswerKey
+from courses.checkers import AnswerKey, answer_as_input, check_answer
+from courses.specs import ConceptSpec, CourseSpec, ItemSpec
 from courses.variants import RenderedMisconception, Variant
-from models_train.factory.builder import excerpt
-from models_train.factory.structured import question_text
+from models_train.factory.builder import difficulty_bucket, excerpt, practice_request
+from models_train.factory.structured import StructuredError, item_ref, question_text, variant_of
 from models_train.guards import OK, Guard, StreamGuard, Verdict
 from models_train.moments import Situation, checker_line, prompt_dialogue
 from models_train.scoring import content_terms
+from models_train.structured_gen import choose_item
+from models_train.verify import practice_schema
 
 MAX_TOKENS = {"mistake": 64, "followup": 64, "hint": 64, "explain": 200, "chat": 160}
 CHAT_EXCERPT = 420  # characters of material quoted into a chat prompt (keeps it in context)
@@ -195,6 +199,64 @@ def retrieve(question: str, texts: Iterable[str]) -> str:
 
     best = max(range(n), key=lambda i: (score(terms[i]), -i))
     return paragraphs[best] if score(terms[best]) > 0 else ""
+
+
+# --- practice questions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Practice:
+    """A practice question the model chose: a template and its values. The course's variant
+    code rendered it and computed its answer; the model never states the answer."""
+
+    ref: str  # "<concept>/<item>"
+    item: ItemSpec
+    params: dict
+    variant: Variant
+
+
+def difficulties(concept: ConceptSpec) -> list[str]:
+    """The difficulty buckets the concept's templates cover (easy / medium / hard)."""
+    found = {difficulty_bucket(it.difficulty) for it in concept.items if it.is_template and it.params}
+    return [d for d in ("easy", "medium", "hard") if d in found]
+
+
+def write_practice(
+    model, *, course: CourseSpec, concept: ConceptSpec, difficulty: str, seed: int = 0, tries: int = 8
+) -> tuple[Practice | None, str]:
+    """A practice question of ``difficulty`` on ``concept`` written by ``model`` (a TutorModel):
+    the model picks the template and its values among those the course allows (constrained
+    decoding, models_train.structured_gen); the course's variant code renders the question and
+    keys it, and the checker must accept that key's own answer. (question, '') or (None, why)."""
+    rng = random.Random(seed)
+    dialogue = {"task": "practice_question", "messages": practice_request(course, concept, difficulty, rng)}
+    system = dialogue["messages"][0]["content"]
+    schema = practice_schema({course.slug: course}, {"course": course.slug}, system)
+    if not schema:
+        return None, f"no template of {concept.slug} at {difficulty}"
+    prompt = model.prompt_ids(dialogue)
+    reason = "no values the model chose satisfied the template's constraints"
+    for attempt in range(tries):
+        ref, params = choose_item(
+            model.engine.model,
+            model.tok,
+            prompt,
+            schema,
+            temperature=0.0 if attempt == 0 else 1.0,
+            rng=rng,
+        )
+        item = concept.item(ref.split("/", 1)[1])
+        try:
+            variant = variant_of(item, params, concept.misconceptions, seed=seed)
+        except StructuredError as error:
+            reason = str(error)
+            continue
+        shown = answer_as_input(variant.key)[0]
+        if not check_answer(variant.key, shown).correct:
+            reason = f"the checker refuses the question's own answer {shown!r}"
+            continue
+        return Practice(item_ref(concept.slug, item.slug), item, params, variant), ""
+    return None, reason
 
 
 # --- speaking -----------------------------------------------------------------------------------

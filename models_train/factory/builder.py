@@ -256,6 +256,25 @@ def practice_templates(
     ]
 
 
+def practice_request(
+    course: CourseSpec,
+    concept: ConceptSpec,
+    difficulty: str,
+    rng: random.Random,
+    include: ItemSpec | None = None,
+) -> list[dict]:
+    """The system and learner turns of a request for a practice question of ``difficulty``:
+    the template cards it may use, and the learner's ask (the study loop's practice pool asks
+    the model the same way)."""
+    ask = rng.choice(P.PRACTICE_ASK).format(
+        diff=P.DIFFICULTY_WORDS[difficulty], diff_word=difficulty, title_lc=P.lower_title(concept.title)
+    )
+    return [
+        _system(course, concept, templates=practice_templates(concept, difficulty, rng, include)),
+        {"role": "learner", "content": ask},
+    ]
+
+
 def _dialogue(did, kind, course, concept, messages, **meta) -> dict:
     meta = {"source": SOURCE, "kind": kind, "course": course.slug, "concept": concept.slug, **meta}
     return {
@@ -563,9 +582,6 @@ def _item_dialogues(course, concept, item, vseed, i, seed, others, report) -> li
     if item.is_template and item.params:
         rng = _rng(seed, stem, "practice", i)
         diff = difficulty_bucket(item.difficulty)
-        ask = rng.choice(P.PRACTICE_ASK).format(
-            diff=P.DIFFICULTY_WORDS[diff], diff_word=diff, title_lc=P.lower_title(concept.title)
-        )
         ref = item_ref(concept.slug, item.slug)
         question = question_text(item, v.prompt, tuple(key.choices))
         content = practice_text(ref, params_json(item, v.values), question, _with_calculator(item, v, ans))
@@ -575,11 +591,8 @@ def _item_dialogues(course, concept, item, vseed, i, seed, others, report) -> li
                 "practice_question",
                 course,
                 concept,
-                [
-                    _system(course, concept, templates=practice_templates(concept, diff, rng, item)),
-                    {"role": "learner", "content": ask},
-                    {"role": "tutor", "content": content},
-                ],
+                practice_request(course, concept, diff, rng, include=item)
+                + [{"role": "tutor", "content": content}],
                 item=ref,
                 variant=vseed,
                 seed=seed,

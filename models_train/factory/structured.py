@@ -31,7 +31,7 @@ from courses.checkers import AnswerKey
 from courses.expressions import ExpressionError, compile_expression, format_value
 from courses.placeholders import fill_placeholders, placeholder_names
 from courses.specs import ItemSpec
-from courses.variants import VariantError, choice_value, values_from_params, variant_from_values
+from courses.variants import Variant, VariantError, choice_value, values_from_params, variant_from_values
 from models_train.structured_gen import ITEM_PREFIX
 
 QUESTION, ANSWER = "<|question|>", "<|answer|>"
@@ -226,10 +226,10 @@ def template_card(ref: str, item: ItemSpec, difficulty: str) -> str:
     return "\n".join(parts)
 
 
-def rebuild(item: ItemSpec, params: dict, concept_misconceptions=()) -> Rebuilt:
-    """The variant of `item` with these param values: checks names, ranges/choices,
-    constraints and derived values exactly as a drawn variant would; StructuredError if not.
-    The answer key recognises the item's (and the concept's) misconceptions, as a drawn one."""
+def variant_of(item: ItemSpec, params: dict, concept_misconceptions=(), *, seed: int = 0) -> Variant:
+    """The variant of `item` with these param values (JSON, as an ITEM line holds them): checks
+    names, ranges/choices, constraints and derived values exactly as a drawn variant would;
+    StructuredError if not. ``seed`` orders the choices as a drawn variant's seed would."""
     names = [p.name for p in item.params]
     if set(params) != set(names):
         missing, extra = sorted(set(names) - set(params)), sorted(set(params) - set(names))
@@ -237,12 +237,18 @@ def rebuild(item: ItemSpec, params: dict, concept_misconceptions=()) -> Rebuilt:
     picked = [_param_value(p, params[p.name]) for p in item.params]
     try:
         env, shown = values_from_params(item, picked)
-        variant = variant_from_values(item, env, shown, concept_misconceptions=concept_misconceptions)
+        return variant_from_values(item, env, shown, seed=seed, concept_misconceptions=concept_misconceptions)
     except VariantError as e:
         raise StructuredError(str(e)) from None
+
+
+def rebuild(item: ItemSpec, params: dict, concept_misconceptions=()) -> Rebuilt:
+    """The variant of `item` with these param values (see variant_of), as the verifier compares
+    it. The answer key recognises the item's (and the concept's) misconceptions, as a drawn one."""
+    variant = variant_of(item, params, concept_misconceptions)
     # the question as the verifier compares it: choices in authored order (the key's)
     choices, key, prompt = variant.key.choices, variant.key, variant.prompt
-    return Rebuilt(item=item, values=shown, question=question_text(item, prompt, choices), key=key)
+    return Rebuilt(item=item, values=variant.values, question=question_text(item, prompt, choices), key=key)
 
 
 def same_text(a: str, b: str) -> bool:
