@@ -129,7 +129,13 @@ def run_panel(run: TrainingRun, *, now=None) -> dict:
         "stages": rows,
         "charts": [r for r in rows if r["chart"]],
         "eta": _duration(eta) if eta is not None and run.status == TrainingRun.Status.RUNNING else None,
-        "resumed": p.get("resumed") or [],
+        "resumed": [
+            f"{STAGE_LABELS.get(r['stage'], r['stage'])} was complete (step {r['step']} of {r['total']})."
+            if r["step"] >= r["total"]
+            else f"{STAGE_LABELS.get(r['stage'], r['stage'])} resumed from its checkpoint at step "
+            f"{r['step']} of {r['total']}."
+            for r in p.get("resumed") or []
+        ],
         "log": p.get("log") or [],
         "can_cancel": live and run.cancel_requested_at is None,
     }
