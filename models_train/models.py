@@ -97,6 +97,7 @@ class TrainingRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     out_dir = models.CharField(max_length=500, blank=True)
     worker = models.CharField(max_length=255, blank=True)
+    process = models.CharField(max_length=300, blank=True, help_text="host:pid of the attempt's process.")
     attempts = models.PositiveSmallIntegerField(default=0)
     summary = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)

@@ -16,6 +16,8 @@ An admin may cancel a queued or running run; the training stops at its next step
 """
 
 import contextlib
+import os
+import socket
 import sys
 import traceback
 from datetime import timedelta
@@ -89,13 +91,30 @@ def _is_lost(run: TrainingRun, now) -> bool:
     )
 
 
+def _process_gone(run: TrainingRun) -> bool:
+    """Whether the attempt's process, on this very host, has exited: a pool child that died
+    (its task given back at once by reject_on_worker_lost) need not wait for the heartbeat
+    to go silent. Elsewhere, or if its pid was reused, only the heartbeat can tell."""
+    host, _, pid = run.process.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 @transaction.atomic
 def training_run_claim(*, run_id: int, worker: str) -> TrainingRun | None:
-    """Start the next attempt of a run on this worker; None when there is nothing to do: the
-    run is finished, or alive on another worker (a duplicate or late message)."""
+    """Start the next attempt of a run in this process; None when there is nothing to do: the
+    run is finished, or alive in another process (a duplicate or late message)."""
     run = TrainingRun.objects.select_for_update().get(pk=run_id)
     now = timezone.now()
-    if run.status not in LIVE or (run.status == TrainingRun.Status.RUNNING and not _is_lost(run, now)):
+    alive = run.status == TrainingRun.Status.RUNNING and not (_is_lost(run, now) or _process_gone(run))
+    if run.status not in LIVE or alive:
         return None
     if run.cancel_requested_at is not None:
         _mark_cancelled(run, now)
@@ -103,6 +122,7 @@ def training_run_claim(*, run_id: int, worker: str) -> TrainingRun | None:
     run.status = TrainingRun.Status.RUNNING
     run.attempts += 1
     run.worker = worker
+    run.process = f"{socket.gethostname()}:{os.getpid()}"
     run.heartbeat_at = now
     run.started_at = run.started_at or now
     run.out_dir = str(Path(settings.RAMP_MODEL_STORE) / "runs" / f"run-{run.pk}")

@@ -4,6 +4,9 @@ cancel stops a queued run at once and a running one at its next step, and the pa
 what is true at each moment. The training itself is faked here; test_worker_resume.py
 runs the real one in a worker that is killed."""
 
+import os
+import socket
+import subprocess
 import time
 from datetime import timedelta
 
@@ -53,6 +56,26 @@ def test_an_attempt_claims_only_a_run_that_is_queued_or_lost(settings, tmp_path)
     lost = a_run(status=RUNNING, heartbeat_at=silent(settings.RAMP_TRAINING_LOST_SECONDS + 5))
     taken = training_run_claim(run_id=lost.pk, worker="gpu@b")
     assert (taken.attempts, taken.worker) == (2, "gpu@b")
+
+
+@pytest.mark.django_db
+def test_a_run_whose_process_died_on_this_host_is_taken_back_at_once(settings, tmp_path):
+    """A pool child killed alone: its task comes back at once (reject_on_worker_lost), and
+    the heartbeat it wrote a moment ago must not make the run look alive."""
+    settings.RAMP_MODEL_STORE = str(tmp_path)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    here = socket.gethostname()
+    gone = a_run(status=RUNNING, process=f"{here}:{dead.pid}")
+    assert training_run_claim(run_id=gone.pk, worker="gpu@a").attempts == 2
+    assert (
+        training_run_claim(run_id=a_run(status=RUNNING, process=f"{here}:{os.getpid()}").pk, worker="w")
+        is None
+    )
+    assert (
+        training_run_claim(run_id=a_run(status=RUNNING, process=f"elsewhere:{dead.pid}").pk, worker="w")
+        is None
+    )
 
 
 @pytest.mark.django_db
