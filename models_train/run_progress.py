@@ -191,7 +191,7 @@ class LogTee(io.TextIOBase):
     def __init__(self, progress: RunProgress, path: Path, stream, *, append: bool = True):
         self.progress, self.stream, self._buf = progress, stream, ""
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.file = open(path, "a" if append else "w", encoding="utf-8")  # noqa: SIM115 (closed by close())
+        self.file = open(path, "a" if append else "w", encoding="utf-8")  # closed by close()
 
     def write(self, s: str) -> int:
         self.file.write(s)

@@ -43,7 +43,7 @@ def gpu_worker(django_db_blocker, tmp_path):
     with app.connection_for_write() as conn:
         conn.default_channel.queue_purge("gpu")
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "celery-gpu-worker.log", "w")  # noqa: SIM115 (closed below)
+    log = open(ARTIFACTS / "celery-gpu-worker.log", "w")  # closed below
     started = []
 
     def start():
