@@ -171,9 +171,9 @@ def training_run_execute(*, run_id: int, worker: str = "") -> TrainingRun:
     except Exception as error:  # the run records every failure; nothing else changes
         heartbeat.stop()
         return _failed(run=run, error=error, progress=progress.snapshot())
-    finally:
+    finally:  # whatever ends the attempt (even SystemExit), no beat may outlive it
+        heartbeat.stop()
         tee.close()
-    heartbeat.stop()
     return _succeeded(run=run, summary=summary, progress=progress.snapshot())
 
 
