@@ -101,3 +101,35 @@ class TutorMessage(models.Model):
 
     def __str__(self) -> str:
         return f"tutor message {self.pk} ({self.moment}, {self.status})"
+
+
+class GeneratedQuestion(models.Model):
+    """A practice question the tutor model wrote for the pool: the template and values it chose.
+    The course's variant code rendered and keyed it; only verified ones are served, and a
+    study step that serves one says so in its details."""
+
+    course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="+")
+    concept = models.ForeignKey("courses.Concept", on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(
+        "courses.Item", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    item_version = models.ForeignKey(
+        "courses.ItemVersion", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    difficulty = models.CharField(max_length=8, help_text="The bucket asked for: easy, medium or hard.")
+    params = models.JSONField(default=dict, blank=True, help_text="The values the model chose.")
+    seed = models.PositiveIntegerField(default=0, help_text="Orders the choices, as a drawn variant's seed.")
+    question = models.TextField(blank=True)
+    verified = models.BooleanField(default=False)
+    reason = models.CharField(max_length=300, blank=True, help_text="Why it isn't verified.")
+    model_version = models.ForeignKey(
+        "models_train.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["concept", "difficulty", "verified"])]
+
+    def __str__(self) -> str:
+        return f"generated question {self.pk} ({self.concept_id}, {self.difficulty})"

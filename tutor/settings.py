@@ -255,6 +255,14 @@ RAMP_TUTOR_MESSAGE_SECONDS = env_int("RAMP_TUTOR_MESSAGE_SECONDS", 12, minimum=2
 RAMP_TUTOR_CHAT_LIMIT = env_int("RAMP_TUTOR_CHAT_LIMIT", 12, minimum=1)
 RAMP_TUTOR_CHAT_WINDOW_SECONDS = env_int("RAMP_TUTOR_CHAT_WINDOW_SECONDS", 600, minimum=10)
 RAMP_TUTOR_QUESTION_CHARS = 500
+# The pool of practice questions the model writes (tutor/practice_pool.py): this many verified
+# questions per concept and difficulty, topped up this often on the tutor queue.
+RAMP_PRACTICE_POOL_SIZE = env_int("RAMP_PRACTICE_POOL_SIZE", 4, minimum=0)
+CELERY_TASK_ROUTES["tutor.tasks.practice_pool_refill"] = {"queue": "tutor", "routing_key": "tutor"}
+CELERY_BEAT_SCHEDULE["practice-pool"] = {
+    "task": "tutor.tasks.practice_pool_refill_all",
+    "schedule": env_int("RAMP_PRACTICE_POOL_SECONDS", 900, minimum=60),
+}
 # What turns a model version's checkpoint into a tutor that speaks (the browser tests point
 # their worker at a scripted stand-in; everything else uses the real model).
 RAMP_TUTOR_MODEL_LOADER = env_str("RAMP_TUTOR_MODEL_LOADER", "models_train.serving.TutorModel")

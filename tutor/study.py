@@ -27,7 +27,9 @@ from learner.knowledge import (
 )
 from learner.models import ConceptState, Enrollment, Response, Step
 from learner.placement import Placement
+from models_train.factory.structured import variant_of
 from tutor.policy import Decision, decide_next
+from tutor.practice_pool import pool_question_for
 
 RECENT_ITEMS = 20
 
@@ -51,8 +53,13 @@ def enrollment_for(*, user, course: Course) -> Enrollment:
 
 
 def variant_for(step: Step) -> Variant:
+    """The question the step serves: a seeded draw of its item, or the values the tutor model
+    chose for it (a question from the practice pool, recorded in the step's details)."""
     spec = item_from_json(step.item_version.spec)
     concept_misconceptions = [misconception_from_json(m.spec) for m in step.concept.misconceptions.all()]
+    generated = (step.details or {}).get("generated")
+    if generated:
+        return variant_of(spec, generated["params"], concept_misconceptions, seed=generated["seed"])
     return draw_variant(spec, step.variant_seed, concept_misconceptions=concept_misconceptions)
 
 
@@ -144,6 +151,13 @@ def _create_step(
 ) -> Step:
     """A new open step; ``hints``: the item's first hints shown from the start (scaffolding)."""
     item = Item.objects.select_related("current_version", "concept").get(pk=int(item_id))
+    if item.is_template and kind in (Step.Kind.NEW, Step.Kind.PRACTICE, Step.Kind.REVIEW):
+        question = pool_question_for(enrollment=enrollment, item=item)
+        if question is not None:
+            details = {
+                **details,
+                "generated": {"question": question.pk, "params": question.params, "seed": question.seed},
+            }
     return Step.objects.create(
         enrollment=enrollment,
         kind=kind,

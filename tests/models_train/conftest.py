@@ -47,3 +47,14 @@ def dialogue(task="respond_to_mistake", concept="fractions", course="maths", did
         ],
         "meta": meta,
     }
+
+
+def tiny_tutor_checkpoint(folder, texts, *, vocab: int = 600, seq: int = 256, seed: int = 0):
+    """A real, self-contained tutor checkpoint (tokenizer, weights, meta) of an untrained model:
+    what models_train.serving.TutorModel loads, for tests of the serving path."""
+    from models_train.checkpoint import save_checkpoint
+
+    tok = Tokenizer.train(list(texts) * 5 + CORPUS, vocab)
+    model = random_gpt(vocab=tok.vocab_size, n_layer=1, n_embd=32, n_head=2, n_kv_head=2, seq=seq, seed=seed)
+    save_checkpoint(folder, model, tokenizer_id=tok.id, step=0, tokenizer=tok)
+    return folder

@@ -7,13 +7,11 @@ from pathlib import Path
 import pytest
 
 from courses.ramp_files import read_ramp
-from models_train.checkpoint import save_checkpoint
 from models_train.serving import TutorModel
 from models_train.serving_eval import concept_cases, evaluate_serving
-from models_train.tokenizer import Tokenizer
 from tests.tutor.scripted_tutor import ScriptedTutor
 
-from .conftest import random_gpt
+from .conftest import tiny_tutor_checkpoint
 
 FIXTURE = Path(__file__).resolve().parents[1] / "courses" / "fixtures" / "good-ramp"
 
@@ -26,12 +24,8 @@ def course():
 @pytest.fixture(scope="module")
 def random_tutor(tmp_path_factory, course):
     """A real checkpoint (tokenizer, weights, meta) of an untrained model."""
-    folder = tmp_path_factory.mktemp("tutor")
-    texts = [level.text for c in course.concepts for level in c.material] * 5
-    tok = Tokenizer.train(texts + ["How did you get 3/4? What does the denominator say?"] * 20, 600)
-    model = random_gpt(vocab=tok.vocab_size, n_layer=1, n_embd=32, n_head=2, n_kv_head=2, seq=256)
-    save_checkpoint(folder, model, tokenizer_id=tok.id, step=0, tokenizer=tok)
-    return TutorModel(folder)
+    texts = [level.text for c in course.concepts for level in c.material]
+    return TutorModel(tiny_tutor_checkpoint(tmp_path_factory.mktemp("tutor"), texts))
 
 
 def test_every_moment_of_a_concept_gets_cases(course):
