@@ -259,6 +259,11 @@ RAMP_TUTOR_QUESTION_CHARS = 500
 # questions per concept and difficulty, topped up this often on the tutor queue.
 RAMP_PRACTICE_POOL_SIZE = env_int("RAMP_PRACTICE_POOL_SIZE", 4, minimum=0)
 CELERY_TASK_ROUTES["tutor.tasks.practice_pool_refill"] = {"queue": "tutor", "routing_key": "tutor"}
+# The conversations learners share become training data (tutor/conversations.py), daily.
+CELERY_BEAT_SCHEDULE["export-conversations"] = {
+    "task": "tutor.tasks.export_conversations",
+    "schedule": 24 * 3600,
+}
 CELERY_BEAT_SCHEDULE["practice-pool"] = {
     "task": "tutor.tasks.practice_pool_refill_all",
     "schedule": env_int("RAMP_PRACTICE_POOL_SECONDS", 900, minimum=60),

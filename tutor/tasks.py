@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from courses.models import Course
+from tutor.conversations import conversations_export
 from tutor.practice_pool import pool_courses, pool_refill
 from tutor.speaking import tutor_message_speak as speak
 from tutor.worker_checks import worker_check_complete
@@ -28,3 +29,8 @@ def practice_pool_refill(course_id: int) -> None:
 def practice_pool_refill_all() -> None:
     for course_id in pool_courses():
         practice_pool_refill.delay(course_id)
+
+
+@shared_task
+def export_conversations() -> None:
+    conversations_export()

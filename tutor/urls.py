@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from tutor import speaking_views, study_views, views
+from tutor import oversight_views, speaking_views, study_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -27,7 +27,9 @@ urlpatterns = [
     path("", include("models_train.urls")),
     path("teach/", views.educator_dashboard, name="educator_dashboard"),
     path("teach/", include("courses.urls")),
+    path("teach/courses/<slug:slug>/questions/", oversight_views.questions_view, name="course_questions"),
     path("system/", views.admin_dashboard, name="admin_dashboard"),
+    path("system/tutor-voice/", oversight_views.tutor_voice, name="tutor_voice"),
     path("system/worker-checks/", views.worker_check_create, name="worker_check_create"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("core.accounts.urls")),
