@@ -1,4 +1,5 @@
-"""The Celery app: queues `default` (web-side jobs) and `gpu` (training, one per GPU box).
+"""The Celery app: queues `default` (web-side jobs), `gpu` (training, one per GPU box) and
+`tutor` (the tutor model writing learners' messages and practice questions).
 
 Run a worker (the run command starts one for you):
     celery -A tutor worker -Q default,gpu --concurrency 1 --loglevel INFO
@@ -27,7 +28,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # Each queue has its own exchange and key, so a worker started with `-Q gpu` can never be
 # handed a web-side job (and vice versa).
 app.conf.task_queues = tuple(
-    Queue(name, Exchange(name, type="direct"), routing_key=name) for name in ("default", "gpu")
+    Queue(name, Exchange(name, type="direct"), routing_key=name) for name in ("default", "gpu", "tutor")
 )
 app.conf.task_default_exchange = "default"
 app.conf.task_default_routing_key = "default"

@@ -32,6 +32,7 @@ urlpatterns = [
     path("system/tutor-voice/", oversight_views.tutor_voice, name="tutor_voice"),
     path("system/worker-checks/", views.worker_check_create, name="worker_check_create"),
     path("healthz", views.healthz, name="healthz"),
+    path("livez", views.livez, name="livez"),
     path("accounts/", include("core.accounts.urls")),
     path("django-admin/", admin.site.urls),
 ]

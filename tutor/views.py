@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -78,6 +78,14 @@ def worker_check_create(request):
     if request.htmx:
         return render(request, "tutor/admin_dashboard.html#worker-checks", _worker_checks_context())
     return redirect("admin_dashboard")
+
+
+@require_GET
+@never_cache
+def livez(request):
+    """Liveness: the process answers, nothing else is checked (a load balancer's probe, and
+    the load benchmark's baseline: the cheapest request Django serves)."""
+    return HttpResponse("ok", content_type="text/plain")
 
 
 @require_GET

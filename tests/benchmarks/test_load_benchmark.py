@@ -1,0 +1,44 @@
+"""The load benchmark runs end to end on a tiny load and prints its JSON summary last."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_redis
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_the_load_benchmark_runs_on_a_tiny_load():
+    require_redis()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.load",
+            "--learners",
+            "2",
+            "--duration",
+            "4",
+            "--saturate",
+            "1",
+            "--think",
+            "0.1",
+            "--clients",
+            "2",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    [run] = summary["runs"]
+    assert run["endpoints"]["answer"]["n"] > 0 and run["minimal_view_rps"] > 0
+    assert {"answer_p95_ms", "answer_vs_minimal_rps", "errors"} <= set(summary["targets"])
+    assert summary["targets"]["errors"]["measured"] == 0
