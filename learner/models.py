@@ -64,6 +64,12 @@ class Step(models.Model):
     class Meta:
         ordering = ["enrollment", "id"]
         indexes = [models.Index(fields=["enrollment", "answered_at"])]
+        # A learner has one question in front of them at a time, whatever requests race.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment"], condition=models.Q(answered_at__isnull=True), name="one_open_step"
+            )
+        ]
 
 
 class Response(models.Model):

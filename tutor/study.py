@@ -38,6 +38,10 @@ class StepMismatch(Exception):
     """An answer for a step that is not the learner's current one: refused, nothing changed."""
 
 
+class NotEnrolled(Exception):
+    """The learner hasn't started this course: nothing to answer, nothing changed."""
+
+
 @dataclass
 class AnswerOutcome:
     check: CheckResult | None  # None for "I don't know"
@@ -50,6 +54,39 @@ class AnswerOutcome:
 def enrollment_for(*, user, course: Course) -> Enrollment:
     enrollment, _ = Enrollment.objects.get_or_create(user=user, course=course)
     return enrollment
+
+
+def enrollment_of(*, user, course: Course) -> Enrollment | None:
+    """The learner's enrollment in ``course``, if they have started it (read only)."""
+    return Enrollment.objects.select_related("course").filter(user=user, course=course).first()
+
+
+def _locked_enrollment(user, course: Course) -> Enrollment:
+    # Locking the enrollment serialises everything one learner does in one course.
+    enrollment = (
+        Enrollment.objects.select_for_update()
+        .select_related("course")
+        .filter(user=user, course=course)
+        .first()
+    )
+    if enrollment is None:
+        raise NotEnrolled("You haven't started this course yet.")
+    return enrollment
+
+
+@transaction.atomic
+def study_start(*, user, course: Course) -> Step | None:
+    """Start the course (an explicit action, never a page view): the enrollment and its first
+    step, placement's first question. Starting again only returns the open step."""
+    Enrollment.objects.get_or_create(user=user, course=course)
+    return step_next(enrollment=_locked_enrollment(user, course))
+
+
+@transaction.atomic
+def study_continue(*, user, course: Course) -> Step | None:
+    """The open step, or the next one the policy chooses (e.g. a review that has come due since
+    the ramp was done); None when there is nothing to do now."""
+    return step_next(enrollment=_locked_enrollment(user, course))
 
 
 def variant_for(step: Step) -> Variant:
@@ -246,8 +283,7 @@ def answer_submit(
     dont_know: bool = False,
     time_taken_ms: int | None = None,
 ) -> AnswerOutcome:
-    # Locking the enrollment serialises this learner's answers in this course.
-    enrollment = Enrollment.objects.select_for_update().select_related("course").get(user=user, course=course)
+    enrollment = _locked_enrollment(user, course)
     step = current_step(enrollment=enrollment)
     if step is None or step.pk != step_id:
         raise StepMismatch("That question is no longer the current one: nothing was recorded.")
@@ -316,7 +352,7 @@ def _response_input(step: Step, answer: str):
 
 @transaction.atomic
 def hint_reveal(*, user, course: Course, step_id: int) -> Step:
-    enrollment = Enrollment.objects.select_for_update().get(user=user, course=course)
+    enrollment = _locked_enrollment(user, course)
     step = current_step(enrollment=enrollment)
     if step is None or step.pk != step_id:
         raise StepMismatch("That question is no longer the current one.")
@@ -331,11 +367,12 @@ def hint_reveal(*, user, course: Course, step_id: int) -> Step:
 @transaction.atomic
 def placement_start_for_concept(*, user, course: Course, concept: Concept) -> Enrollment:
     """ "I already know this": a short probe of the concept and what it builds on."""
-    enrollment = Enrollment.objects.select_for_update().get(user=user, course=course)
+    enrollment = _locked_enrollment(user, course)
     graph = course_graph_for(course)
     scope = {concept.slug} | set(graph.ancestors(concept.slug))
     enrollment.placement = Placement(graph, seed=enrollment.response_count + 1, concepts=scope).to_dict()
     enrollment.save(update_fields=["placement", "updated_at"])
-    # The open practice step gives way to the probe.
+    # The open practice step gives way to the probe, which starts at once.
     Step.objects.filter(enrollment=enrollment, answered_at__isnull=True).delete()
+    step_next(enrollment=enrollment)
     return enrollment

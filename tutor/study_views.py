@@ -1,9 +1,10 @@
 """The learner's study loop pages. Thin: tutor.study does the work."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from courses.html import markdown_html
@@ -14,14 +15,34 @@ from tutor.models import TutorMessage
 from tutor.speaking import SpeakingError, hint_start, mistake_reply_start
 from tutor.speaking_views import chat_context, message_context
 from tutor.study import (
+    NotEnrolled,
     StepMismatch,
     answer_submit,
-    enrollment_for,
+    current_step,
+    enrollment_of,
     hint_reveal,
     placement_start_for_concept,
-    step_next,
+    study_continue,
+    study_start,
     variant_for,
 )
+
+
+class StepForm(forms.Form):
+    step = forms.IntegerField(min_value=1)
+
+
+class AnswerForm(StepForm):
+    answer = forms.CharField(required=False, max_length=5000, strip=False)
+    dont_know = forms.BooleanField(required=False)
+    time_taken_ms = forms.IntegerField(required=False, min_value=0, max_value=24 * 3600 * 1000)
+
+
+def _bad_request(request, course, form):
+    """A form that doesn't parse: 400, saying which field."""
+    field, errors = next(iter(form.errors.items()))
+    message = f"The request was incomplete ({field}: {errors[0]})." if field != "__all__" else errors[0]
+    return render(request, "tutor/study.html#refused", {"message": message, "course": course}, status=400)
 
 
 def _course(slug: str) -> Course:
@@ -58,35 +79,59 @@ def step_context(step: Step | None) -> dict:
 @require_GET
 @login_required
 def study(request, slug):
+    """The learner's current question. Reading it changes nothing: starting the course and
+    moving on are POSTs."""
     course = _course(slug)
-    enrollment = enrollment_for(user=request.user, course=course)
-    step = step_next(enrollment=enrollment)
+    enrollment = enrollment_of(user=request.user, course=course)
+    if enrollment is None:
+        return render(request, "tutor/study.html", {"course": course, "not_started": True})
+    step = current_step(enrollment=enrollment)
     context = {"course": course, "enrollment": enrollment, **step_context(step), **chat_context(enrollment)}
     return render(request, "tutor/study.html", context)
 
 
 @require_POST
 @login_required
-def answer(request, slug):
+def start(request, slug):
+    """Start the course: placement's first question."""
+    course = _course(slug)
+    study_start(user=request.user, course=course)
+    return redirect("study", slug=course.slug)
+
+
+@require_POST
+@login_required
+def continue_(request, slug):
+    """The next thing to study (a review come due, or the question after a tutor's reply)."""
     course = _course(slug)
     try:
-        step_id = int(request.POST.get("step", ""))
-        time_taken = (
-            int(request.POST["time_taken_ms"]) if request.POST.get("time_taken_ms", "").isdigit() else None
-        )
-    except ValueError:
-        return render(
-            request, "tutor/study.html#refused", {"message": "The answer form was incomplete."}, status=400
-        )
+        step = study_continue(user=request.user, course=course)
+    except NotEnrolled as error:
+        raise Http404(str(error)) from None
+    if request.htmx:
+        return render(request, "tutor/study.html#step", {"course": course, **step_context(step)})
+    return redirect("study", slug=course.slug)
+
+
+@require_POST
+@login_required
+def answer(request, slug):
+    course = _course(slug)
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        return _bad_request(request, course, form)
+    data = form.cleaned_data
     try:
         outcome = answer_submit(
             user=request.user,
             course=course,
-            step_id=step_id,
-            answer=request.POST.get("answer", ""),
-            dont_know="dont_know" in request.POST,
-            time_taken_ms=time_taken,
+            step_id=data["step"],
+            answer=data["answer"] or "",
+            dont_know=data["dont_know"],
+            time_taken_ms=data["time_taken_ms"],
         )
+    except NotEnrolled as error:
+        raise Http404(str(error)) from None
     except StepMismatch as error:
         if request.htmx:
             return render(
@@ -104,11 +149,14 @@ def answer(request, slug):
             answer=response.answer,
             misconception=outcome.misconception,
         )
+    shows_solution = response is not None and (
+        response.correct or (response.outcome == "dont_know" and response.kind != Step.Kind.PLACEMENT)
+    )
     context = {
         "course": course,
         "outcome": outcome,
         "answered_step": response.step if response else None,
-        "solution_html": markdown_html(outcome.variant.solution) if response and response.correct else None,
+        "solution_html": markdown_html(outcome.variant.solution) if shows_solution else None,
         "tutor_reply": message_context(tutor_reply) if tutor_reply else None,
         **step_context(outcome.next_step),
     }
@@ -122,9 +170,14 @@ def answer(request, slug):
 def hint(request, slug):
     """One more hint, in the tutor's words (the authored hint when the model's aren't shown)."""
     course = _course(slug)
+    form = StepForm(request.POST)
+    if not form.is_valid():
+        return _bad_request(request, course, form)
     try:
-        step = hint_reveal(user=request.user, course=course, step_id=int(request.POST.get("step", "0") or 0))
+        step = hint_reveal(user=request.user, course=course, step_id=form.cleaned_data["step"])
         hint_start(enrollment=step.enrollment, step=step, index=step.hints_shown - 1)
+    except NotEnrolled as error:
+        raise Http404(str(error)) from None
     except (StepMismatch, SpeakingError) as error:
         return render(
             request, "tutor/study.html#refused", {"message": str(error), "course": course}, status=409
@@ -138,13 +191,16 @@ def hint(request, slug):
 @require_GET
 @login_required
 def step_fragment(request, slug):
-    """The learner's current question, for "Continue" after the tutor's reply."""
+    """The learner's current question, for "Next question" after the tutor's reply (read only)."""
     course = _course(slug)
-    enrollment = Enrollment.objects.filter(user=request.user, course=course).first()
+    enrollment = enrollment_of(user=request.user, course=course)
     if enrollment is None:
-        raise Http404("You have not started this course yet.")
-    step = step_next(enrollment=enrollment)
-    return render(request, "tutor/study.html#step", {"course": course, **step_context(step)})
+        raise Http404("You haven't started this course yet.")
+    return render(
+        request,
+        "tutor/study.html#step",
+        {"course": course, **step_context(current_step(enrollment=enrollment))},
+    )
 
 
 @require_POST
@@ -152,24 +208,26 @@ def step_fragment(request, slug):
 def solution(request, slug):
     """The worked solution of a step the learner has already answered (never before)."""
     course = _course(slug)
-    step = get_object_or_404(
-        Step,
-        pk=int(request.POST.get("step", "0") or 0),
-        enrollment__user=request.user,
-        enrollment__course=course,
-    )
+    form = StepForm(request.POST)
+    if not form.is_valid():
+        return _bad_request(request, course, form)
+    step = Step.objects.filter(
+        pk=form.cleaned_data["step"], enrollment__user=request.user, enrollment__course=course
+    ).first()
+    if step is None:
+        raise Http404("No such question of yours.")
     if step.answered_at is None:
         return render(
             request,
             "tutor/study.html#refused",
-            {"message": "Have a go first: the worked solution comes after your answer."},
+            {"message": "Have a go first: the worked solution comes after your answer.", "course": course},
             status=409,
         )
     Step.objects.filter(pk=step.pk).update(solution_shown=True)
     return render(
         request,
         "tutor/study.html#solution",
-        {"solution_html": markdown_html(variant_for(step).solution), "answered_step": step},
+        {"solution_html": markdown_html(variant_for(step).solution), "answered_step": step, "course": course},
     )
 
 

@@ -9,12 +9,12 @@ pytestmark = pytest.mark.django_db
 def test_knowledge_map_is_private(client, make_user, published_course):
     alice, bob = make_user("learner"), make_user("learner")
     client.force_login(alice)
-    client.get(reverse("study", args=[published_course.slug]))
+    client.post(reverse("study_start", args=[published_course.slug]))
     assert client.get(reverse("knowledge_map", args=[published_course.slug])).status_code == 200
     client.force_login(bob)
     # Bob has no enrollment: Alice's map is not reachable by any URL of his.
     assert client.get(reverse("knowledge_map", args=[published_course.slug])).status_code == 404
-    client.get(reverse("study", args=[published_course.slug]))
+    client.post(reverse("study_start", args=[published_course.slug]))
     html = client.get(reverse("knowledge_map", args=[published_course.slug])).content.decode()
     assert bob.username in html and alice.username not in html
 

@@ -19,7 +19,7 @@ def test_learner_places_practises_and_sees_the_map(page, live_server, make_user,
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(base + "/learn/")
-    page.get_by_role("link", name="Start").click()
+    page.get_by_role("button", name="Start").click()
     page.wait_for_url(f"{base}/learn/{published_course.slug}/")
 
     enrollment = enrollment_for(user=learner, course=published_course)

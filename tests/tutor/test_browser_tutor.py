@@ -68,6 +68,8 @@ def test_the_tutor_speaks_through_the_study_page(
     base = live_server.url
     log_in(page, base, learner.username)
     page.goto(f"{base}/learn/{published_course.slug}/")
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_selector("#answer-form")
     enrollment, step = to_first_new_concept(page, learner, published_course)
 
     # explain another way, on the new concept's material
@@ -130,6 +132,8 @@ def test_without_a_model_the_course_text_appears_and_says_so(page, live_server, 
     base = live_server.url
     log_in(page, base, learner.username)
     page.goto(f"{base}/learn/{published_course.slug}/")
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_selector("#answer-form")
     enrollment, step = to_first_new_concept(page, learner, published_course)
     answer = wrong_answer(step)
     if step.item.type == "multiple_choice":
