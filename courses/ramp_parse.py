@@ -12,6 +12,7 @@ import keyword
 import re
 
 from .expressions import FUNCTIONS, ExpressionError, compile_expression
+from .patterns import MAX_PATTERN, PatternError, compile_pattern
 from .placeholders import PlaceholderError, placeholder_names
 from .ramp_yaml import YList, YMap, load_yaml
 from .specs import (
@@ -49,15 +50,12 @@ MAX_TERM = 100
 MAX_TEXT = 5_000  # prompt, hint, solution, diagnosis, probe, choice
 MAX_SUMMARY = 2_000
 MAX_LEVEL_TEXT = 100_000
-MAX_PATTERN = 200
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 _MARKER = re.compile(r"^\s*<!--\s*level:\s*(\S*?)\s*-->\s*$")
 _MARKER_LIKE = re.compile(r"^\s*<!--\s*level\b", re.IGNORECASE)
-# a quantified group that itself contains a quantifier, e.g. (a+)+: catastrophic backtracking
-_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[*+}](?:[^()\\]|\\.)*\)\s*[*+{]")
 _RESERVED_NAMES = set(FUNCTIONS) | {"pi"}
 
 COURSE_KEYS = (
@@ -577,11 +575,9 @@ def _match(m: _Fields, item) -> Match | None:
         value = sub.text(kind, required=True, max_len=MAX_PATTERN if kind == "pattern" else MAX_TEXT)
     if kind == "pattern":
         try:
-            re.compile(value)
-        except re.error as e:
-            sub.fail("pattern", f"not a valid regular expression: {e}")
-        if _NESTED_QUANTIFIER.search(value):
-            sub.fail("pattern", "nested repetition like (a+)+ can take forever to match; simplify it")
+            compile_pattern(value)
+        except PatternError as e:
+            sub.fail("pattern", str(e))
     if kind in ("value", "expression"):
         try:
             compile_expression(value)

@@ -33,6 +33,7 @@ from .expressions import (
     to_sympy,
 )
 from .learner_math import variable_symbols
+from .patterns import PatternError, compile_pattern
 from .placeholders import PlaceholderError, fill_placeholders
 from .specs import DEFAULT_TOLERANCE, MATCH_KINDS_FOR_TYPE, ItemSpec, MisconceptionSpec
 
@@ -318,8 +319,8 @@ def _misconception_key(item, m: MisconceptionSpec, env, render, choices, *, leni
             if sorted(target) != sorted(choices):
                 return None
         else:
-            target = re.compile(value, re.IGNORECASE)
-    except (ExpressionError, VariantError, re.error) as e:
+            target = compile_pattern(value)
+    except (ExpressionError, VariantError, PatternError) as e:
         if lenient:
             return None
         raise VariantError(f"misconception {m.slug}: {e}") from None
@@ -327,16 +328,23 @@ def _misconception_key(item, m: MisconceptionSpec, env, render, choices, *, leni
 
 
 def _display_order(item: ItemSpec, choices: tuple[str, ...], seed: int) -> tuple[str, ...]:
-    if item.type == "multiple_choice" and item.is_template and len(choices) > 1:
-        # A template is served again and again with fresh numbers: without shuffling, the
-        # right answer would always sit in the same place. Fixed items keep the author's order.
+    if item.type == "multiple_choice" and len(choices) > 1 and (item.is_template or seed):
+        # Shuffled per variant (a fixed item's seed is given per learner and step): in the
+        # author's order the right answer would too often sit in the same place. Seed 0 keeps
+        # the authored order, as the ramp checks and previews show it.
         shown = list(choices)
         random.Random(_seed(item.slug + "/choices", seed)).shuffle(shown)
         return tuple(shown)
     if item.type != "ordering" or len(choices) < 2:
         return choices
+    # An ordering starts far from solved: no step whose right place is first stays first, and
+    # at most a third of the steps (rounded down, at least none for short lists) stay in place.
     rng = random.Random(_seed(item.slug + "/order", seed))
     shown = list(choices)
-    while tuple(shown) == choices:
+    allowed = len(choices) // 3 if len(choices) > 3 else 0
+    for _ in range(200):
         rng.shuffle(shown)
+        in_place = sum(a == b for a, b in zip(shown, choices))
+        if in_place <= allowed and shown[0] != choices[0]:
+            break
     return tuple(shown)

@@ -1,4 +1,3 @@
-import re
 import time
 from fractions import Fraction
 
@@ -15,6 +14,7 @@ from courses.checkers import (
     parse_number,
 )
 from courses.learner_math import variable_symbols
+from courses.patterns import compile_pattern
 
 x = variable_symbols(["x"])["x"]
 
@@ -31,6 +31,15 @@ def test_numeric_forms():
     assert check_answer(numeric(Fraction(-3, 2)), "-1 1/2").correct
     assert check_answer(numeric(-2), "−2").correct  # unicode minus
     assert check_answer(numeric(1000), "1,000").correct
+
+
+def test_a_solved_for_variable_is_read_as_its_value():
+    key = numeric(7)
+    for typed in ["x = 7", "x=7", "y = 7", " n = 14/2 "]:
+        assert check_answer(key, typed).correct, typed
+    assert check_answer(key, "x = 8").outcome == "incorrect"
+    assert check_answer(key, "x = y = 7").outcome == "unreadable"  # one "=" only
+    assert check_answer(numeric(Fraction(3, 4)), "x = 3/4").normalised == "3/4"
 
 
 def test_normalised_numeric_answer_is_exact():
@@ -108,7 +117,7 @@ def test_short_text():
         answer=("one half", "a half"),
         misconceptions=(
             MisconceptionKey("one-two", "answer", "one two"),
-            MisconceptionKey("quarter", "pattern", re.compile("(a|one) (quarter|fourth)", re.I)),
+            MisconceptionKey("quarter", "pattern", compile_pattern("(a|one) (quarter|fourth)")),
         ),
     )
     assert check_answer(key, "  One   Half. ").correct
@@ -170,7 +179,9 @@ def test_matching_misconceptions_ignores_correctness():
 
 
 def test_pattern_matches_unreadable_input():
-    key = numeric(3, misconceptions=(MisconceptionKey("double-slash", "pattern", re.compile(r"\d+//\d+")),))
+    key = numeric(
+        3, misconceptions=(MisconceptionKey("double-slash", "pattern", compile_pattern(r"\d+//\d+")),)
+    )
     result = check_answer(key, "3//4")
     assert result.readable and not result.correct and result.misconception == "double-slash"
 
