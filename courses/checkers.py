@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from .characters import strip_invisible
 from .equivalence import equivalent
 from .expressions import Value, format_value, to_sympy
 from .learner_math import MathInputError, parse_learner_math
@@ -105,8 +106,9 @@ class _Reading:
 
 
 def normalise_text(text: str) -> str:
-    """Case, surrounding/repeated whitespace and trailing punctuation don't matter."""
-    text = unicodedata.normalize("NFKC", text).casefold()
+    """Case, surrounding/repeated whitespace, trailing punctuation and invisible characters
+    (a zero-width space, a soft hyphen; see characters.py) don't matter."""
+    text = strip_invisible(unicodedata.normalize("NFKC", text)).casefold()
     text = " ".join(text.split())
     return text.rstrip(".,;:!?。").rstrip()
 
@@ -124,7 +126,7 @@ _UNIT = re.compile(r"^(?:[%°$€£µ]|[^\W\d_])\S*(?:\s+[^\W\d_]\S*)*$")
 
 def parse_number(text: str) -> tuple[Fraction, str] | None:
     """An integer, decimal, fraction or mixed number, and what follows it (a unit)."""
-    text = unicodedata.normalize("NFKC", text).replace("−", "-").replace("⁄", "/").strip()
+    text = strip_invisible(unicodedata.normalize("NFKC", text)).replace("−", "-").replace("⁄", "/").strip()
     m = _NUMBER.match(text)
     if not m:
         return None
@@ -150,11 +152,16 @@ def _normalise_unit(unit: str) -> str:
     return unit.replace("^2", "2").replace("^3", "3").replace("²", "2").replace("³", "3")
 
 
+# "x = 7" answers "solve for x" with 7: a learner writing the variable isn't wrong
+_SOLVED_FOR = re.compile(r"^\s*[A-Za-z][A-Za-z0-9_]{0,2}\s*=\s*(?=\S)")
+
+
 def _read_numeric(key: AnswerKey, response) -> _Reading:
     raw = response if isinstance(response, str) else " ".join(response)
     shown = raw.strip()
     if not shown:
         return _Reading(False, False, "", message="Type an answer first.")
+    raw = _SOLVED_FOR.sub("", raw, count=1) if raw.count("=") == 1 else raw
     parsed = parse_number(raw)
     unreadable = _Reading(False, False, shown, message=f"I couldn't read {shown} as a number.")
     if parsed is None:

@@ -193,7 +193,11 @@ def choose_item(
             items = tuple(easier)
     last_seen = {item_id: position for position, item_id in enumerate(recent[-NO_REPEAT:])}
     fresh = [item for item in items if item.is_template or item.id not in last_seen]
-    pool = fresh or sorted(items, key=lambda item: last_seen.get(item.id, -1))[:1]
+    # A template (fresh numbers each time) at most twice in a row, while the concept has
+    # anything else to offer: a learner shown the same question over and over learns the
+    # question, not the concept. (Fixed items never come back within NO_REPEAT steps.)
+    varied = [item for item in fresh if not (item.is_template and list(recent[-2:]) == [item.id, item.id])]
+    pool = varied or fresh or sorted(items, key=lambda item: last_seen.get(item.id, -1))[:1]
     rows = []
     best, best_predicted, best_hints, best_score = None, None, 0, None
     for item in pool:
@@ -216,6 +220,35 @@ def choose_item(
             if best_score is None or score < best_score:
                 best, best_predicted, best_hints, best_score = item, predicted, hints, score
     return best, best_predicted, rows, best_hints
+
+
+def progress_words(mastery: float, threshold: float) -> str:
+    """How far along a concept the learner is, in a learner's words (P(mastered) behind it)."""
+    if mastery >= threshold:
+        return "you have mastered it"
+    if mastery >= 0.7:
+        return "you are nearly there"
+    if mastery >= 0.3:
+        return "you are getting there"
+    return "you are just starting"
+
+
+def challenge_words(predicted: float | None) -> str:
+    """How hard the question should feel, in a learner's words (the predicted success)."""
+    if predicted is None:
+        return ""
+    if predicted < 0.5:
+        return "a stretch for now"
+    if predicted < 0.75:
+        return "a real challenge"
+    if predicted < 0.92:
+        return "one you can most likely get with some thought"
+    return "a quick one"
+
+
+def _numbers(**numbers) -> dict:
+    """The figures behind a reason, kept for the curious (shown one click away)."""
+    return {k: round(v, 3) for k, v in numbers.items() if v is not None}
 
 
 def _support_sentence(hints: int, concept_title: str) -> str:
@@ -270,9 +303,14 @@ def decide_next(
                 concept,
                 item.id,
                 predicted,
-                f"Probe: your last answer on {_title(titles, concept)} looked like the "
-                f"misconception \u201c{slug}\u201d, so here is {how}.",
-                {"misconception": slug, "probing_item": has_probe_item, "items": rows},
+                f"Your last answer on {_title(titles, concept)} looked like a common mix-up, so here "
+                f"is {how}.",
+                {
+                    "misconception": slug,
+                    "probing_item": has_probe_item,
+                    "items": rows,
+                    "numbers": _numbers(predicted_success=predicted),
+                },
             )
 
     mastery = [float(learner.mastery(concept)) for concept in order]
@@ -317,17 +355,22 @@ def decide_next(
         if item is not None:
             days = learner.days_since(concept)
             when = (
-                f"you last practised {_title(titles, concept)} {days:.0f} days ago"
+                f"it's been {days:.0f} days since you practised {_title(titles, concept)}"
                 if days is not None and days >= 1
-                else f"{_title(titles, concept)} is due for review"
+                else f"{_title(titles, concept)} is due for a check"
             )
             return Decision(
                 "review",
                 concept,
                 item.id,
                 predicted,
-                f"Review: {when}; recall probability {recall:.2f}.",
-                {**base_details, "recall": round(recall, 3), "items": rows},
+                f"Review: {when}, and memories fade: a quick question now keeps it.",
+                {
+                    **base_details,
+                    "recall": round(recall, 3),
+                    "items": rows,
+                    "numbers": _numbers(recall_probability=recall, predicted_success=predicted),
+                },
             )
 
     # 3. practice on a concept in progress: the most recent one, else the closest to mastery
@@ -343,15 +386,18 @@ def decide_next(
             concept,
             item.id,
             predicted,
-            f"Practice: {_title(titles, concept)} is in progress (P(mastered) {mastery[index]:.2f} of the "
-            f"{threshold:.2f} needed); this question's predicted success is {predicted:.2f}, "
-            + (
-                f"near the {target:.2f} target."
-                if abs(predicted - target) <= 0.1
-                else f"the closest of its questions to the {target:.2f} target."
-            )
-            + _support_sentence(hints, _title(titles, concept)),
-            {**base_details, "items": rows},
+            f"Practice on {_title(titles, concept)}: {progress_words(mastery[index], threshold)}, and this "
+            f"question is {challenge_words(predicted)}." + _support_sentence(hints, _title(titles, concept)),
+            {
+                **base_details,
+                "items": rows,
+                "numbers": _numbers(
+                    p_mastered=mastery[index],
+                    mastered_at=threshold,
+                    predicted_success=predicted,
+                    target=target,
+                ),
+            },
             hints,
         )
 
@@ -373,9 +419,9 @@ def decide_next(
             concept,
             item.id,
             predicted,
-            f"New: {_title(titles, concept)} is next on the ramp because {because}; "
-            f"predicted success {predicted:.2f}." + _support_sentence(hints, _title(titles, concept)),
-            {**base_details, "items": rows},
+            f"New: {_title(titles, concept)} is next on the ramp because {because}."
+            + _support_sentence(hints, _title(titles, concept)),
+            {**base_details, "items": rows, "numbers": _numbers(predicted_success=predicted, target=target)},
             hints,
         )
 
@@ -390,8 +436,14 @@ def decide_next(
                 concept,
                 item.id,
                 predicted,
-                f"Review: {_title(titles, concept)} is due for review; recall probability {recall:.2f}.",
-                {**base_details, "recall": round(recall, 3), "items": rows},
+                f"Review: {_title(titles, concept)} is due for a check, and memories fade: a quick "
+                "question now keeps it.",
+                {
+                    **base_details,
+                    "recall": round(recall, 3),
+                    "items": rows,
+                    "numbers": _numbers(recall_probability=recall, predicted_success=predicted),
+                },
             )
     if n_mastered == len(order):
         reason = "Done: every concept of the ramp is mastered and no review is due."

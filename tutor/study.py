@@ -170,9 +170,11 @@ class _DbLearnerView:
 
 
 def _seed_for(enrollment: Enrollment, item: Item) -> int:
-    if not item.is_template:
+    """The variant to serve: fresh numbers each time a template is served, a fresh order of
+    the choices each time a fixed multiple-choice or ordering item is (reproducible from the
+    log); other fixed items have only one variant."""
+    if not item.is_template and item.type not in ("multiple_choice", "ordering"):
         return 0
-    # Fresh numbers each time a template is served, reproducible from the log.
     return random.Random(f"{enrollment.pk}:{enrollment.response_count}:{item.pk}").randrange(1, 2**31)
 
 

@@ -52,6 +52,16 @@ def _course(slug: str) -> Course:
     return course
 
 
+# what each figure behind a step's reason means, for the curious learner
+NUMBER_LABELS = {
+    "p_mastered": "how sure Ramp is that you have mastered this concept",
+    "mastered_at": "how sure it must be to count it as mastered",
+    "predicted_success": "Ramp's estimate of your chance to get this question right",
+    "target": "the chance of success practice aims at (hard enough to learn from)",
+    "recall_probability": "Ramp's estimate of the chance you still remember it",
+}
+
+
 def step_context(step: Step | None) -> dict:
     if step is None:
         return {"step": None}
@@ -73,6 +83,10 @@ def step_context(step: Step | None) -> dict:
         "more_hints": step.hints_shown < len(variant.hints),
         "material": material,
         "item_type": step.item.type,
+        "numbers": [
+            (NUMBER_LABELS.get(name, name), f"{value:.0%}")
+            for name, value in ((step.details or {}).get("numbers") or {}).items()
+        ],
     }
 
 

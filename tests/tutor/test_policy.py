@@ -157,7 +157,8 @@ def test_review_due_comes_first_lowest_recall():
     v = View(mastery={"a": 0.99, "b": 0.99, "c": 0.99}, due={"a", "b"}, recall={"a": 0.8, "b": 0.6})
     d = check(decide_next(graph=g, learner=v))
     assert (d.kind, d.concept) == ("review", "b")
-    assert "0.60" in d.reason and d.reason.startswith("Review")
+    assert d.reason.startswith("Review") and "0." not in d.reason  # in words; the figures in details
+    assert d.details["numbers"]["recall_probability"] == pytest.approx(0.6)
 
 
 def test_reviews_only_for_mastered_concepts_and_do_not_crowd_out_progress():
@@ -176,7 +177,8 @@ def test_probe_prefers_an_item_that_diagnoses_the_misconception():
     v = View(mastery={"a": 0.99, "b": 0.4}, attempts={"b": 2}, recent=["b/4"], probe=("b", "b-m"))
     d = check(decide_next(graph=g, learner=v))
     assert (d.kind, d.concept, d.item_id) == ("probe", "b", "b/3")
-    assert "b-m" in d.reason
+    assert "mix-up" in d.reason and "b-m" not in d.reason  # the slug is the educators' word
+    assert d.details["misconception"] == "b-m"
 
 
 def test_probe_without_a_diagnosing_item_serves_an_easier_one():
@@ -342,3 +344,28 @@ def test_under_a_belief_hints_are_weighed_even_when_the_expected_success_is_in_t
         graph=g, learner=View(mastery={"a": 0.99, "b": 0.5}, ability={"b": 1.0}, attempts={"b": 3})
     )
     assert plain.hints == 0
+
+
+def templates_graph(n_items: int) -> CourseGraph:
+    # one concept of n templates, all in the band for an able learner
+    items = {"t": tuple(ItemInfo(f"t/{j}", "t", 0.1 * j, is_template=True) for j in range(n_items))}
+    return CourseGraph(concepts=("t",), prerequisites={"t": ()}, items=items)
+
+
+def test_a_template_never_comes_three_times_in_a_row():
+    g = templates_graph(3)
+    recent: list[str] = []
+    for _ in range(12):
+        learner = View(mastery={"t": 0.5}, ability={"t": 1.5}, recent=recent, attempts={"t": 3})
+        d = decide_next(graph=g, learner=learner)
+        assert d.kind == "practice"
+        assert recent[-2:] != [d.item_id, d.item_id]
+        recent.append(d.item_id)
+    assert len(set(recent)) > 1
+    # a concept with one question has nothing else to offer: it comes again
+    g = templates_graph(1)
+    d = decide_next(
+        graph=g,
+        learner=View(mastery={"t": 0.5}, ability={"t": 1.5}, recent=["t/0", "t/0"], attempts={"t": 3}),
+    )
+    assert d.item_id == "t/0"

@@ -251,3 +251,21 @@ def test_policy_steps_choose_items_by_the_trackers_belief_and_record_it(learner,
     assert chosen["in_band"] == pytest.approx(want, abs=2e-3)
     if not step.hints_up_front:  # the chosen item is the likeliest in the band of those considered
         assert chosen["in_band"] >= max(r["in_band"] for r in rows if not r.get("hints")) - 1e-9
+
+
+def test_right_answers_on_a_new_concept_raise_its_mastery_steadily(learner, published_course):
+    """Right answers count: four on a concept after a placement that found nothing known move
+    P(mastered) up each time, well past its starting point."""
+    enrollment, step = finish_placement(learner, published_course)
+    concept = step.concept
+    seen = [ConceptState.objects.get(enrollment=enrollment, concept=concept).p_mastery]
+    for _ in range(4):
+        assert step.concept == concept
+        step = answer_submit(
+            user=learner, course=published_course, step_id=step.pk, answer=right_answer(step)
+        ).next_step
+        seen.append(ConceptState.objects.get(enrollment=enrollment, concept=concept).p_mastery)
+        if step is None or step.concept != concept:
+            break
+    assert all(b > a for a, b in zip(seen, seen[1:])), seen
+    assert seen[-1] > seen[0] + 0.3, seen
