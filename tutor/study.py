@@ -327,6 +327,9 @@ def answer_submit(
         placement = Placement.from_dict(graph, enrollment.placement)
         placement.observe(step.concept.slug, str(step.item_id), outcome)
         enrollment.placement = placement.to_dict()
+        if misconception_slug:
+            # probed once placement is over: a placement answer can reveal a mix-up too
+            enrollment.pending_probe = {"concept": step.concept.slug, "misconception": misconception_slug}
     else:
         knowledge_record_answer(
             enrollment=enrollment,
@@ -378,3 +381,41 @@ def placement_start_for_concept(*, user, course: Course, concept: Concept) -> En
     Step.objects.filter(enrollment=enrollment, answered_at__isnull=True).delete()
     step_next(enrollment=enrollment)
     return enrollment
+
+
+def placement_summary(*, enrollment: Enrollment) -> dict:
+    """What placement found, in words, from the answers the learner gave it: the questions and
+    how they went; the concepts it counts as known (answered right, or built on by one that
+    was) and to learn; where study starts. Empty before a placement has ended."""
+    if enrollment.placement_finished_at is None:
+        return {}
+    course = enrollment.course
+    answers = list(
+        Response.objects.filter(enrollment=enrollment, kind=Step.Kind.PLACEMENT)
+        .select_related("concept")
+        .order_by("id")
+    )
+    asked = {r.concept_id for r in answers}
+    states = (
+        ConceptState.objects.filter(enrollment=enrollment)
+        .select_related("concept")
+        .order_by("concept__position", "concept__id")
+    )
+    known, inferred, learning, unsure = [], [], [], []
+    for state in states:
+        if state.p_mastery >= course.mastery_threshold:
+            (known if state.concept_id in asked else inferred).append(state.concept.title)
+        elif state.p_mastery < 0.5:
+            learning.append(state.concept.title)
+        else:
+            unsure.append(state.concept.title)
+    start = current_step(enrollment=enrollment)
+    return {
+        "answers": [(r.concept.title, r.outcome) for r in answers],
+        "right": sum(r.correct for r in answers),
+        "known": known,
+        "inferred": inferred,
+        "learning": learning,
+        "unsure": unsure,
+        "start": start.concept.title if start else None,
+    }

@@ -22,6 +22,7 @@ from tutor.study import (
     enrollment_of,
     hint_reveal,
     placement_start_for_concept,
+    placement_summary,
     study_continue,
     study_start,
     variant_for,
@@ -166,9 +167,15 @@ def answer(request, slug):
     shows_solution = response is not None and (
         response.correct or (response.outcome == "dont_know" and response.kind != Step.Kind.PLACEMENT)
     )
+    placement_done = (
+        response is not None
+        and response.kind == Step.Kind.PLACEMENT
+        and (outcome.next_step is None or outcome.next_step.kind != Step.Kind.PLACEMENT)
+    )
     context = {
         "course": course,
         "outcome": outcome,
+        "placement": placement_summary(enrollment=response.enrollment) if placement_done else {},
         "answered_step": response.step if response else None,
         "solution_html": markdown_html(outcome.variant.solution) if shows_solution else None,
         "tutor_reply": message_context(tutor_reply) if tutor_reply else None,

@@ -12,6 +12,7 @@ from tutor.study import (
     enrollment_for,
     hint_reveal,
     step_next,
+    study_start,
     variant_for,
 )
 
@@ -269,3 +270,27 @@ def test_right_answers_on_a_new_concept_raise_its_mastery_steadily(learner, publ
             break
     assert all(b > a for a, b in zip(seen, seen[1:])), seen
     assert seen[-1] > seen[0] + 0.3, seen
+
+
+def test_a_mix_up_shown_in_placement_is_probed_once_placement_ends(learner, published_course):
+    import random
+
+    from models_train.factory.answers import answer_text, misconception_answer
+
+    step = study_start(user=learner, course=published_course)
+    matched = None
+    while step is not None and step.kind == Step.Kind.PLACEMENT:
+        key = variant_for(step).key
+        wrong = next(
+            (w for m in key.misconceptions if (w := misconception_answer(key, m.slug, random.Random(0)))),
+            None,
+        )
+        if wrong is not None and matched is None:
+            answer = "\n".join(wrong) if step.item.type == "ordering" else answer_text(wrong)
+            outcome = answer_submit(user=learner, course=published_course, step_id=step.pk, answer=answer)
+            matched = outcome.check.misconception
+        else:
+            outcome = answer_submit(user=learner, course=published_course, step_id=step.pk, dont_know=True)
+        step = outcome.next_step
+    assert matched is not None, "no placement question of the test ramp could show a mix-up"
+    assert step.kind == Step.Kind.PROBE and step.details["misconception"] == matched

@@ -125,3 +125,30 @@ def test_already_know_starts_a_short_probe(client, learner, published_course):
     assert response.status_code == 302
     step = step_next(enrollment=enrollment)
     assert step.kind == Step.Kind.PLACEMENT
+
+
+def test_placement_ends_with_where_you_stand_in_words(client, learner, published_course):
+    from html import unescape
+
+    from tutor.study import placement_summary
+
+    client.force_login(learner)
+    client.post(reverse("study_start", args=[published_course.slug]))
+    enrollment = enrollment_for(user=learner, course=published_course)
+    html = ""
+    for _ in range(20):
+        step = current_step(enrollment=enrollment)
+        if step.kind != Step.Kind.PLACEMENT:
+            break
+        response = client.post(
+            reverse("study_answer", args=[published_course.slug]),
+            {"step": step.pk, "answer": right_answer(step)},
+            headers={"HX-Request": "true"},
+        )
+        html = unescape(response.content.decode())
+    enrollment.refresh_from_db()
+    summary = placement_summary(enrollment=enrollment)
+    assert summary["right"] == len(summary["answers"]) > 0
+    assert "Where you stand" in html and "You showed you know:" in html
+    assert all(title in html for title in summary["known"] + summary["inferred"])
+    assert "I already know this" in html
