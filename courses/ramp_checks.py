@@ -2,8 +2,9 @@
 
     python -m courses.ramp_checks ramps/fractions-to-linear-equations   # or a .zip
 
-prints one finding per line (`file:line: severity: [concept/item] message`) and exits 1 when
-there are findings, 2 when the ramp can't be read at all, 0 when it is clean.
+prints one finding per line (`file:line: severity: [concept/item] message`, the file relative
+to the ramp folder, as import_ramp names it) and exits 1 when there are findings, 2 when the
+ramp can't be read at all, 0 when it is clean.
 
 Errors break learning: prerequisite cycles, unknown prerequisites, a course order that lists
 a concept before its prerequisites, items whose own answer fails their checker (templates:
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -113,19 +115,26 @@ def ramp_advice(course: CourseSpec) -> list[Finding]:
 # --- the prerequisite graph ---------------------------------------------------------------
 
 
-def _graph_findings(course: CourseSpec) -> Iterator[Finding]:
+def unknown_prerequisites(course: CourseSpec) -> list[Finding]:
+    """Prerequisites that name no concept of the course (such a ramp can't be imported)."""
     known = {c.slug for c in course.concepts}
-    for c in course.concepts:
-        for p in c.prerequisites:
-            if p not in known:
-                yield _at(
-                    c,
-                    "error",
-                    "unknown-prerequisite",
-                    c.line_of("prerequisites"),
-                    None,
-                    f"prerequisite {p} is not a concept of this course",
-                )
+    return [
+        _at(
+            c,
+            "error",
+            "unknown-prerequisite",
+            c.line_of("prerequisites"),
+            None,
+            f"prerequisite {p} is not a concept of this course",
+        )
+        for c in course.concepts
+        for p in c.prerequisites
+        if p not in known
+    ]
+
+
+def _graph_findings(course: CourseSpec) -> Iterator[Finding]:
+    yield from unknown_prerequisites(course)
     in_cycle: set[str] = set()
     for cycle in find_cycles(course):
         in_cycle.update(cycle)
@@ -346,10 +355,39 @@ def _concept_misconception_findings(concept: ConceptSpec) -> Iterator[Finding]:
 # --- forward references -------------------------------------------------------------------
 
 
+# Scripts written without spaces between words: a term there is found inside longer runs of
+# letters. Korean separates words with spaces but attaches particles and endings (받침이,
+# 받침을, 받침은): a Hangul term may be followed by more letters, not preceded.
+_UNSPACED_SCRIPTS = ("CJK ", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR", "TIBETAN")
+
+
+def _script_of(char: str) -> str:
+    name = unicodedata.name(char, "")
+    if name.startswith(_UNSPACED_SCRIPTS):
+        return "unspaced"
+    if name.startswith("HANGUL"):
+        return "hangul"
+    if name.startswith("LATIN"):
+        return "latin"
+    return ""
+
+
 def term_pattern(term: str) -> re.Pattern:
-    """Whole words, any case, any whitespace between words, an optional plural s/es."""
-    words = r"\s+".join(re.escape(w) for w in term.split())
-    return re.compile(rf"(?<!\w){words}(?:s|es)?(?!\w)", re.IGNORECASE)
+    """Where `term` is used in a text, any case, any whitespace between its words: as whole
+    words, with an optional plural s/es after a Latin letter; in scripts without spaces
+    (Chinese, Japanese, Thai, …) inside longer runs of letters; in Korean also with particles
+    and endings attached (받침 matches 받침이)."""
+    words = term.split()
+    body = r"\s+".join(re.escape(w) for w in words)
+    first, last = _script_of(words[0][0]), _script_of(words[-1][-1])
+    before = "" if first == "unspaced" else r"(?<!\w)"
+    if last in ("unspaced", "hangul"):
+        after = ""
+    elif last == "latin":
+        after = r"(?:s|es)?(?!\w)"
+    else:
+        after = r"(?!\w)"
+    return re.compile(before + body + after, re.IGNORECASE)
 
 
 def _concept_texts(concept: ConceptSpec) -> Iterator[tuple[int, str, str | None]]:
@@ -426,23 +464,24 @@ def run(path: str, out=None, *, variants: int = DEFAULT_VARIANTS) -> int:
     def say(line: str) -> None:
         out.write(line + "\n")  # not print(): Django's OutputWrapper adds its own line ends
 
-    prefix = str(path).rstrip("/")
     try:
         course = read_ramp(path)
     except RampFileError as e:
         for file, line, message in e.problems:
-            where = f"{prefix}/{file}" if not file.startswith(prefix) else file
-            say(f"{where}:{line}: error: {message}" if line else f"{where}: error: {message}")
-        say(f"{len(e.problems)} problem(s): the ramp can't be read")
+            say(f"{file}:{line}: error: {message}")
+        say(f"{len(e.problems)} problem(s) in {path}: the ramp can't be read")
         return 2
     findings = check_ramp(course, variants=variants)
     advice = ramp_advice(course)
     for f in [*findings, *advice]:
-        say(f"{prefix}/{f}")
+        say(str(f))
     errors = sum(f.severity == "error" for f in findings)
     tail = f"; {len(advice)} piece(s) of advice, which block nothing" if advice else ""
     if findings:
-        say(f"{len(findings)} finding(s): {errors} error(s), {len(findings) - errors} warning(s){tail}")
+        say(
+            f"{len(findings)} finding(s) in {path}: {errors} error(s), "
+            f"{len(findings) - errors} warning(s){tail}"
+        )
         return 1
     say(f"{course.slug}: {len(course.concepts)} concepts, no findings{tail}")
     return 0

@@ -13,8 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from courses.models import Concept, ConceptMisconception, Course, Item, ItemVersion, Material, Prerequisite
+from courses.ramp_checks import unknown_prerequisites
 from courses.spec_json import item_from_json, item_to_json, misconception_from_json, misconception_to_json
-from courses.specs import ConceptSpec, CourseSpec, ItemSpec, MaterialLevel
+from courses.specs import ConceptSpec, CourseSpec, ItemSpec, MaterialLevel, RampFileError
 
 
 @dataclass
@@ -47,7 +48,13 @@ def user_can_edit_course(*, user, course: Course) -> bool:
 
 @transaction.atomic
 def course_import(*, spec: CourseSpec, user) -> ImportReport:
-    """Create or update the course `spec.slug` from `spec`; the user must be allowed to edit it."""
+    """Create or update the course `spec.slug` from `spec`; the user must be allowed to edit it.
+    A ramp that can't be stored (a prerequisite that is no concept of it) is a RampFileError
+    naming file and line, before anything changes."""
+    unknown = unknown_prerequisites(spec)
+    if unknown:
+        problems = [(f.file, f.line, f"concept {f.concept}: {f.message}") for f in unknown]
+        raise RampFileError(*problems[0], problems=problems)
     course = Course.objects.select_for_update().filter(slug=spec.slug).first()
     created = course is None
     if created:

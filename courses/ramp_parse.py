@@ -11,6 +11,8 @@ from __future__ import annotations
 import keyword
 import re
 
+from .characters import invisible_character, unsafe_character
+from .checkers import normalise_text
 from .expressions import FUNCTIONS, ExpressionError, compile_expression
 from .patterns import MAX_PATTERN, PatternError, compile_pattern
 from .placeholders import PlaceholderError, placeholder_names
@@ -126,7 +128,10 @@ class _Fields:
     def has(self, key: str) -> bool:
         return self.data.get(key) is not None
 
-    def text(self, key: str, *, required=False, default="", max_len=MAX_TEXT, nonempty=False) -> str:
+    def text(
+        self, key: str, *, required=False, default="", max_len=MAX_TEXT, nonempty=False, typed=False
+    ) -> str:
+        """`typed`: part of an answer key, which a learner must be able to type."""
         if not self.has(key):
             if required:
                 self.fail(None, f"'{key}' is missing")
@@ -134,15 +139,20 @@ class _Fields:
         value = self.data[key]
         if isinstance(value, (YMap, YList)):
             self.fail(key, "should be text, not a " + ("mapping" if isinstance(value, YMap) else "list"))
-        return self._check_text(key, self.data.raw[key], max_len, nonempty or required)
+        return self._check_text(key, self.data.raw[key], max_len, nonempty or required, typed=typed)
 
-    def _check_text(self, key, text: str, max_len: int, nonempty: bool, line: int | None = None) -> str:
+    def _check_text(
+        self, key, text: str, max_len: int, nonempty: bool, line: int | None = None, typed=False
+    ) -> str:
         if len(text) > max_len:
             self.fail(key, f"longer than {max_len} characters", line=line)
         if nonempty and not text.strip():
             self.fail(key, "is empty", line=line)
         if "\x00" in text:
             self.fail(key, "contains a NUL character", line=line)
+        problem = unsafe_character(text) or (invisible_character(text) if typed else None)
+        if problem:
+            self.fail(key, problem[1], line=line)
         return text
 
     def slug(self, key: str = "slug") -> str:
@@ -152,13 +162,21 @@ class _Fields:
         return s
 
     def text_list(
-        self, key: str, *, max_items: int, max_len=MAX_TEXT, unique=False, allow_scalar=False, nonempty=True
+        self,
+        key: str,
+        *,
+        max_items: int,
+        max_len=MAX_TEXT,
+        unique=False,
+        allow_scalar=False,
+        nonempty=True,
+        typed=False,
     ) -> tuple[str, ...]:
         if not self.has(key):
             return ()
         value = self.data[key]
         if allow_scalar and not isinstance(value, (YMap, YList)):
-            return (self.text(key, max_len=max_len, nonempty=True),)
+            return (self.text(key, max_len=max_len, nonempty=True, typed=typed),)
         if not isinstance(value, YList):
             self.fail(key, "should be a list")
         if len(value) > max_items:
@@ -168,7 +186,7 @@ class _Fields:
             line = value.item_lines[i]
             if isinstance(entry, (YMap, YList)) or entry is None:
                 self.fail(key, f"entry {i + 1} should be text", line=line)
-            text = self._check_text(key, value.raw[i], max_len, nonempty, line)
+            text = self._check_text(key, value.raw[i], max_len, nonempty, line, typed=typed)
             if unique and text.casefold() in (r.casefold() for r in result):
                 self.fail(key, f"'{text}' is listed twice", line=line)
             result.append(text)
@@ -323,6 +341,10 @@ def parse_material(body: str, first_line: int, file: str) -> tuple[MaterialLevel
 
     for i, line in enumerate(body.split("\n")):
         number = first_line + i
+        problem = unsafe_character(line)
+        if problem:
+            where = f"level {name}: " if name else ""
+            raise RampFileError(file, number, f"{where}{problem[1]}")
         m = _MARKER.match(line)
         if m:
             close()
@@ -388,27 +410,31 @@ def _item(data: YMap, file: str, line: int) -> ItemSpec:
 
     answer, answers, choices, tolerance, units = None, (), (), None, ()
     if item_type in ("multiple_choice", "ordering"):
-        choices = f.text_list("choices", max_items=MAX_CHOICES, unique=True)
+        choices = f.text_list("choices", max_items=MAX_CHOICES, unique=True, typed=True)
         if len(choices) < 2:
             f.fail("choices", "at least two choices are needed")
-        if len(set(choices)) != len(choices):
-            f.fail("choices", "two choices are the same")
+        _check_lookalikes(f, choices)
     if item_type in ("numeric", "expression"):
         answer = f.text("answer", required=True, max_len=500)
         _expression(f, "answer", answer, names | set(variables))
     elif item_type == "multiple_choice":
-        answer = f.text("answer", required=True)
+        answer = f.text("answer", required=True, typed=True)
         if answer not in choices:
-            f.fail("answer", "should be exactly the text of one of the choices")
+            f.fail(
+                "answer",
+                "should be exactly the text of one of the choices" + _lookalike_hint(answer, choices),
+            )
     elif item_type == "short_text":
         if f.has("answer") and f.has("answers"):
             f.fail("answers", "give either 'answer' or 'answers', not both")
-        answers = f.text_list("answers", max_items=20, unique=True) or (f.text("answer", required=True),)
+        answers = f.text_list("answers", max_items=20, unique=True, typed=True) or (
+            f.text("answer", required=True, typed=True),
+        )
     if item_type == "numeric":
         if f.has("tolerance"):
             f.number("tolerance", default=0.0, lo=0.0, hi=1e12)
             tolerance = f.data.raw["tolerance"]
-        units = f.text_list("units", max_items=10, max_len=30, allow_scalar=True, unique=True)
+        units = f.text_list("units", max_items=10, max_len=30, allow_scalar=True, unique=True, typed=True)
 
     misconceptions = _misconceptions(f, file, f"item {slug}", (item_type, choices, names | set(variables)))
     item = ItemSpec(
@@ -436,6 +462,30 @@ def _item(data: YMap, file: str, line: int) -> ItemSpec:
     return item
 
 
+def _check_lookalikes(f: _Fields, choices: tuple[str, ...]) -> None:
+    """Choices a learner can't tell apart: equal once Unicode normalisation (é written as one
+    character or as e plus an accent), case, spacing and invisible characters are ignored.
+    The grader reads a typed or pasted choice that way, so it couldn't tell them apart either."""
+    seen: dict[str, str] = {}
+    for choice, line in zip(choices, f.entry_lines("choices")):
+        key = normalise_text(choice)
+        if key in seen:
+            f.fail(
+                "choices",
+                f"'{choice}' looks the same as '{seen[key]}' (they differ only in how characters are "
+                "encoded, in case, spacing or a trailing full stop); a learner can't tell them apart",
+                line=line,
+            )
+        seen[key] = choice
+
+
+def _lookalike_hint(text: str, choices: tuple[str, ...]) -> str:
+    twin = next((c for c in choices if normalise_text(c) == normalise_text(text)), None)
+    if twin is None:
+        return ""
+    return f" ('{twin}' looks the same but is encoded differently: copy the choice's text)"
+
+
 def _params(f: _Fields) -> tuple[ParamSpec, ...]:
     data = f.mapping("params")
     if data is None:
@@ -452,7 +502,9 @@ def _params(f: _Fields) -> tuple[ParamSpec, ...]:
         if p.has("choices"):
             if p.has("step"):
                 p.fail("step", "step goes with range, not choices")
-            choices = p.text_list("choices", max_items=MAX_PARAM_CHOICES, max_len=200, unique=True)
+            choices = p.text_list(
+                "choices", max_items=MAX_PARAM_CHOICES, max_len=200, unique=True, typed=True
+            )
             if not choices:
                 p.fail("choices", "is empty")
             params.append(ParamSpec(name, choices=choices))
@@ -568,11 +620,16 @@ def _match(m: _Fields, item) -> Match | None:
     line = data.key_lines[kind]
     sub = _Fields(data, m.file, m.where + ": match", MATCH_KINDS, line)
     if kind == "order":
-        value = sub.text_list("order", max_items=MAX_CHOICES)
+        value = sub.text_list("order", max_items=MAX_CHOICES, typed=True)
         if not value:
             sub.fail("order", "should list the steps")
     else:
-        value = sub.text(kind, required=True, max_len=MAX_PATTERN if kind == "pattern" else MAX_TEXT)
+        value = sub.text(
+            kind,
+            required=True,
+            max_len=MAX_PATTERN if kind == "pattern" else MAX_TEXT,
+            typed=kind in ("answer", "choice"),
+        )
     if kind == "pattern":
         try:
             compile_pattern(value)

@@ -9,6 +9,7 @@ import re
 from django.db import transaction
 from django.utils import timezone
 
+from courses.characters import unsafe_character
 from courses.item_yaml import item_from_yaml
 from courses.models import Concept, Course, Item, Material, Prerequisite
 from courses.ramp_import import course_to_spec, item_store
@@ -44,6 +45,8 @@ def course_create(*, user, slug: str, title: str, summary: str = "", language: s
         raise CourseEditError(f"A course with the slug {slug!r} already exists.", field="slug")
     if not title.strip():
         raise CourseEditError("A course needs a title.", field="title")
+    _check_characters("The title", title, field="title")
+    _check_characters("The summary", summary, field="summary")
     course = Course(slug=slug, title=title.strip(), summary=summary.strip(), language=language or "en")
     course.full_clean()
     course.save()
@@ -69,6 +72,8 @@ def course_update(
         raise CourseEditError(
             "The mastery threshold should be at least 0.5 and below 1.", field="mastery_threshold"
         )
+    _check_characters("The title", title, field="title")
+    _check_characters("The summary", summary, field="summary")
     course.title, course.summary, course.language = title.strip(), summary.strip(), language or "en"
     course.target_success, course.mastery_threshold = target_success, mastery_threshold
     course.full_clean()
@@ -147,6 +152,14 @@ def _ancestors(course: Course, start: Concept) -> set[int]:
     return seen
 
 
+def _check_characters(what: str, text: str, *, field: str) -> None:
+    """The ramp files' rule (courses/characters.py), so an edit exports to files that import."""
+    problem = unsafe_character(text)
+    if problem:
+        line = text[: problem[0]].count("\n") + 1
+        raise CourseEditError(f"{what} {problem[1]} (line {line}).", field=field)
+
+
 @transaction.atomic
 def concept_update(
     *, concept: Concept, title: str, prerequisites: list[str], introduces: list[str], material: dict[str, str]
@@ -169,6 +182,11 @@ def concept_update(
     unknown_levels = set(material) - set(LEVELS)
     if unknown_levels:
         raise CourseEditError(f"Unknown material level {sorted(unknown_levels)[0]!r}.", field="material")
+    _check_characters("The title", title, field="title")
+    for term in terms:
+        _check_characters(f"The term {term!r}", term, field="introduces")
+    for level, text in material.items():
+        _check_characters(f"The {level} material", text, field="material")
 
     concept.title = title.strip()
     concept.introduces = terms

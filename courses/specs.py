@@ -39,7 +39,7 @@ class RampFileError(ValueError):
 
 
 def _where(file: str, line: int) -> str:
-    return f"{file}:{line}: " if line else f"{file}: "
+    return f"{file}:{line}: "  # line 0: the file as a whole
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,20 @@ def test_cycle_is_refused_with_a_clear_message(client, educator, course):
     assert second not in first.prerequisites.all()
 
 
+def test_material_with_a_direction_override_is_refused_and_saves_nothing(client, educator, course):
+    client.force_login(educator)
+    concept = course.concepts.get(slug="what-a-fraction-is")
+    before = list(concept.material.values_list("level", "text"))
+    response = client.post(
+        reverse("concept_edit", args=[course.slug, concept.slug]),
+        {"title": concept.title, "level_intuition": "First line.\nSecond \u202eline."},
+    )
+    assert response.status_code == 200
+    assert "The intuition material contains U+202E RIGHT-TO-LEFT OVERRIDE" in response.content.decode()
+    assert "(line 2)" in response.content.decode()
+    assert list(concept.material.values_list("level", "text")) == before
+
+
 def test_item_yaml_error_names_the_line_and_saves_nothing(client, educator, course):
     client.force_login(educator)
     concept = course.concepts.first()

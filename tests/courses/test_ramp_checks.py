@@ -149,6 +149,28 @@ def test_term_pattern():
     assert term_pattern("expand").search("expands") and not term_pattern("expand").search("expanded")
 
 
+def test_term_pattern_in_scripts_where_whole_words_do_not_fit():
+    # Korean attaches particles and endings to the word; a longer word is another word
+    assert term_pattern("받침").search("받침이 있으면 ...") and term_pattern("받침").search("받침을")
+    assert not term_pattern("받침").search("물받침")
+    # Chinese, Japanese and Thai put no spaces between words
+    assert term_pattern("分母").search("这个分数的分母是四")
+    assert term_pattern("分母").search("分数の分母は4です")
+    assert term_pattern("ตัวส่วน").search("หาตัวส่วนร่วม")
+    # Latin and Cyrillic stay whole words; the plural s/es only after a Latin letter
+    assert not term_pattern("знаменатель").search("знаменательный")
+    assert term_pattern("знаменатель").search("Знаменатель дроби")
+    assert not term_pattern("x²").search("x²s")
+
+
+def test_forward_reference_of_a_korean_term_with_a_particle():
+    files = edited(ADD, "common denominator]", "common denominator, 받침]")
+    files = edited(WHAT, "We need a new kind of number.", "받침이 있으면 새로운 수가 필요합니다.", files)
+    [f] = findings_of(files, "forward-reference")
+    assert "'받침'" in f.message and "adding-fractions" in f.message
+    assert (f.file, f.line) == (WHAT, line_of(files, WHAT, "받침이 있으면"))
+
+
 def test_concept_misconception_that_fits_no_item():
     files = edited(
         WORDS,
@@ -172,12 +194,22 @@ def test_command_line_exit_status(tmp_path, capsys):
     write_ramp(parse_ramp(files), tmp_path / "bad")
     assert main([str(tmp_path / "bad"), "--variants", "5"]) == 1
     out = capsys.readouterr().out
-    assert f"{tmp_path / 'bad'}/{WHAT}:" in out and "misconception-matches-answer" not in out
-    assert "1 finding(s): 1 error(s), 0 warning(s)" in out
+    # files named as import_ramp names them: relative to the ramp folder, not as given
+    assert f"\n{WHAT}:" in "\n" + out and str(tmp_path) not in out.replace(f"in {tmp_path / 'bad'}:", "")
+    assert "misconception-matches-answer" not in out
+    assert f"1 finding(s) in {tmp_path / 'bad'}: 1 error(s), 0 warning(s)" in out
     (tmp_path / "bad" / "course.yaml").write_text("format: 7\n")
     buffer = io.StringIO()
     assert run(str(tmp_path / "bad"), buffer) == 2
-    assert "course.yaml:1: error: 'slug' is missing" in buffer.getvalue() or "format" in buffer.getvalue()
+    assert buffer.getvalue().startswith("course.yaml:1: error: format: unsupported format")
+
+
+def test_command_line_names_whole_file_problems_with_line_0(tmp_path):
+    write_ramp(parse_ramp(good_files()), tmp_path / "big")
+    (tmp_path / "big" / ADD).write_bytes(b"x" * (600 * 1024))
+    buffer = io.StringIO()
+    assert run(str(tmp_path / "big"), buffer) == 2
+    assert buffer.getvalue().startswith(f"{ADD}:0: error: larger than 524288 bytes")
 
 
 def test_runs_as_a_module_without_django(tmp_path):

@@ -148,7 +148,7 @@ def expect_error(files, file, line, fragment):
     error = info.value
     assert (error.file, error.line) == (file, line), str(error)
     assert fragment in error.message, error.message
-    assert str(error).startswith(f"{file}:{line}: " if line else f"{file}: ")
+    assert str(error).startswith(f"{file}:{line}: ")  # line 0: the file as a whole
     return error
 
 
@@ -319,3 +319,83 @@ def test_text_fields_take_scalars_as_typed():
     assert item.answers == ("yes",)
     again = parse_ramp(ramp_to_files(parse_ramp(files)))
     assert again.concept("fraction-words").item("word-for-the-bottom").answers == ("yes",)
+
+
+# --- text a learner can't read as written, or can't type ----------------------------------
+
+NFC, NFD = "caf\u00e9", "cafe\u0301"  # the same word: é as one character, or e + accent
+PICK = "pick-the-common-denominator"
+
+
+def test_choices_that_look_the_same_are_refused_at_the_second():
+    files = edited(
+        ADD, 'choices: ["{den}", "{wrong}"]', f'choices: ["{{den}}", "{{wrong}}", "{NFC}", "{NFD}"]'
+    )
+    error = expect_error(files, ADD, line_of(files, ADD, 'choices: ["{den}"'), "looks the same as")
+    assert NFD in error.message and NFC in error.message
+    files = edited(ADD, "- Add the numerators", "- Add the numerators\n      - Add  the numerators.")
+    expect_error(files, ADD, line_of(files, ADD, "- Add  the numerators."), "looks the same as")
+
+
+def test_an_answer_encoded_unlike_its_choice_says_so():
+    files = edited(ADD, 'choices: ["{den}", "{wrong}"]', f'choices: ["{{den}}", "{{wrong}}", "{NFD}"]')
+    files = edited(ADD, 'answer: "{den}"', f'answer: "{NFC}"', files)
+    expect_error(files, ADD, line_of(files, ADD, f'answer: "{NFC}"'), "encoded differently")
+
+
+@pytest.mark.parametrize(
+    "old, new, needle",
+    [
+        ("answer: denominator", "answer: deno\u200bminator", "answer: deno"),
+        ("answers: [one half, a half]", "answers: [one half, a\u00adhalf]", "answers:"),
+        ("match: {answer: one two}", "match: {answer: one\u2060two}", "match: {answer"),
+    ],
+)
+def test_invisible_characters_in_an_answer_key_are_refused(old, new, needle):
+    files = edited("concepts/fraction-words.md", old, new)
+    line = line_of(files, "concepts/fraction-words.md", needle)
+    expect_error(files, "concepts/fraction-words.md", line, "invisible character U+")
+
+
+def test_an_invisible_character_in_an_answer_doesnt_make_it_unanswerable():
+    from courses.checkers import AnswerKey, check_answer
+
+    key = AnswerKey(type="short_text", answer=("deno\u200bminator",))  # stored before the check
+    assert check_answer(key, "denominator").correct
+    assert check_answer(AnswerKey(type="short_text", answer=("denominator",)), "denomi\u00adnator").correct
+
+
+@pytest.mark.parametrize(
+    "old, new, fragment",
+    [
+        ("nobody gets", "nobody \u202egets", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("nobody gets", "nobody \u2067gets\u2069", "U+2067 RIGHT-TO-LEFT ISOLATE"),
+        ("nobody gets", "nobody \x07gets", "control character U+0007"),
+        ("nobody gets", "nobody \x1bgets", "control character U+001B"),
+    ],
+)
+def test_control_characters_and_direction_overrides_in_material_are_refused(old, new, fragment):
+    files = edited(WHAT, old, new)
+    expect_error(files, WHAT, line_of(files, WHAT, "Share 3 pizzas"), fragment)
+
+
+def test_a_direction_override_in_a_field_is_refused():
+    files = edited(WHAT, "title: What a fraction is", "title: What a \u202efraction is")
+    expect_error(files, WHAT, 3, "U+202E")
+
+
+def test_right_to_left_text_is_fine():
+    files = edited(WHAT, "nobody gets", "\u05d7\u05dc\u05e7 \u200fnobody gets")  # Hebrew and a mark
+    assert "\u05d7" in parse_ramp(files).concept("what-a-fraction-is").material[0].text
+
+
+def test_file_size_errors_name_line_0(tmp_path):
+    files = good_files()
+    files[ADD] = files[ADD] + b"x" * (600 * 1024)
+    error = expect_error(files, ADD, 0, "larger than")
+    assert str(error) == f"{ADD}:0: larger than 524288 bytes"
+    write_ramp(parse_ramp(good_files()), tmp_path)
+    (tmp_path / ADD).write_bytes(files[ADD])
+    with pytest.raises(RampFileError) as info:
+        read_ramp(tmp_path)
+    assert str(info.value) == f"{ADD}:0: larger than 524288 bytes"

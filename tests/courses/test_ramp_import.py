@@ -111,6 +111,23 @@ def test_bad_ramp_changes_nothing(tmp_path, educator):
     ) == before
 
 
+def test_a_missing_prerequisite_is_named_with_file_and_line_and_changes_nothing(tmp_path, educator):
+    course_import(spec=read_ramp(FIXTURE), user=educator)
+    before = (Concept.objects.count(), ItemVersion.objects.count())
+    ramp = tmp_path / "missing"
+    shutil.copytree(FIXTURE, ramp)
+    path = ramp / "concepts" / "adding-fractions.md"
+    path.write_text(path.read_text().replace("prerequisites: [what-a-fraction-is]", "prerequisites: [nope]"))
+    with pytest.raises(CommandError) as error:
+        call_command("import_ramp", str(ramp), "--owner", educator.username)
+    # ramp-relative, as check_ramp names it; no traceback (it was a KeyError)
+    assert (
+        "concepts/adding-fractions.md:4: concept adding-fractions: prerequisite nope is not a concept "
+        "of this course" in str(error.value)
+    )
+    assert (Concept.objects.count(), ItemVersion.objects.count()) == before
+
+
 def test_a_failure_midway_rolls_back_everything(monkeypatch, educator):
     """Even an error after half the concepts were written leaves the database as it was."""
     import courses.ramp_import as ramp_import
