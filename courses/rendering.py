@@ -154,6 +154,44 @@ def _render_display_math(self, tokens, idx, options, env) -> str:
     return f'<div class="math math-display">\\[{html.escape(tex)}\\]</div>\n'
 
 
+# "11/4" or "2 3/4" written as plain text: shown as the fraction it is, like "$\frac{11}{4}$"
+# next to it would be (a lone slash between two whole numbers, not part of a path or a date)
+_BARE_FRACTION = re.compile(r"(?<![\w/.\\])(?:(\d+)\s+)?(\d+)/(\d+)(?![\w/]|\.\d)")
+
+
+def _bare_fractions(state) -> None:
+    """A core rule after the inline parse: text tokens' bare fractions become inline math."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children = []
+        for token in block.children:
+            if token.type != "text" or "/" not in token.content:
+                children.append(token)
+                continue
+            text, last = token.content, 0
+            for m in _BARE_FRACTION.finditer(text):
+                if m.start() > last:
+                    children.append(_text_token(token, text[last : m.start()]))
+                whole, num, den = m.groups()
+                math = token.__class__("math_inline", "math", 0)
+                math.content = (whole or "") + f"\\frac{{{num}}}{{{den}}}"
+                children.append(math)
+                last = m.end()
+            if last == 0:
+                children.append(token)
+            else:
+                if last < len(text):
+                    children.append(_text_token(token, text[last:]))
+        block.children = children
+
+
+def _text_token(like, content: str):
+    token = like.__class__("text", "", 0)
+    token.content = content
+    return token
+
+
 def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable(["table", "strikethrough"])
@@ -164,6 +202,7 @@ def _markdown() -> MarkdownIt:
     md.add_render_rule("math_inline", _render_inline_math)
     md.add_render_rule("math_display", _render_display_math)
     md.add_render_rule("math_display_inline", _render_display_math_inline)
+    md.core.ruler.push("bare_fractions", _bare_fractions)
     md.validateLink = _safe_link
     return md
 

@@ -136,12 +136,14 @@ def answer(request, slug):
     if not form.is_valid():
         return _bad_request(request, course, form)
     data = form.cleaned_data
+    # an ordering's lines arrive one hidden input each, in the order the learner left them
+    order = request.POST.getlist("order")
     try:
         outcome = answer_submit(
             user=request.user,
             course=course,
             step_id=data["step"],
-            answer=data["answer"] or "",
+            answer="\n".join(order) if order else data["answer"] or "",
             dont_know=data["dont_know"],
             time_taken_ms=data["time_taken_ms"],
         )

@@ -119,3 +119,12 @@ def test_text_full_of_dollars_renders_quickly():
     for text in ["$a " * 5000, "$$\n" * 3000, "x$" * 5000]:
         render_markdown(text)
     assert time.perf_counter() - started < 5
+
+
+def test_a_fraction_written_as_plain_text_renders_as_math():
+    html = render_markdown("What is 11/4 as a mixed number? Add 2 3/4 and 1/2.")
+    assert '<span class="math math-inline">\\(\\frac{11}{4}\\)</span>' in html
+    assert "\\(2\\frac{3}{4}\\)" in html and "\\(\\frac{1}{2}\\)" in html
+    # not dates, paths, code or decimals
+    for text in ["2026/12/06", "a/b/c", "`1/2`", "0.5/2", "x/2", "1/2/3"]:
+        assert "math" not in render_markdown(text), text

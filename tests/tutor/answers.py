@@ -32,3 +32,21 @@ def finish_placement(learner, course):
     while step is not None and step.kind == Step.Kind.PLACEMENT:
         step = answer_submit(user=learner, course=course, step_id=step.pk, dont_know=True).next_step
     return enrollment, step
+
+
+def fill_answer(page, step: Step, answer: str) -> None:
+    """Give ``answer`` to the step's question on the study page as a learner would: a radio
+    button, the ordering's up buttons (one line at a time into place), or the answer box."""
+    if step.item.type == "multiple_choice":
+        page.locator(f'input[type=radio][value="{answer}"]').check()
+    elif step.item.type == "ordering":
+        wanted = answer.split("\n")
+        for place, line in enumerate(wanted):
+            for _ in range(len(wanted)):
+                order = page.locator('input[name="order"]').evaluate_all("els => els.map(e => e.value)")
+                if order.index(line) <= place:
+                    break
+                item = page.locator(".order-item").nth(order.index(line))
+                item.get_by_role("button", name="Move this line up").click()
+    else:
+        page.get_by_label("Your answer").fill(answer)

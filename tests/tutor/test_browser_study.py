@@ -4,7 +4,7 @@ import pytest
 
 from learner.models import Response
 from tests.conftest import screenshot
-from tests.tutor.answers import right_answer
+from tests.tutor.answers import fill_answer, right_answer
 from tutor.study import current_step, enrollment_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -29,13 +29,7 @@ def test_learner_places_practises_and_sees_the_map(page, live_server, make_user,
         if step is None:
             break
         answer = right_answer(step)
-        if step.item.type == "multiple_choice":
-            page.get_by_role("radio").filter(has_text="").nth(0)  # ensure radios rendered
-            page.locator(f'input[type=radio][value="{answer}"]').check()
-        elif step.item.type == "ordering":
-            page.locator("#answer").fill(answer)
-        else:
-            page.get_by_label("Your answer").fill(answer)
+        fill_answer(page, step, answer)
         page.get_by_role("button", name="Check").click()
         page.wait_for_function(
             "(pk) => { const s = document.querySelector('input[name=step]');"

@@ -9,7 +9,7 @@ import pytest
 from models_train.models import ModelVersion
 from models_train.versions import model_version_promote, model_version_register
 from tests.conftest import screenshot
-from tests.tutor.answers import wrong_answer
+from tests.tutor.answers import fill_answer, wrong_answer
 from tutor.models import TutorMessage
 from tutor.study import current_step, enrollment_for
 
@@ -81,12 +81,7 @@ def test_the_tutor_speaks_through_the_study_page(
     # a wrong answer: the tutor's reply streams in, then the learner answers its question
     page.evaluate(WATCH_STREAM)
     answer = wrong_answer(step)
-    if step.item.type == "multiple_choice":
-        page.locator(f'input[type=radio][value="{answer}"]').check()
-    elif step.item.type == "ordering":
-        page.locator("#answer").fill(answer)
-    else:
-        page.get_by_label("Your answer").fill(answer)
+    fill_answer(page, step, answer)
     page.get_by_role("button", name="Check").click()
     reply = wait_done(page, ".tutor-turn")
     assert page.evaluate("window.streamed") >= 1  # text arrived before the final swap
@@ -136,12 +131,7 @@ def test_without_a_model_the_course_text_appears_and_says_so(page, live_server, 
     page.wait_for_selector("#answer-form")
     enrollment, step = to_first_new_concept(page, learner, published_course)
     answer = wrong_answer(step)
-    if step.item.type == "multiple_choice":
-        page.locator(f'input[type=radio][value="{answer}"]').check()
-    elif step.item.type == "ordering":
-        page.locator("#answer").fill(answer)
-    else:
-        page.get_by_label("Your answer").fill(answer)
+    fill_answer(page, step, answer)
     page.get_by_role("button", name="Check").click()
     reply = wait_done(page, ".tutor-turn")
     assert (
