@@ -138,8 +138,10 @@ def _formulas(plain: str) -> list[str]:
     return out
 
 
-def reveals(text: str, key: AnswerKey) -> str:
-    """The part of ``text`` the checker grades correct for ``key`` ('' when none is)."""
+def reveals(text: str, key: AnswerKey, graded: dict | None = None) -> str:
+    """The part of ``text`` the checker grades correct for ``key`` ('' when none is).
+    ``graded`` memoises the checker's verdict per span (a streaming reply is checked again at
+    every word, and grading a formula can take milliseconds)."""
     if key.type == "multiple_choice":
         right = normalise_text(str(key.answer))
         return str(key.answer) if right and f" {right} " in f" {normalise_text(text)} " else ""
@@ -152,8 +154,13 @@ def reveals(text: str, key: AnswerKey) -> str:
         in_order = len(positions) >= 2 and -1 not in positions and positions == sorted(positions)
         return "the order" if in_order else ""
     for span in answer_spans(text):
-        result = check_answer(key, span)
-        if result.correct:
+        if graded is None or span not in graded:
+            correct = check_answer(key, span).correct
+            if graded is not None:
+                graded[span] = correct
+        else:
+            correct = graded[span]
+        if correct:
             return span
     return ""
 
@@ -172,7 +179,12 @@ class Guard:
 
     def __post_init__(self):
         object.__setattr__(self, "_context_atoms", number_atoms(self.context))
-        object.__setattr__(self, "_patterns", {t: term_pattern(t) for t in self.vocabulary})
+        patterns = {t: term_pattern(t) for t in self.vocabulary}
+        # terms the prompt itself shows may be used; only the others are looked for in a reply
+        object.__setattr__(
+            self, "_foreign", {t: p for t, p in patterns.items() if not p.search(self.context)}
+        )
+        object.__setattr__(self, "_graded", {})
 
     def check(self, text: str, *, final: bool = False, ended: bool = True) -> Verdict:
         """The verdict on ``text`` (a prefix while streaming; ``final``: the whole reply, which
@@ -180,14 +192,15 @@ class Guard:
         if _MARKUP.search(text):
             return Verdict("markup", _MARKUP.search(text).group())
         if self.key is not None:
-            shown = reveals(text, self.key)
+            shown = reveals(text, self.key, self._graded)
             if shown:
                 return Verdict("reveals", shown)
         stray = sorted(number_atoms(text) - self._context_atoms)
         if stray:
             return Verdict("ungrounded_number", stray[0])
-        for term, concept in self.vocabulary.items():
-            if self._patterns[term].search(text) and not self._patterns[term].search(self.context):
+        for term, pattern in self._foreign.items():
+            concept = self.vocabulary[term]
+            if pattern.search(text):
                 if self.reached is not None and concept not in self.reached:
                     return Verdict("unreached", f"{term} ({concept})")
                 return Verdict("ungrounded_term", f"{term} ({concept})")
