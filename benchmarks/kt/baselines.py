@@ -107,34 +107,49 @@ def fit_hmm_em(
     F = np.full(n_skills, init[2] if forgetting else 0.0)
     G = np.full(n_skills, init[3])
     S = np.full(n_skills, init[4])
-    alpha1 = np.empty(total)
-    c = np.empty(total)
-    beta0 = np.empty(total)
-    beta1 = np.empty(total)
+    # The E step works with logarithms of probabilities. In linear space a long run on one
+    # skill breaks it: after many right answers P(known) rounds to exactly 1, the scaled
+    # backward variables of the later wrong answers grow by (1 - G) / S per step until they
+    # overflow, and 0 * inf gives NaN parameters (14% NaN predictions on an ASSISTments log).
+    # In log space the forward variables never round to 0 or 1 and the backward ones are
+    # renormalised at every step, so nothing overflows and nothing underflows to -inf.
+    la0 = np.empty(total)  # log P(unknown at t | answers up to t)
+    la1 = np.empty(total)  # log P(known at t | answers up to t)
+    lc = np.empty(total)  # log P(answer at t | answers before t)
+    lb0 = np.empty(total)  # log backward variables, normalised per step
+    lb1 = np.empty(total)
     prev_ll = -np.inf
     ll = -np.inf
     seqs_per_skill = np.bincount(sk_sorted, minlength=n_skills).astype(np.float64)
+    right = obs > 0.5
     for _ in range(max_iter):
-        # E step: forward (normalised), emission probabilities
-        e1 = np.where(obs > 0.5, 1.0 - S[skill_flat], S[skill_flat])
-        e0 = np.where(obs > 0.5, G[skill_flat], 1.0 - G[skill_flat])
+        with np.errstate(divide="ignore"):  # log(0) = -inf for F = 0 (no forgetting) is meant
+            # per response (indexed once here, sliced per step below)
+            lT, l1T = np.log(T)[skill_flat], np.log1p(-T)[skill_flat]
+            lF, l1F = np.log(F)[skill_flat], np.log1p(-F)[skill_flat]
+        # E step: forward, emission log probabilities
+        le1 = np.where(right, np.log1p(-S[skill_flat]), np.log(S[skill_flat]))
+        le0 = np.where(right, np.log(G[skill_flat]), np.log1p(-G[skill_flat]))
         for t in range(maxlen):
             a, b = off[t], off[t + 1]
-            sk = skill_flat[a:b]
             if t == 0:
-                prior1 = L0[sk]
+                sk = skill_flat[a:b]
+                lp1, lp0 = np.log(L0[sk]), np.log1p(-L0[sk])
             else:
-                p1 = alpha1[off[t - 1] : off[t - 1] + (b - a)]
-                prior1 = (1.0 - p1) * T[sk] + p1 * (1.0 - F[sk])
-            x1 = prior1 * e1[a:b]
-            x0 = (1.0 - prior1) * e0[a:b]
-            cc = x0 + x1
-            alpha1[a:b] = x1 / cc
-            c[a:b] = cc
-        ll = float(np.log(c).sum())
-        # backward (scaled by the forward normalisers) and transition counts
-        beta0.fill(1.0)
-        beta1.fill(1.0)
+                q0 = la0[off[t - 1] : off[t - 1] + (b - a)]
+                q1 = la1[off[t - 1] : off[t - 1] + (b - a)]
+                lp1 = np.logaddexp(q0 + lT[a:b], q1 + l1F[a:b])
+                lp0 = np.logaddexp(q0 + l1T[a:b], q1 + lF[a:b])
+            x1 = lp1 + le1[a:b]
+            x0 = lp0 + le0[a:b]
+            lcc = np.logaddexp(x0, x1)
+            la1[a:b] = x1 - lcc
+            la0[a:b] = x0 - lcc
+            lc[a:b] = lcc
+        ll = float(lc.sum())
+        # backward and expected transition counts
+        lb0.fill(0.0)
+        lb1.fill(0.0)
         xi01 = np.zeros(n_skills)
         xi10 = np.zeros(n_skills)
         g0_next = np.zeros(n_skills)
@@ -144,26 +159,32 @@ def fit_hmm_em(
             n1 = n_t[t + 1]
             an, bn = off[t + 1], off[t + 1] + n1
             sk = skill_flat[an:bn]
-            w0 = e0[an:bn] * beta0[an:bn] / c[an:bn]
-            w1 = e1[an:bn] * beta1[an:bn] / c[an:bn]
-            Tk, Fk = T[sk], F[sk]
-            beta0[a : a + n1] = (1.0 - Tk) * w0 + Tk * w1
-            beta1[a : a + n1] = Fk * w0 + (1.0 - Fk) * w1
-            p1 = alpha1[a : a + n1]
-            p0 = 1.0 - p1
-            x01 = p0 * Tk * w1
-            x10 = p1 * Fk * w0
-            x00 = p0 * (1.0 - Tk) * w0
-            x11 = p1 * (1.0 - Fk) * w1
+            lw0 = le0[an:bn] + lb0[an:bn]
+            lw1 = le1[an:bn] + lb1[an:bn]
+            # the transition into step t + 1 (the parameters of that response's skill)
+            tT, t1T, tF, t1F = lT[an:bn], l1T[an:bn], lF[an:bn], l1F[an:bn]
+            b0 = np.logaddexp(t1T + lw0, tT + lw1)
+            b1 = np.logaddexp(tF + lw0, t1F + lw1)
+            norm = np.logaddexp(b0, b1)
+            lb0[a : a + n1] = b0 - norm
+            lb1[a : a + n1] = b1 - norm
+            q0 = la0[a : a + n1]
+            q1 = la1[a : a + n1]
+            x00 = q0 + t1T + lw0
+            x01 = q0 + tT + lw1
+            x10 = q1 + tF + lw0
+            x11 = q1 + t1F + lw1
+            z = np.logaddexp(np.logaddexp(x00, x01), np.logaddexp(x10, x11))
+            x00, x01, x10, x11 = (np.exp(x - z) for x in (x00, x01, x10, x11))
             xi01 += np.bincount(sk, x01, n_skills)
             xi10 += np.bincount(sk, x10, n_skills)
             g0_next += np.bincount(sk, x00 + x01, n_skills)
             g1_next += np.bincount(sk, x10 + x11, n_skills)
-        g1 = alpha1 * beta1
-        g0 = (1.0 - alpha1) * beta0
-        z = g0 + g1
-        g1 = g1 / z
-        g0 = g0 / z
+        lg1 = la1 + lb1
+        lg0 = la0 + lb0
+        z = np.logaddexp(lg0, lg1)
+        g1 = np.exp(lg1 - z)
+        g0 = np.exp(lg0 - z)
         # M step (with one pseudo-observation at the initial value for stability)
         L0 = (np.bincount(skill_flat[: n_t[0]], g1[: n_t[0]], n_skills) + 0.5) / (seqs_per_skill + 1.0)
         T = (xi01 + 0.1) / (g0_next + 1.0)
@@ -182,6 +203,9 @@ def fit_hmm_em(
         if abs(ll - prev_ll) < tol * max(1.0, abs(ll)):
             break
         prev_ll = ll
+    if not all(np.isfinite(arr).all() for arr in (L0, T, F, G, S)) or not np.isfinite(ll):
+        # never expected; a NaN parameter would make every prediction of its skill NaN
+        raise FloatingPointError("the BKT fit produced a non-finite parameter")
     return L0, T, F, G, S, ll
 
 

@@ -71,6 +71,55 @@ def test_bkt_em_recovers_planted_parameters():
     assert f[0] == 0.0
 
 
+def _long_runs_on_one_skill(seed=1):
+    """Two learners with 2400 answers each on one skill (400 mostly right, then 400 mostly
+    wrong, and again), among 40 ordinary short sequences: the shape of the ASSISTments logs
+    on which the fit's backward pass overflowed and 14% of predictions were NaN."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for u in range(2):
+        for i in range(2400):
+            p = 0.97 if (i // 400) % 2 == 0 else 0.15
+            rows.append(Response(f"long{u}", "s", int(rng.random() < p)))
+    for u in range(40):
+        rows.extend(Response(f"short{u}", "s", int(rng.random() < 0.3 + 0.02 * i)) for i in range(30))
+    return group_by_learner(rows)
+
+
+@pytest.mark.parametrize("forgetting", [False, True])
+def test_bkt_fit_on_very_long_runs_gives_finite_parameters_and_predictions(forgetting):
+    seqs = _long_runs_on_one_skill()
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # no overflow, no 0 * inf
+        bkt = BKT(forgetting=forgetting).fit(seqs)
+    assert all(np.isfinite(v) for v in bkt.params["s"]), bkt.params
+    y, p = [], []
+    for seq in seqs.values():
+        state = bkt.new_state()
+        for r in seq:
+            p.append(bkt.predict(state, r.skill_id))
+            y.append(r.correct)
+            bkt.update(state, r.skill_id, r.correct)
+    assert np.isfinite(p).all()
+    assert 0.6 < auc(y, p) < 1.0  # right and wrong blocks are told apart
+
+
+def test_bkt_log_space_fit_matches_the_textbook_likelihood():
+    """The log-likelihood the fit reports is the forward algorithm's, computed plainly."""
+    seqs = [np.array([1.0, 0.0, 1.0, 1.0]), np.array([0.0, 0.0, 1.0]), np.array([1.0])]
+    l0, t, f, g, s, ll = fit_hmm_em(np.zeros(3, dtype=int), seqs, 1, True, max_iter=1)
+    # max_iter=1 reports the likelihood under the initial values, before the M step
+    L0, T, F, G, S = 0.4, 0.1, 0.05, 0.2, 0.1
+    expected = 0.0
+    for obs in seqs:
+        known = L0
+        for o in obs:
+            p_right = known * (1 - S) + (1 - known) * G
+            expected += np.log(p_right if o else 1 - p_right)
+            post = known * (1 - S) / p_right if o else known * S / (1 - p_right)
+            known = post * (1 - F) + (1 - post) * T
+    assert ll == pytest.approx(expected, rel=1e-12)
+
+
 def test_elo_update_by_hand():
     e = Elo(k_global=0.5, k_local=1.0, decay=0.05)
     e.d_skill = {"a": 0.0}
