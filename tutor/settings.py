@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from core.client_address import parse_networks
 from tutor.env import EnvError, env_bool, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -118,12 +119,26 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: five failures lock that username from that address for 15 minutes.
+# Login throttling: five failures lock that username from that address for 15 minutes (the
+# pair: a wrong password elsewhere locks neither the user out everywhere nor the address out
+# for every user). Failures while locked don't extend the lockout, or an attacker could keep
+# a user out for good.
 AXES_FAILURE_LIMIT = env_int("RAMP_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The address is the client's, not a proxy's (core/client_address.py). Behind a proxy every
+# request comes from the proxy's address, so list the proxies whose X-Forwarded-For is believed;
+# dangerous when wrong: a listed address that is not your proxy lets any client choose its
+# own address. Empty (the default) believes no header.
+AXES_CLIENT_IP_CALLABLE = "core.client_address.client_address"
+RAMP_TRUSTED_PROXIES = env_list("RAMP_TRUSTED_PROXIES", [])
+try:
+    parse_networks(RAMP_TRUSTED_PROXIES)
+except ValueError as error:
+    raise EnvError("RAMP_TRUSTED_PROXIES", "comma-separated IP addresses or networks", str(error)) from None
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ramp@localhost")
