@@ -10,6 +10,7 @@ On a GPU box, only the gpu queue, one task at a time:
 import os
 
 from celery import Celery
+from celery.signals import worker_ready, worker_shutdown
 from kombu import Exchange, Queue
 
 from tutor.env import EnvError, exit_on_env_error
@@ -33,3 +34,19 @@ app.conf.task_queues = tuple(
 app.conf.task_default_exchange = "default"
 app.conf.task_default_routing_key = "default"
 app.autodiscover_tasks()
+
+
+# Each worker says every few seconds that it is up and which queues it consumes, which is
+# what /healthz reads (tutor/worker_presence.py).
+@worker_ready.connect
+def _worker_ready(sender=None, **kwargs):
+    from tutor.worker_presence import on_worker_ready
+
+    on_worker_ready(sender=sender)
+
+
+@worker_shutdown.connect
+def _worker_shutdown(sender=None, **kwargs):
+    from tutor.worker_presence import on_worker_shutdown
+
+    on_worker_shutdown(sender=sender)

@@ -201,6 +201,12 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# /healthz answers 200 only while each of these queues has a live worker (tutor/health.py).
+RAMP_HEALTH_QUEUES = env_list("RAMP_HEALTH_QUEUES", ["default", "gpu", "tutor"])
+if not set(RAMP_HEALTH_QUEUES) <= {"default", "gpu", "tutor"}:
+    raise EnvError(
+        "RAMP_HEALTH_QUEUES", "queue names among default, gpu, tutor", ",".join(RAMP_HEALTH_QUEUES)
+    )
 CELERY_TASK_ROUTES = {"models_train.tasks.*": {"queue": "gpu", "routing_key": "gpu"}}
 # A task is acknowledged only when it finishes, and given back if its worker dies, so a
 # killed training worker's run is picked up again (and resumes from its checkpoint).

@@ -12,8 +12,9 @@ from core.accounts.permissions import admin_required, educator_required
 from courses.forms import CourseCreateForm, RampUploadForm
 from courses.selectors import courses_editable_by, courses_published
 from learner.models import Enrollment
-from tutor.health import system_health
+from tutor.health import public_health, system_health
 from tutor.worker_checks import worker_check_request, worker_checks_recent
+from tutor.worker_presence import HEARTBEAT_SECONDS, STALE_SECONDS
 
 
 @require_GET
@@ -57,7 +58,8 @@ def admin_dashboard(request):
         template += "#worker-checks"
     context = _worker_checks_context()
     if not request.htmx:
-        context["health"] = system_health(include_workers=False)
+        context["health"] = system_health()
+        context["heartbeat_seconds"], context["stale_seconds"] = HEARTBEAT_SECONDS, STALE_SECONDS
     return render(request, template, context)
 
 
@@ -91,5 +93,11 @@ def livez(request):
 @require_GET
 @never_cache
 def healthz(request):
-    report = system_health()
+    """200 when the database, the broker and a worker on every queue are up, else 503. Anyone
+    learns that and which parts fail (answered from a cache refreshed every few seconds); the
+    details (worker hosts, the database, timings, the model) only an admin."""
+    if request.user.is_authenticated and request.user.has_role(Role.ADMIN):
+        report = system_health()
+    else:
+        report = public_health()
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)

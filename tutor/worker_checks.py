@@ -6,7 +6,7 @@ from django.utils import timezone
 from core.publishing import publish_after_commit
 from tutor.models import WorkerCheck
 
-QUEUES = ("default", "gpu")
+QUEUES = ("default", "gpu", "tutor")
 
 
 def worker_check_request(*, user, queue: str = "default") -> WorkerCheck:
