@@ -21,6 +21,7 @@ Prompt layout (the system turn, one fact per line, then the conversation)::
     Course: <course>. Concept: <concept>.
     Problem: <the question as the learner sees it>
     Checker: wrong; matches the misconception: <diagnosis>     (or: matches no known misconception)
+    Recent answers: <the learner's latest answers on the concept, e.g. "5/4 (wrong); 4/5 (right)">
     Probe: <the misconception's authored probing question>
     Hint shown: <a hint the learner has already seen>
     Hint: <the next authored hint>
@@ -66,6 +67,7 @@ class Situation:
     candidates: tuple[tuple[str, str], ...] = ()  # (label from LABELS, authored text)
     said: tuple[tuple[str, str], ...] = ()  # earlier turns of this exchange: (role, text)
     request: str = ""  # the learner's own words for this turn (their question, their reply)
+    recent: tuple[str, ...] = ()  # the learner's latest answers on the concept, e.g. "5/4 (wrong)"
 
     def candidate(self, label: str) -> str:
         """The text of the first candidate called ``label`` ('' when there is none)."""
@@ -78,6 +80,8 @@ def system_text(s: Situation) -> str:
         lines.append(f"Problem: {s.problem}")
     if s.checker:
         lines.append(f"Checker: {s.checker}")
+    if s.recent:
+        lines.append("Recent answers: " + "; ".join(" ".join(a.split()) for a in s.recent))
     order = {label: i for i, label in enumerate(LABELS)}
     for label, text in sorted(s.candidates, key=lambda c: order.get(c[0], len(LABELS))):
         if label not in order:

@@ -159,9 +159,11 @@ def chat_moment(
     material: Sequence[tuple[str, str]],
     problem: str = "",
     key: AnswerKey | None = None,
+    recent: Sequence[str] = (),
 ) -> Moment:
     """A learner's question, answered from the paragraph of the concept's material that
-    matches it best (by the words they share; the fallback quotes that paragraph)."""
+    matches it best (by the words they share; the fallback quotes that paragraph), knowing the
+    learner's latest answers on the concept (``recent``: "5/4 (wrong)", …)."""
     paragraph = retrieve(question, [text for _, text in material])
     situation = Situation(
         course=course,
@@ -169,6 +171,7 @@ def chat_moment(
         problem=problem,
         candidates=(("Material", excerpt(paragraph, CHAT_EXCERPT)),) if paragraph else (),
         request=question.strip()[:500],
+        recent=tuple(" ".join(a.split())[:60] for a in recent[-3:]),
     )
     if paragraph:
         fallback = f"Here is what the material says:\n\n{paragraph}"

@@ -35,7 +35,7 @@ from core.publishing import publish_after_commit
 from courses.models import Concept, Course
 from courses.variants import RenderedMisconception, Variant
 from learner.graph_from_db import course_graph_for
-from learner.models import ConceptState, Enrollment, Step
+from learner.models import ConceptState, Enrollment, Response, Step
 from models_train.api import active_model_version
 from models_train.guards import REASONS, domain_vocabulary
 from models_train.moments import Situation
@@ -86,14 +86,19 @@ def vocabulary() -> dict[str, str]:
     return _vocabulary_cache["value"]
 
 
-def reached_concepts(*, enrollment: Enrollment, concept: Concept) -> frozenset[str]:
+def reached_concepts(
+    *, enrollment: Enrollment, concept: Concept, prerequisites_only: bool = False
+) -> frozenset[str]:
     """'course/concept' of what this learner has reached: every concept with evidence, the one
-    at hand and everything it builds on."""
+    at hand and everything it builds on. ``prerequisites_only``: the concept and what it builds
+    on, nothing else (an explanation of a concept follows the ramp's forward-reference rule)."""
     course = enrollment.course.slug
-    with_evidence = ConceptState.objects.filter(enrollment=enrollment).exclude(
-        source=ConceptState.Source.NONE
-    )
-    slugs = set(with_evidence.values_list("concept__slug", flat=True)) | {concept.slug}
+    slugs = {concept.slug}
+    if not prerequisites_only:
+        with_evidence = ConceptState.objects.filter(enrollment=enrollment).exclude(
+            source=ConceptState.Source.NONE
+        )
+        slugs |= set(with_evidence.values_list("concept__slug", flat=True))
     graph = course_graph_for(enrollment.course)
     if concept.slug in graph.index:
         slugs |= set(graph.ancestors(concept.slug))
@@ -113,6 +118,7 @@ def situation_from_json(data: dict) -> Situation:
             **data,
             "candidates": tuple(tuple(c) for c in data.get("candidates", ())),
             "said": tuple(tuple(t) for t in data.get("said", ())),
+            "recent": tuple(data.get("recent", ())),
         }
     )
 
@@ -279,6 +285,9 @@ def chat_start(*, enrollment: Enrollment, step: Step | None, concept: Concept, q
             "ask again in a little while."
         )
     variant = variant_for(step) if step is not None else None
+    latest = (
+        Response.objects.filter(enrollment=enrollment, concept=concept).exclude(answer="").order_by("-id")[:3]
+    )
     moment = chat_moment(
         course=enrollment.course.title,
         concept=concept.title,
@@ -286,6 +295,7 @@ def chat_start(*, enrollment: Enrollment, step: Step | None, concept: Concept, q
         material=_material(concept),
         problem=variant.prompt if variant is not None else "",
         key=variant.key if variant is not None else None,
+        recent=[f"{r.answer} ({'right' if r.correct else 'wrong'})" for r in reversed(latest)],
     )
     return tutor_message_start(
         enrollment=enrollment, step=step, concept=concept, moment=moment, request=question
@@ -321,7 +331,11 @@ def tutor_message_speak(*, message_id: int) -> TutorMessage:
         model = active_tutor()
         moment = _moment_of(message)
         guard_vocabulary = vocabulary()
-        reached = reached_concepts(enrollment=message.enrollment, concept=message.concept)
+        reached = reached_concepts(
+            enrollment=message.enrollment,
+            concept=message.concept,
+            prerequisites_only=message.moment == TutorMessage.Moment.EXPLAIN,
+        )
     except Exception as error:  # the learner gets the authored text; the reason is logged
         log.exception("tutor message %s could not be prepared", message.pk)
         return _finish_authored(message, "error", f"{type(error).__name__}: {error}")

@@ -296,6 +296,31 @@ def _moment_dialogue(did, kind, course, concept, situation: Situation, reply: st
     return _dialogue(did, kind, course, concept, messages, **meta)
 
 
+def _recent_answers(concept: ConceptSpec, rng: random.Random) -> tuple[str, ...]:
+    """What the chat prompt shows of a learner's latest answers on the concept: half the time
+    none (a learner who hasn't answered yet), else one to three, right or wrong."""
+    if rng.random() < 0.5 or not concept.items:
+        return ()
+    out = []
+    for _ in range(rng.randint(1, 3)):
+        item = rng.choice(concept.items)
+        try:
+            v = draw_variant(item, rng.randrange(1_000_000), concept_misconceptions=concept.misconceptions)
+        except VariantError:
+            continue
+        if rng.random() < 0.6:
+            said, verdict = answer_text(correct_answer(v.key)), "right"
+        else:
+            wrong = unmatched_answer(v.key, rng, [])
+            if wrong is None:
+                continue
+            said, verdict = answer_text(wrong), "wrong"
+        said = " ".join(said.split())
+        if said and len(said) <= 60:
+            out.append(f"{said} ({verdict})")
+    return tuple(out)
+
+
 def _situation(course: CourseSpec, concept: ConceptSpec, **fields) -> Situation:
     return Situation(course=course.title, concept=concept.title, **fields)
 
@@ -387,7 +412,13 @@ def _answer_questions(course, concept, seed, per_item, report) -> list[dict]:
             seen.add(ask)
             reply = _lead(rng.choice(P.QUESTION_LEAD), text) + "\n\n" + rng.choice(P.QUESTION_CLOSE)
             slug = re.sub(r"[^a-z0-9]+", "-", (term or "about").lower()).strip("-")
-            situation = _situation(course, concept, candidates=(("Material", text),), request=ask)
+            situation = _situation(
+                course,
+                concept,
+                candidates=(("Material", text),),
+                request=ask,
+                recent=_recent_answers(concept, rng),
+            )
             out.append(
                 _moment_dialogue(
                     f"ramp-{course.slug}-{concept.slug}-question-{slug}-{i}",

@@ -430,10 +430,9 @@ def test_train_default_tutor_quick(tmp_path):
         line["checkpoint"],
         "--ramps",
         str(FIXTURE),
+        "--raw",
         "--per-kind",
         "1",
-        "--practice",
-        "2",
         "--threads",
         "1",
         stdout=out,
@@ -441,17 +440,31 @@ def test_train_default_tutor_quick(tmp_path):
     )
     evaluated = json.loads(out.getvalue().strip().splitlines()[-1])
     assert evaluated["checkpoint"] == line["checkpoint"] and evaluated["courses"] == ["tiny-fractions"]
-    assert (
-        evaluated["practice_constrained"]["n"] == 2
-        and evaluated["practice"]["reference"]["verified_rate"] == 1.0
-    )
+    assert evaluated["practice"]["reference"]["verified_rate"] == 1.0
     assert evaluated["replies"]["reference"]["reveal_rate"] == 0.0
-    assert isinstance(evaluated["practice_constrained_failures"], dict)
+    # ... and through the production path (guards, fallbacks)
+    out = StringIO()
+    call_command(
+        "evaluate_tutor",
+        line["checkpoint"],
+        "--ramps",
+        str(FIXTURE),
+        "--max-cases",
+        "4",
+        "--practice",
+        "1",
+        "--report",
+        str(tmp_path / "serving.md"),
+        stdout=out,
+        stderr=StringIO(),
+    )
+    served = json.loads(out.getvalue().strip().splitlines()[-1])["serving"]
+    assert served["cases"] >= 4 and served["reveal_after_guard"] == 0.0
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match="not a checkpoint folder"):
         call_command("evaluate_tutor", str(tmp_path / "nothing"), stdout=StringIO(), stderr=StringIO())
-    with pytest.raises(CommandError, match="a number or 'all'"):
+    with pytest.raises(CommandError, match="invalid int value"):
         call_command(
             "evaluate_tutor", line["checkpoint"], "--practice", "many", stdout=StringIO(), stderr=StringIO()
         )

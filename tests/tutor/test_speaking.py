@@ -323,3 +323,30 @@ def test_explain_another_way(client, learner, published_course, published, activ
     message.refresh_from_db()
     assert message.status == "done" and message.source == "model", message.refusal_detail
     assert ModelVersion.objects.filter(status="active").count() == 1
+
+
+def test_the_chat_knows_the_learners_latest_answers_on_the_concept(
+    client, learner, published_course, published, active_model
+):
+    from models_train.moments import system_text
+
+    enrollment, step = practice_step(learner, published_course)
+    client.force_login(learner)
+    said = wrong_answer(step)
+    answer_wrong(client, published_course, step)
+    message = speaking.chat_start(enrollment=enrollment, step=step, concept=step.concept, question="Why not?")
+    assert any(said in line and "(wrong)" in line for line in message.situation["recent"])
+    assert "Recent answers: " in system_text(speaking.situation_from_json(message.situation))
+
+
+def test_an_explanation_may_only_use_what_the_concept_builds_on(learner, published_course):
+    from learner.graph_from_db import course_graph_for
+
+    enrollment, step = practice_step(learner, published_course)
+    graph = course_graph_for(published_course)
+    concept = step.concept
+    everything = speaking.reached_concepts(enrollment=enrollment, concept=concept)
+    before = speaking.reached_concepts(enrollment=enrollment, concept=concept, prerequisites_only=True)
+    slug = published_course.slug
+    assert before == {f"{slug}/{c}" for c in {concept.slug, *graph.ancestors(concept.slug)}}
+    assert before <= everything
