@@ -2,15 +2,19 @@
 
 Layers by longest path from the roots (every edge points downward), then a few sweeps of
 the barycentre heuristic to untangle crossings, then wide layers are wrapped into several
-rows so the picture stays narrow enough for a screen. Plain Python; the SVG is built by
-the template from the returned coordinates, so colours and links stay in the page.
+rows so the picture stays narrow enough for a screen. A node is as tall as its title needs:
+titles are wrapped, never cut, so an author can read every concept in the picture. Plain
+Python; the SVG is built by the template from the returned coordinates, so colours and
+links stay in the page.
 """
 
 from dataclasses import dataclass
 
-NODE_W, NODE_H = 170, 44
+NODE_W, NODE_H = 170, 44  # NODE_H: the least height, for titles of one or two lines
 GAP_X, GAP_Y = 24, 46
 MAX_PER_ROW = 6
+# 12px text (ramp.css): about 22 characters fit the box's width, one line every 15px.
+LINE_CHARS, LINE_H, PAD_Y = 22, 15, 7
 
 
 @dataclass
@@ -23,26 +27,28 @@ class PlacedNode:
     # Filled in by the page that draws the graph: where the node links and how it looks.
     url: str = ""
     css: str = ""
-    note: str = ""
+    note: str = ""  # what the page says about the node in words (its state, its findings)
 
     @property
     def cx(self) -> float:
         return self.x + NODE_W / 2
 
     @property
+    def width(self) -> float:
+        return NODE_W
+
+    @property
     def lines(self) -> list[str]:
-        """The label broken into at most two lines that fit the box."""
-        words, lines, current = self.label.split(), [], ""
-        for word in words:
-            if len(current) + len(word) + 1 > 22 and current:
-                lines.append(current)
-                current = word
-            else:
-                current = f"{current} {word}".strip()
-        lines.append(current)
-        if len(lines) > 2:
-            lines = [lines[0], (" ".join(lines[1:]))[:20] + "…"]
-        return lines
+        return wrap_label(self.label)
+
+    @property
+    def height(self) -> float:
+        return node_height(self.label)
+
+    @property
+    def text_y(self) -> float:
+        """Baseline of the first line: the lines centred in the box."""
+        return self.y + (self.height - LINE_H * len(self.lines)) / 2 + 12
 
 
 @dataclass
@@ -58,6 +64,31 @@ class GraphLayout:
     edges: list[PlacedEdge]
     width: float
     height: float
+
+
+def wrap_label(label: str, width: int = LINE_CHARS) -> list[str]:
+    """The whole label in lines of about ``width`` characters; a word longer than a line is
+    split across lines rather than running out of the box."""
+    lines, current = [], ""
+    for word in label.split():
+        while len(word) > width:
+            if current:
+                lines.append(current)
+                current = ""
+            lines.append(word[: width - 1] + "-")
+            word = word[width - 1 :]
+        if current and len(current) + 1 + len(word) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}".strip()
+    if current or not lines:
+        lines.append(current)
+    return lines
+
+
+def node_height(label: str) -> float:
+    return max(NODE_H, LINE_H * len(wrap_label(label)) + 2 * PAD_Y)
 
 
 def layers_by_longest_path(keys: list[str], parents: dict[str, list[str]]) -> dict[str, int]:
@@ -116,33 +147,29 @@ def layout_dag(nodes: list[tuple[str, str]], parents: dict[str, list[str]]) -> G
                 key=lambda k: _mean([position[c] for c in children[k] if c in position], current[k])
             )
 
-    placed: dict[str, PlacedNode] = {}
-    row = 0
-    widest = 1
-    for index, layer in enumerate(ordered):
-        for start in range(0, len(layer), MAX_PER_ROW):
-            chunk = layer[start : start + MAX_PER_ROW]
-            widest = max(widest, len(chunk))
-            for key in chunk:
-                placed[key] = PlacedNode(key, labels[key], 0, row * (NODE_H + GAP_Y) + 10, index)
-            row += 1
-    # Centre each row in the widest one.
+    # Wide layers wrap into rows; each row is as tall as its tallest title and centred in
+    # the widest one.
+    rows = [
+        (index, layer[start : start + MAX_PER_ROW])
+        for index, layer in enumerate(ordered)
+        for start in range(0, len(layer), MAX_PER_ROW)
+    ]
+    widest = max((len(chunk) for _, chunk in rows), default=1)
     width = widest * (NODE_W + GAP_X) + GAP_X
-    rows: dict[float, list[PlacedNode]] = {}
-    for node in placed.values():
-        rows.setdefault(node.y, []).append(node)
-    for members in rows.values():
-        members.sort(key=lambda n: _row_order(n.key, ordered))
-        offset = (width - len(members) * (NODE_W + GAP_X) + GAP_X) / 2
-        for j, node in enumerate(members):
-            node.x = offset + j * (NODE_W + GAP_X)
+    placed: dict[str, PlacedNode] = {}
+    y = 10.0
+    for index, chunk in rows:
+        offset = (width - len(chunk) * (NODE_W + GAP_X) + GAP_X) / 2
+        for j, key in enumerate(chunk):
+            placed[key] = PlacedNode(key, labels[key], offset + j * (NODE_W + GAP_X), y, index)
+        y += max(placed[key].height for key in chunk) + GAP_Y
     edges = []
     for key in keys:
         for parent in parents[key]:
             a, b = placed[parent], placed[key]
-            x1, y1, x2, y2 = a.cx, a.y + NODE_H, b.cx, b.y
+            x1, y1, x2, y2 = a.cx, a.y + a.height, b.cx, b.y
             if y2 <= y1:  # same row (only on a cycle): loop around the side
-                y2 = b.y + NODE_H / 2
+                y2 = b.y + b.height / 2
             mid = (y1 + y2) / 2
             edges.append(
                 PlacedEdge(
@@ -151,17 +178,10 @@ def layout_dag(nodes: list[tuple[str, str]], parents: dict[str, list[str]]) -> G
                     f"M{x1:.0f},{y1:.0f} C{x1:.0f},{mid:.0f} {x2:.0f},{mid:.0f} {x2:.0f},{y2:.0f}",
                 )
             )
-    height = row * (NODE_H + GAP_Y) + 10
+    height = y - GAP_Y + 10 if rows else 10
     return GraphLayout([placed[k] for k in keys], edges, width, height)
 
 
 def _mean(values: list[int], fallback: int) -> float:
     # A node with no neighbours in the other layer keeps its place.
     return sum(values) / len(values) if values else fallback
-
-
-def _row_order(key: str, ordered: list[list[str]]) -> int:
-    for layer in ordered:
-        if key in layer:
-            return layer.index(key)
-    return 0

@@ -1,10 +1,14 @@
 """Reading ramps for pages. Every educator query is scoped to the courses the user owns."""
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
 from django.http import Http404
+from django.urls import reverse
 
 from courses.graph_layout import GraphLayout, layout_dag
 from courses.models import Concept, Course, Item, Prerequisite
+from courses.services import course_checks
 
 
 def courses_editable_by(*, user):
@@ -43,6 +47,74 @@ def item_for_editor(*, concept: Concept, slug: str) -> Item:
 
 def course_concepts(*, course: Course):
     return course.concepts.filter(retired_at__isnull=True).order_by("position", "id")
+
+
+def course_concepts_for_table(*, course: Course):
+    """The concepts with their prerequisites and the number of live items, in a fixed number
+    of queries however many concepts there are."""
+    return (
+        course_concepts(course=course)
+        .prefetch_related("prerequisites")
+        .annotate(n_items=Count("items", filter=Q(items__retired_at__isnull=True)))
+    )
+
+
+# The ramp checks grade every question's own answer, 40 variants of each template, through
+# the checkers (sympy): 3 s for the seed fractions ramp and 20 s for the GPT one on a busy
+# two-core machine, over 99% of the course page's time when the page ran them. They depend
+# only on the course's content, and every change of content moves Course.updated_at
+# (courses.services.course_touch, the import), so their result is kept under that key and
+# computed again only after a change. The cache is per process unless CACHES says otherwise.
+CHECKS_CACHE_SECONDS = 24 * 3600
+
+
+def _checks_key(course: Course) -> str:
+    return f"ramp-checks:{course.pk}:{course.updated_at.isoformat()}"
+
+
+def course_checks_known(*, course: Course) -> tuple[list, list] | None:
+    """(findings, advice) of the ramp checks on the course as it is now, if they have been
+    run since its last change; None if not (nothing is computed)."""
+    return cache.get(_checks_key(course))
+
+
+def course_checks_run(*, course: Course) -> tuple[list, list]:
+    """(findings, advice) of the ramp checks on the course as it is now, run if need be."""
+    key = _checks_key(course)
+    result = cache.get(key)
+    if result is None:
+        findings, advice = course_checks(course=course)
+        result = (findings, advice)
+        cache.set(key, result, CHECKS_CACHE_SECONDS)
+    return result
+
+
+def course_graph_for_editor(*, course: Course, findings: list | None) -> GraphLayout:
+    """The concept graph with each node linking to its editor and coloured by the checks'
+    findings on it (uncoloured while the checks have not run: ``findings`` None)."""
+    graph = course_graph(course=course)
+    by_concept: dict[str, list] = {}
+    for finding in findings or []:
+        by_concept.setdefault(finding.concept, []).append(finding)
+    for node in graph.nodes:
+        node.url = reverse("concept_edit", kwargs={"slug": course.slug, "concept": node.key})
+        if findings is None:
+            node.css, node.note = "pending", "not checked yet"
+            continue
+        problems = by_concept.get(node.key, [])
+        errors = sum(f.severity == "error" for f in problems)
+        node.css = "error" if errors else "warning" if problems else "ok"
+        if errors:
+            node.note = f"{errors} problem{'s' if errors != 1 else ''}"
+            if len(problems) > errors:
+                node.note += (
+                    f" and {len(problems) - errors} warning{'s' if len(problems) - errors != 1 else ''}"
+                )
+        elif problems:
+            node.note = f"{len(problems)} warning{'s' if len(problems) != 1 else ''}"
+        else:
+            node.note = "no problems"
+    return graph
 
 
 def concept_prerequisite_slugs(*, concept: Concept) -> list[str]:

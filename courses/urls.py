@@ -7,6 +7,7 @@ urlpatterns = [
     path("courses/new/", views.course_create, name="course_create"),
     path("courses/import/", views.ramp_upload, name="ramp_upload"),
     path("courses/<slug:slug>/", views.course_detail, name="course_detail"),
+    path("courses/<slug:slug>/checks/", views.course_checks_view, name="course_checks"),
     path("courses/<slug:slug>/settings/", views.course_settings, name="course_settings"),
     path("courses/<slug:slug>/publish/", views.course_publish, name="course_publish"),
     path("courses/<slug:slug>/export.zip", views.course_export, name="course_export"),

@@ -27,9 +27,12 @@ from courses.selectors import (
     concept_for_editor,
     concept_items,
     concept_prerequisite_slugs,
+    course_checks_known,
+    course_checks_run,
     course_concepts,
+    course_concepts_for_table,
     course_for_editor,
-    course_graph,
+    course_graph_for_editor,
     item_for_editor,
 )
 from courses.spec_json import item_from_json, misconception_from_json
@@ -90,28 +93,39 @@ def ramp_upload(request):
 @educator_required
 def course_detail(request, slug):
     course = course_for_editor(user=request.user, slug=slug)
-    findings, advice = services.course_checks(course=course)
-    by_concept: dict[str, list] = {}
-    for finding in findings:
-        by_concept.setdefault(finding.concept, []).append(finding)
-    graph = course_graph(course=course)
-    for node in graph.nodes:
-        node.url = reverse("concept_edit", kwargs={"slug": course.slug, "concept": node.key})
-        problems = by_concept.get(node.key, [])
-        node.css = (
-            "error" if any(f.severity == "error" for f in problems) else "warning" if problems else "ok"
-        )
-        node.note = f"{len(problems)} finding{'s' if len(problems) != 1 else ''}" if problems else ""
+    # The page never waits for the ramp checks: when they haven't run on this version of the
+    # course, the page asks for them with htmx (course_checks_view) once it is shown.
+    checks = course_checks_known(course=course)
     context = {
-        "course": course,
-        "concepts": course_concepts(course=course).prefetch_related("prerequisites", "items"),
-        "graph": graph,
-        "findings": findings,
-        "advice": advice,
+        **_checks_context(course, checks),
+        "concepts": course_concepts_for_table(course=course),
         "settings_form": CourseSettingsForm.for_course(course),
         "concept_form": ConceptCreateForm(),
     }
     return render(request, "courses/course_detail.html", context)
+
+
+@require_GET
+@educator_required
+def course_checks_view(request, slug):
+    """The ramp checks' section of the course page (and the graph, coloured by them). Without
+    htmx it runs them and goes back to the page, which then shows them."""
+    course = course_for_editor(user=request.user, slug=slug)
+    checks = course_checks_run(course=course)
+    if not request.htmx:
+        return redirect("course_detail", slug=course.slug)
+    return render(request, "courses/course_detail.html#checks-response", _checks_context(course, checks))
+
+
+def _checks_context(course, checks: tuple[list, list] | None) -> dict:
+    findings, advice = checks if checks is not None else (None, None)
+    return {
+        "course": course,
+        "checks_pending": checks is None,
+        "graph": course_graph_for_editor(course=course, findings=findings),
+        "findings": findings or [],
+        "advice": advice or [],
+    }
 
 
 @require_POST

@@ -296,7 +296,8 @@ def test_format_guide_is_for_educators(client, educator, learner):
 
 def test_course_page_shows_advice_apart_from_findings(client, educator, course):
     client.force_login(educator)
-    html = client.get(reverse("course_detail", args=[course.slug])).content.decode()
+    # The checks arrive by htmx after the page (tests/courses/test_course_page.py).
+    html = client.get(reverse("course_checks", args=[course.slug]), HTTP_HX_REQUEST="true").content.decode()
     assert "4 pieces of advice (advice never blocks publishing)" in html
     assert "its 3 questions are rated -0.5 to +0.3" in html
     assert "No problems: every step depends only on the steps before it" in html
