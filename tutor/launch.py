@@ -7,9 +7,12 @@
 there (REDIS_URL if set; else Redis on 127.0.0.1:6379; else it starts redis-server,
 installing it from Debian's packages if it can; else a filesystem broker, and says so),
 starts a Celery worker per queue and the web server, prints the URL, and stops everything
-it started on Ctrl-C. `test` uses PostgreSQL and Redis on 127.0.0.1 when they answer,
-SQLite and a started Redis otherwise, and makes sure Chromium is installed for the
-browser tests.
+it started on Ctrl-C. A worker that dies is started again, after what is left of its process
+group (its pool children) is ended; when the web server or Redis dies, or a worker dies more
+than Services.MAX_RESTARTS times a minute, everything is stopped cleanly.
+
+`test` uses PostgreSQL and Redis on 127.0.0.1 when they answer, SQLite and a started Redis
+otherwise, and makes sure Chromium is installed for the browser tests.
 
 This module imports no Django: it runs before the environment is known to be sound.
 """
@@ -67,33 +70,125 @@ def apt_install(package: str) -> bool:
     return False
 
 
+class Child:
+    """One process we started (the leader of its own process group) and how to start it again."""
+
+    def __init__(self, name: str, command: list[str], kwargs: dict, restart: bool) -> None:
+        self.name, self.command, self.kwargs, self.restart = name, command, kwargs, restart
+        self.process: subprocess.Popen | None = None
+        self.restarts: list[float] = []  # when it was restarted
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live processes of a process group (zombies, already dead, left out). A dead Celery
+    worker's pool children stay in its group after it is gone."""
+    proc = Path("/proc")
+    if not proc.is_dir():  # not Linux: ask the kernel whether anything is left
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return []
+        return [pgid]
+    members = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if fields[0] != "Z" and int(fields[2]) == pgid:  # state, ppid, pgrp
+            members.append(int(entry.name))
+    return members
+
+
+def group_alive(pgid: int) -> bool:
+    return bool(group_members(pgid))
+
+
+def end_group(pgid: int, seconds: float = 10) -> None:
+    """SIGTERM to the whole group, SIGKILL to what is left after `seconds`."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.time() + seconds
+        while time.time() < deadline and group_alive(pgid):
+            time.sleep(0.1)
+        if not group_alive(pgid):
+            return
+
+
 class Services:
-    """Child processes we started, stopped together (each in its own process group)."""
+    """Child processes we started, each in its own process group; `check` restarts a
+    restartable one that died (after ending what is left of its group), `stop` ends them all."""
+
+    MAX_RESTARTS = 3  # within RESTART_WINDOW seconds; then something is wrong: stop everything
+    RESTART_WINDOW = 60.0
 
     def __init__(self) -> None:
-        self.children: list[tuple[str, subprocess.Popen]] = []
+        self.children: list[Child] = []
 
-    def start(self, name: str, command: list[str], **kwargs) -> subprocess.Popen:
-        process = subprocess.Popen(command, cwd=ROOT, start_new_session=True, **kwargs)
-        self.children.append((name, process))
-        say(f"started {name} (pid {process.pid})")
-        return process
+    def start(self, name: str, command: list[str], *, restart: bool = False, **kwargs) -> subprocess.Popen:
+        child = Child(name, command, kwargs, restart)
+        self.children.append(child)
+        return self._spawn(child)
+
+    def _spawn(self, child: Child) -> subprocess.Popen:
+        child.process = subprocess.Popen(child.command, cwd=ROOT, start_new_session=True, **child.kwargs)
+        say(f"started {child.name} (pid {child.process.pid})")
+        return child.process
+
+    def check(self) -> int | None:
+        """Look after the children once: None while all is well (a dead restartable child is
+        started again), 1 when one died that can't or shouldn't be restarted."""
+        for child in self.children:
+            process = child.process
+            if process is None or process.poll() is None:
+                continue
+            # Its pool children (a prefork worker's) outlive it in its process group.
+            end_group(process.pid)
+            now = time.time()
+            child.restarts = [t for t in child.restarts if now - t < self.RESTART_WINDOW]
+            if child.restart and len(child.restarts) < self.MAX_RESTARTS:
+                say(f"{child.name} stopped unexpectedly (exit {process.returncode}); restarting it")
+                child.restarts.append(now)
+                self._spawn(child)
+                continue
+            why = (
+                f"it stopped {len(child.restarts) + 1} times within {self.RESTART_WINDOW:.0f} s"
+                if child.restart
+                else "Ramp can't run without it"
+            )
+            say(f"{child.name} stopped unexpectedly (exit {process.returncode}); {why}; stopping everything")
+            return 1
+        return None
 
     def stop(self) -> None:
-        for _name, process in reversed(self.children):
-            if process.poll() is None:
-                try:
-                    os.killpg(process.pid, signal.SIGTERM)
+        for child in reversed(self.children):
+            if child.process is not None:
+                try:  # the group even when its leader is gone: its children may not be
+                    os.killpg(child.process.pid, signal.SIGTERM)
                 except ProcessLookupError:
                     pass
         deadline = time.time() + 15
-        for name, process in reversed(self.children):
+        for child in reversed(self.children):
+            process = child.process
+            if process is None:
+                continue
             try:
                 process.wait(timeout=max(0.1, deadline - time.time()))
             except subprocess.TimeoutExpired:
-                say(f"{name} did not stop in time; killing it")
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+                say(f"{child.name} did not stop in time; killing it")
+            while group_alive(process.pid) and time.time() < deadline:
+                time.sleep(0.1)
+            if group_alive(process.pid):
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            process.wait()
         self.children.clear()
 
 
@@ -168,18 +263,24 @@ def command_run(args: argparse.Namespace) -> int:
         manage("load_demo", *(["--no-model"] if args.no_model else []), env=env)
         celery = [PYTHON, "-m", "celery", "-A", "tutor", "worker", "--loglevel", "WARNING"]
         # The default worker also runs the scheduler (-B) for periodic calibration.
+        # A worker that dies is started again (its stray pool children ended first); the web
+        # server or Redis dying stops everything.
         services.start(
             "worker (default)",
             celery + ["-Q", "default", "-c", "2", "-n", "default@%h", "-B"],
             env=env,
+            restart=True,
         )
-        services.start("worker (gpu)", celery + ["-Q", "gpu", "-c", "1", "-n", "gpu@%h"], env=env)
+        services.start(
+            "worker (gpu)", celery + ["-Q", "gpu", "-c", "1", "-n", "gpu@%h"], env=env, restart=True
+        )
         # The tutor model writes learners' messages here; at a lower CPU priority, so pages stay
         # fast while it decodes (tutor/speaking.py says why it is a process of its own).
         services.start(
             "worker (tutor)",
             ["nice", "-n", "5", *celery, "-Q", "tutor", "-c", "1", "-n", "tutor@%h"],
             env=env,
+            restart=True,
         )
         port = free_port(args.port)
         host = args.host
@@ -196,12 +297,9 @@ def command_run(args: argparse.Namespace) -> int:
             f"Ramp is running at http://{'127.0.0.1' if host in ('0.0.0.0', '127.0.0.1') else host}:{port}/  "
             "(Ctrl-C stops it)"
         )
-        while True:
-            for name, process in services.children:
-                if process.poll() is not None:
-                    say(f"{name} stopped unexpectedly (exit {process.returncode}); shutting down")
-                    return 1
+        while (status := services.check()) is None:
             time.sleep(0.5)
+        return status
     except KeyboardInterrupt:
         say("stopping…")
         return 0
