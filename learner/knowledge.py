@@ -51,10 +51,15 @@ def refresh_concept_states(
     """Recompute the rows of ``slugs`` from the tracker, and save them."""
     tracker = tracker_for(enrollment)
     t = when.timestamp()
+    threshold = enrollment.course.mastery_threshold
     rows = _state_rows(enrollment, slugs)
     for slug, row in rows.items():
         row.p_correct = tracker.predict(slug, 0.0, t=t)
         row.p_mastery = tracker.mastery(slug, t)
+        # The first crossing of the gate is the learner's progress (learner.progress); the
+        # belief's history isn't stored anywhere else.
+        if row.mastered_at is None and row.p_mastery >= threshold:
+            row.mastered_at = when
         if slug in enrollment.mastery_state:
             row.sd = tracker.belief(slug, t)[1]
         if row.source != ConceptState.Source.PRACTICE or source == ConceptState.Source.PRACTICE:

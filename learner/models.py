@@ -139,6 +139,11 @@ class ConceptState(models.Model):
     last_response_at = models.DateTimeField(null=True, blank=True)
     review_card = models.JSONField(null=True, blank=True)
     review_due_at = models.DateTimeField(null=True, blank=True)
+    mastered_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When Ramp first counted the concept as mastered (kept if it fades later).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

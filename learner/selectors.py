@@ -1,5 +1,13 @@
 """Reading a learner's knowledge state for pages. Every query is scoped to one enrollment,
-which the caller has loaded for the signed-in learner."""
+which the caller has loaded for the signed-in learner.
+
+The map speaks in words ("nearly there", "we're still unsure"); the tracker's numbers stay
+one click away for the curious, explained where they are shown.
+"""
+
+from datetime import datetime
+
+from django.utils import timezone
 
 from courses.graph_layout import GraphLayout
 from courses.selectors import course_graph
@@ -24,8 +32,41 @@ BAND_LABELS = {
     "unknown": "no evidence yet",
 }
 
+# The belief's sd (logits of proficiency) from which the map says Ramp is unsure: a concept
+# never seen starts at 2.0 and a placement's guess near it; a run of right answers keeps it
+# about 1.2-1.5 (each says little), a mix of right and wrong brings it to about 1.0, where
+# "learning" is a finding rather than a guess. Mastered and nearly-there have sentences of
+# their own.
+UNSURE_SD = 1.2
 
-def knowledge_map(*, enrollment: Enrollment, responses_per_concept: int = 5) -> dict:
+
+def state_in_words(state: ConceptState | None, band: str, *, now: datetime) -> str:
+    """One sentence for the learner about what Ramp believes and how sure it is."""
+    if band == "unknown":
+        return "Ramp hasn't seen an answer on this yet."
+    if band == "mastered":
+        if state.review_due_at is not None and state.review_due_at <= now:
+            return "You've shown you know this; a quick review is due to keep it fresh."
+        return "You've shown you know this."
+    unsure = state.sd >= UNSURE_SD
+    guessed = state.n_responses == 0  # only placement or related concepts so far
+    if band == "nearly":
+        return "Nearly: a few more right answers will tell."
+    if unsure:
+        if guessed:
+            return "A guess from your other answers: we're still unsure, a few answers here will tell."
+        return "We're still unsure: a few more answers will tell."
+    if band == "learning":
+        return "You're on your way: practice will get you there."
+    if guessed:
+        return "From your other answers this looks new to you."
+    return "Not yet: Ramp will start from what this builds on."
+
+
+def knowledge_map(
+    *, enrollment: Enrollment, responses_per_concept: int = 5, now: datetime | None = None
+) -> dict:
+    now = now or timezone.now()
     course = enrollment.course
     states = {s.concept_id: s for s in ConceptState.objects.filter(enrollment=enrollment)}
     recent: dict[int, list[Response]] = {}
@@ -46,6 +87,8 @@ def knowledge_map(*, enrollment: Enrollment, responses_per_concept: int = 5) -> 
                 "state": state,
                 "band": band,
                 "band_label": BAND_LABELS[band],
+                "in_words": state_in_words(state, band, now=now),
+                "has_evidence": has_evidence,
                 "responses": recent.get(concept.pk, []),
             }
         )
@@ -55,10 +98,9 @@ def knowledge_map(*, enrollment: Enrollment, responses_per_concept: int = 5) -> 
         row = by_slug[node.key]
         node.css = f"band-{row['band']}"
         node.url = f"#concept-{node.key}"
-        node.note = row["band_label"] + (
-            f", P(mastered) {row['state'].p_mastery:.2f}" if row["state"] else ""
-        )
+        node.note = row["band_label"]
     decisions = list(
         Step.objects.filter(enrollment=enrollment).select_related("concept").order_by("-id")[:10]
     )
-    return {"rows": rows, "graph": graph, "decisions": decisions}
+    counts = {band.replace("-", "_"): sum(1 for row in rows if row["band"] == band) for band in BAND_LABELS}
+    return {"rows": rows, "graph": graph, "decisions": decisions, "band_counts": counts}

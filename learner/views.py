@@ -1,5 +1,5 @@
-"""The learner's knowledge map (only the learner sees their own) and the educator's view of
-where a course's learners get stuck."""
+"""The learner's knowledge map and progress (only the learner sees their own) and the
+educator's view of where a course's learners get stuck."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,6 +14,7 @@ from courses.selectors import course_for_editor, courses_published
 from learner.calibration import MIN_RESPONSES
 from learner.insights import course_insights
 from learner.models import Enrollment
+from learner.progress import learner_progress
 from learner.selectors import knowledge_map
 from learner.tasks import calibrate_course
 
@@ -36,6 +37,18 @@ def map_view(request, slug):
     enrollment = _enrollment(request, slug)
     context = {"course": enrollment.course, "enrollment": enrollment, **knowledge_map(enrollment=enrollment)}
     return render(request, "learner/knowledge_map.html", context)
+
+
+@require_GET
+@login_required
+def progress_view(request, slug):
+    enrollment = _enrollment(request, slug)
+    context = {
+        "course": enrollment.course,
+        "enrollment": enrollment,
+        **learner_progress(enrollment=enrollment),
+    }
+    return render(request, "learner/progress.html", context)
 
 
 @require_GET
