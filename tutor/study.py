@@ -383,10 +383,23 @@ def placement_start_for_concept(*, user, course: Course, concept: Concept) -> En
     return enrollment
 
 
+SUMMARY_LISTED = 6
+
+
+def _in_words(titles: list[str]) -> str:
+    """'A, B and C'; a long list names its first few and counts the rest, in ramp order (the
+    whole list is on the knowledge map)."""
+    if len(titles) > SUMMARY_LISTED:
+        rest = len(titles) - SUMMARY_LISTED + 1
+        return ", ".join(titles[: SUMMARY_LISTED - 1]) + f" and {rest} more (all on your knowledge map)"
+    return " and ".join([", ".join(titles[:-1]), titles[-1]]) if len(titles) > 1 else "".join(titles)
+
+
 def placement_summary(*, enrollment: Enrollment) -> dict:
     """What placement found, in words, from the answers the learner gave it: the questions and
     how they went; the concepts it counts as known (answered right, or built on by one that
-    was) and to learn; where study starts. Empty before a placement has ended."""
+    was) and to learn; where study starts. Empty before a placement has ended. Each list of
+    titles also comes as a phrase (``known_words``, …) that names a long list's first few."""
     if enrollment.placement_finished_at is None:
         return {}
     course = enrollment.course
@@ -417,5 +430,14 @@ def placement_summary(*, enrollment: Enrollment) -> dict:
         "inferred": inferred,
         "learning": learning,
         "unsure": unsure,
+        **{
+            f"{name}_words": _in_words(titles)
+            for name, titles in (
+                ("known", known),
+                ("inferred", inferred),
+                ("learning", learning),
+                ("unsure", unsure),
+            )
+        },
         "start": start.concept.title if start else None,
     }

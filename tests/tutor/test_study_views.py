@@ -152,3 +152,12 @@ def test_placement_ends_with_where_you_stand_in_words(client, learner, published
     assert "Where you stand" in html and "You showed you know:" in html
     assert all(title in html for title in summary["known"] + summary["inferred"])
     assert "I already know this" in html
+
+
+def test_a_long_list_in_where_you_stand_names_the_first_few_and_counts_the_rest():
+    from tutor.study import _in_words
+
+    assert _in_words([]) == "" and _in_words(["A"]) == "A" and _in_words(["A", "B", "C"]) == "A, B and C"
+    titles = [f"T{i}" for i in range(40)]
+    assert _in_words(titles) == "T0, T1, T2, T3, T4 and 35 more (all on your knowledge map)"
+    assert _in_words(titles[:6]) == "T0, T1, T2, T3, T4 and T5"
