@@ -10,22 +10,10 @@ import pytest
 from learner.models import Step
 from tests.conftest import screenshot
 from tests.tutor.answers import right_answer
-from tests.tutor.test_browser_study_loop import FRACTIONS, PASSWORD  # noqa: F401  (the ramp)
+from tests.tutor.test_browser_study_loop import PASSWORD
 from tutor.study import current_step, enrollment_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def fractions(make_user):
-    from courses.ramp_files import read_ramp
-    from courses.ramp_import import course_import
-    from courses.services import course_publish
-
-    course = course_import(spec=read_ramp(FRACTIONS), user=make_user("educator")).course
-    course_publish(course=course)
-    course.refresh_from_db()
-    return course
 
 
 def focused(page) -> dict:

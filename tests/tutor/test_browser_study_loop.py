@@ -5,13 +5,9 @@ the keyboard, "Why this question?" speaks in words with the numbers one click aw
 in test-artifacts/."""
 
 import random
-from pathlib import Path
 
 import pytest
 
-from courses.ramp_files import read_ramp
-from courses.ramp_import import course_import
-from courses.services import course_publish
 from learner.models import Response, Step
 from tests.conftest import screenshot
 from tests.tutor.answers import fill_answer, right_answer
@@ -19,15 +15,6 @@ from tutor.study import current_step, enrollment_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a-Strong-pass-123"
-FRACTIONS = Path(__file__).resolve().parents[2] / "ramps" / "fractions-to-linear-equations"
-
-
-@pytest.fixture
-def fractions(make_user):
-    course = course_import(spec=read_ramp(FRACTIONS), user=make_user("educator")).course
-    course_publish(course=course)
-    course.refresh_from_db()
-    return course
 
 
 def log_in(page, base, username):
