@@ -13,10 +13,15 @@ from django.db.models import Count
 def keep_newest_open_step(apps, schema_editor):
     Step = apps.get_model("learner", "Step")
     crowded = (
-        Step.objects.filter(answered_at__isnull=True).values("enrollment_id").annotate(n=Count("id")).filter(n__gt=1)
+        Step.objects.filter(answered_at__isnull=True)
+        .values("enrollment_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
     )
     for row in crowded:
-        open_steps = Step.objects.filter(enrollment_id=row["enrollment_id"], answered_at__isnull=True).order_by("-id")
+        open_steps = Step.objects.filter(
+            enrollment_id=row["enrollment_id"], answered_at__isnull=True
+        ).order_by("-id")
         Step.objects.filter(pk__in=list(open_steps.values_list("pk", flat=True)[1:])).delete()
 
 
@@ -31,7 +36,9 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="step",
             constraint=models.UniqueConstraint(
-                condition=models.Q(("answered_at__isnull", True)), fields=("enrollment",), name="one_open_step"
+                condition=models.Q(("answered_at__isnull", True)),
+                fields=("enrollment",),
+                name="one_open_step",
             ),
         ),
     ]

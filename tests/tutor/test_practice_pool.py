@@ -33,7 +33,9 @@ def test_the_pool_is_topped_up_and_every_attempt_kept(published_course, untraine
     # topped up: a second run writes only what each concept and difficulty still lacks
     missing = 0
     for concept_id, difficulty in set(rows.values_list("concept_id", "difficulty")):
-        missing += max(0, 2 - rows.filter(concept_id=concept_id, difficulty=difficulty, verified=True).count())
+        missing += max(
+            0, 2 - rows.filter(concept_id=concept_id, difficulty=difficulty, verified=True).count()
+        )
     again = pool_refill(course=published_course, model=untrained_tutor, per_bucket=2)
     assert again["written"] == missing
     assert pool_refill(course=published_course, model=None) == {"skipped": "no model version is active"}
