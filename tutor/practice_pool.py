@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 
 
 def _seed(*parts) -> int:
-    return int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:4], "big")
+    # 31 bits: the column is a PostgreSQL integer
+    return int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:4], "big") >> 1
 
 
 def pool_refill(*, course: Course, model=None, per_bucket: int | None = None) -> dict:

@@ -4,6 +4,7 @@ predictions matched the answers."""
 import random
 
 import pytest
+from django.utils import timezone
 
 from courses.models import Item
 from learner.calibration import MIN_RESPONSES, CalibrationSkipped, calibration_run
@@ -32,6 +33,7 @@ def synthetic_log(course, users, answers_per_user: int, seed: int = 0):
                     item_version=item.current_version,
                     reason="synthetic",
                     predicted_success=0.3 if item.pk == hard.pk else 0.75,
+                    answered_at=timezone.now(),  # answered, as every step of a log is
                 )
             )
         Step.objects.bulk_create(steps)

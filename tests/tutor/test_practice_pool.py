@@ -3,9 +3,11 @@ verified by the course's own code, served to a learner instead of a random draw 
 the same one twice), marked as generated in the step."""
 
 import pytest
+from django.utils import timezone
 
 from courses.checkers import answer_as_input, check_answer
 from courses.models import Item
+from learner.models import Step
 from models_train.serving import TutorModel
 from tests.models_train.conftest import tiny_tutor_checkpoint
 from tests.tutor.answers import finish_placement
@@ -55,6 +57,8 @@ def test_a_pool_question_is_served_once_and_marked_generated(learner, published_
         question="What is 1/2 + 1/3?",
         verified=True,
     )
+    # the step placement opened gives way (one open step per learner)
+    Step.objects.filter(enrollment=enrollment, answered_at__isnull=True).delete()
     step = _create_step(
         enrollment, kind="practice", item_id=str(item.pk), predicted=0.8, reason="test", details={}
     )
@@ -64,6 +68,7 @@ def test_a_pool_question_is_served_once_and_marked_generated(learner, published_
     assert check_answer(variant.key, "5/6").correct
     assert check_answer(variant.key, answer_as_input(variant.key)[0]).correct
     assert pool_question_for(enrollment=enrollment, item=item) is None  # not twice to one learner
+    Step.objects.filter(pk=step.pk).update(answered_at=timezone.now())
     again = _create_step(
         enrollment, kind="practice", item_id=str(item.pk), predicted=0.8, reason="t", details={}
     )
