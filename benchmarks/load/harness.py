@@ -166,10 +166,15 @@ def answers_for(step_id: int) -> tuple[str, str, str]:
 def learner_loop(client: Client, slug: str, stats: Stats, until: float, *, think: float, tutor: bool, rng):
     status, html, seconds = client.request("GET", f"/learn/{slug}/")
     stats.record("study page", seconds, status == 200)
+    if status == 200 and not _STEP.search(html):  # not started yet: Start (a POST, then the page)
+        status, _, seconds = client.request("POST", f"/learn/{slug}/start/", {})
+        stats.record("start", seconds, status == 302)
+        status, html, seconds = client.request("GET", f"/learn/{slug}/")
+        stats.record("study page", seconds, status == 200)
     while time.monotonic() < until:
         found = _STEP.search(html)
         if not found:  # the ramp is done, or something failed: look again
-            status, html, seconds = client.request("GET", f"/learn/{slug}/step/", htmx=True)
+            status, html, seconds = client.request("POST", f"/learn/{slug}/continue/", {}, htmx=True)
             stats.record("next question", seconds, status == 200)
             if not _STEP.search(html):
                 break
