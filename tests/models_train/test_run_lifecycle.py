@@ -203,7 +203,10 @@ def test_an_attempt_taken_for_lost_gives_way(quick_beats, monkeypatch):
             training_runs_watch()
 
     monkeypatch.setattr(training, "default_tutor_train", fake_training(at_step=5, then=taken_for_lost))
+    published = []  # not to the broker: a test worker would take the run up for real
+    monkeypatch.setattr(training, "publish_after_commit", lambda name, **kw: published.append(kw["args"]))
     run = training_run_execute(run_id=run.pk, worker="gpu@a")
+    assert published == [[run.pk]]
     # queued for the next attempt, which resumes from the checkpoints: not failed, no version
     assert run.status == TrainingRun.Status.QUEUED and run.lost_worker == "gpu@a"
     assert not ModelVersion.objects.exists()
