@@ -20,6 +20,7 @@ import contextlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 
@@ -98,6 +99,14 @@ class Calculator:
         return out
 
 
+class Constraint(Protocol):
+    """What a constrained decoding needs: the tokens allowed next, and each token written."""
+
+    def mask(self) -> torch.Tensor: ...  # (vocab,) bool
+
+    def feed(self, token: int) -> None: ...
+
+
 class Engine:
     def __init__(self, model: GPT, compile: bool = False, int8: bool = False):
         """compile=True (CPU only) runs each decode step through torch.compile'd
@@ -131,12 +140,15 @@ class Engine:
         seed: int | None,
         stop: Iterable[int],
         calc: Calculator | None = None,
+        constraint: Constraint | None = None,
     ) -> Iterator[torch.Tensor]:
-        """Yields (num_samples,) next ids per step until every row stopped or max_tokens."""
+        """Yields (num_samples,) next ids per step until every row stopped or max_tokens.
+        ``constraint`` (one row): only the tokens its mask() allows are sampled, and each
+        token is fed to it (e.g. models_train.composing.Composer)."""
         if not prompt:
             raise ValueError("prompt must hold at least one token (e.g. <|bos|>)")
-        if calc is not None and num_samples != 1:
-            raise ValueError("tools run on one sample at a time")
+        if (calc is not None or constraint is not None) and num_samples != 1:
+            raise ValueError("tools and constraints run on one sample at a time")
         cfg = self.model.config
         capacity = len(prompt) + max_tokens
         if capacity > 2 * cfg.sequence_len:
@@ -169,7 +181,12 @@ class Engine:
                 if forced:
                     nxt = torch.tensor([forced.popleft()], dtype=torch.long, device=self.device)
                 else:
+                    if constraint is not None:
+                        allowed = constraint.mask().to(self.device).unsqueeze(0)
+                        logits = logits.masked_fill(~allowed, float("-inf"))
                     nxt = sample_next(logits, temperature, top_k, top_p, g)
+                if constraint is not None:
+                    constraint.feed(int(nxt[0]))
                 yield nxt
                 if calc is not None:
                     t = int(nxt[0])
@@ -203,9 +220,13 @@ class Engine:
         seed: int | None = 0,
         stop: Iterable[int] = (),
         calc: Calculator | None = None,
+        constraint: Constraint | None = None,
     ) -> Iterator[int]:
-        """Yields token ids one at a time as they are produced; the stop token is yielded last."""
-        for nxt in self._steps(prompt, max_tokens, 1, temperature, top_k, top_p, seed, stop, calc):
+        """Yields token ids one at a time as they are produced; the stop token is yielded last.
+        ``constraint``: see ``_steps``."""
+        for nxt in self._steps(
+            prompt, max_tokens, 1, temperature, top_k, top_p, seed, stop, calc, constraint
+        ):
             yield int(nxt[0])
 
     def generate(

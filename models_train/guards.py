@@ -59,7 +59,8 @@ _MIXED = re.compile(r"(?<![\w.])-?\d+\s+\d+\s*/\s*\d+" + _END)
 _FRACTION = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?\s*/\s*\d+(?:\.\d+)?" + _END)
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)*" + _END)
 _ATOM = re.compile(r"\d+(?:\.\d+)?")
-_MARKUP = re.compile(r"<\s*[A-Za-z!/?]|\bhx-[a-z]|javascript:|\bon[a-z]+\s*=|\{%|\{\{", re.IGNORECASE)
+# "<" then a letter, "!", "/" or "?" opens a tag; "b < c" in a formula does not
+_MARKUP = re.compile(r"<[A-Za-z!/?]|\bhx-[a-z]|javascript:|\bon[a-z]+\s*=|\{%|\{\{", re.IGNORECASE)
 _MATH_TOKEN = re.compile(r"\d+(?:\.\d+)?|[A-Za-z]+|[+\-*/^()=]|\S")
 
 

@@ -90,6 +90,25 @@ def system_text(s: Situation) -> str:
     return "\n".join(lines)
 
 
+_LINE_LABELS = ("Course", "Problem", "Checker", "Recent answers", *LABELS)
+
+
+def candidates_of(system: str) -> list[tuple[str, str]]:
+    """The (label, text) candidates of a system turn written by ``system_text`` (a candidate's
+    text may run over several lines: it ends where the next labelled line starts)."""
+    out: list[list] = []
+    current = None
+    for line in system.split("\n"):
+        label, sep, rest = line.partition(": ")
+        if sep and label in _LINE_LABELS:
+            current = [label, rest] if label in LABELS else None
+            if current is not None:
+                out.append(current)
+        elif current is not None:
+            current[1] += "\n" + line
+    return [(label, text) for label, text in out]
+
+
 def learner_turn(moment: str, s: Situation) -> str:
     """What the learner says that the tutor answers: their answer after a mistake, their own
     words otherwise (a button's fixed request when they typed nothing)."""

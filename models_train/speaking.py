@@ -165,11 +165,12 @@ def chat_moment(
     matches it best (by the words they share; the fallback quotes that paragraph), knowing the
     learner's latest answers on the concept (``recent``: "5/4 (wrong)", …)."""
     paragraph = retrieve(question, [text for _, text in material])
+    quoted = excerpt(paragraph, CHAT_EXCERPT) if paragraph else ""
     situation = Situation(
         course=course,
         concept=concept,
         problem=problem,
-        candidates=(("Material", excerpt(paragraph, CHAT_EXCERPT)),) if paragraph else (),
+        candidates=(("Material", quoted),) if quoted else (),
         request=question.strip()[:500],
         recent=tuple(" ".join(a.split())[:60] for a in recent[-3:]),
     )
@@ -185,8 +186,11 @@ def chat_moment(
 
 def retrieve(question: str, texts: Iterable[str]) -> str:
     """The paragraph of ``texts`` sharing the most content words with ``question``, rarer words
-    counting more (idf over the paragraphs); '' when none shares any."""
-    paragraphs = [p.strip() for t in texts for p in re.split(r"\n\s*\n", t) if p.strip()]
+    counting more (idf over the paragraphs); '' when none shares any. A paragraph that
+    introduces what follows (it ends with ':') comes with the paragraph it introduces."""
+    split = [[p.strip() for p in re.split(r"\n\s*\n", t) if p.strip()] for t in texts]
+    paragraphs = [p for ps in split for p in ps]
+    follows = [ps[i + 1] if i + 1 < len(ps) else "" for ps in split for i in range(len(ps))]
     if not paragraphs:
         return ""
     terms = [content_terms(p) for p in paragraphs]
@@ -201,7 +205,11 @@ def retrieve(question: str, texts: Iterable[str]) -> str:
         return sum(math.log(1 + n / df[t]) for t in asked & ts)
 
     best = max(range(n), key=lambda i: (score(terms[i]), -i))
-    return paragraphs[best] if score(terms[best]) > 0 else ""
+    if score(terms[best]) <= 0:
+        return ""
+    if paragraphs[best].endswith(":") and follows[best]:
+        return paragraphs[best] + "\n\n" + follows[best]
+    return paragraphs[best]
 
 
 # --- practice questions -------------------------------------------------------------------------

@@ -292,6 +292,11 @@ CELERY_BEAT_SCHEDULE["practice-pool"] = {
 # What turns a model version's checkpoint into a tutor that speaks (the browser tests point
 # their worker at a scripted stand-in; everything else uses the real model).
 RAMP_TUTOR_MODEL_LOADER = env_str("RAMP_TUTOR_MODEL_LOADER", "models_train.serving.TutorModel")
+# Composed decoding (models_train/composing.py): the model writes its replies out of whole
+# sentences of its prompt's authored candidates, the learner's words and the tutor's phrases.
+# On for the small default model, which garbles what it copies otherwise; a larger model may
+# be served free (0).
+RAMP_TUTOR_COMPOSED_DECODING = env_bool("RAMP_TUTOR_COMPOSED_DECODING", True)
 
 LOGGING = {
     "version": 1,

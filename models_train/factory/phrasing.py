@@ -180,3 +180,38 @@ def lower_title(title: str) -> str:
     if len(first) > 1 and first[1:].islower():
         first = first.lower()
     return (first + (" " + rest if rest else "")).strip()
+
+
+# What the tutor says, per task of the dialogue format: (role, place, phrases, answer forms).
+# The factory's replies are made of these - a mistake reply is an acknowledgement before the
+# probe, or one question about the learner's reasoning (worded for a value, a choice or an
+# order), or a lead into the hint; a hint reply is one phrase with the hint; an explanation or
+# an answer is a lead-in, the material, a closing question - so a reply has one phrase per
+# role, "first" ones open it and "last" ones close it.
+ANY_FORM = ("value", "choice", "order")
+TUTOR_PHRASES = {
+    "respond_to_mistake": (
+        ("reply", "first", (PROBE_OPEN, PROBE_ACK), ANY_FORM),
+        ("reply", "any", (FOLLOWUP_LEAD, FOLLOWUP_NO_HINT, UNMATCHED_HINT), ANY_FORM),
+        ("reply", "any", (UNMATCHED_ASK,), ("value",)),
+        ("reply", "any", (UNMATCHED_ASK_CHOICE,), ("choice",)),
+        ("reply", "any", (UNMATCHED_ASK_ORDER,), ("order",)),
+    ),
+    "hint": (("reply", "any", (HINT_REPLY, TRY_FIRST_REPLY, TRY_FIRST_NO_HINT), ANY_FORM),),
+    "explain": (("lead", "first", (EXPLAIN_LEAD,), ANY_FORM), ("close", "last", (EXPLAIN_CLOSE,), ANY_FORM)),
+    "chat": (("lead", "first", (QUESTION_LEAD,), ANY_FORM), ("close", "last", (QUESTION_CLOSE,), ANY_FORM)),
+}
+
+
+def tutor_phrases(task: str, form: str = "value") -> list[tuple[str, str, str]]:
+    """(role, place, phrase with its {placeholders}) the factory puts in the tutor's mouth for
+    ``task`` when the learner's answer is a ``form`` ("value", "choice" or "order"): what
+    composed decoding lets the model say besides its prompt's sentences (models_train.serving)."""
+    return [
+        (role, place, text)
+        for role, place, groups, forms in TUTOR_PHRASES.get(task, ())
+        if form in forms
+        for group in groups
+        for text in group
+        if text.strip()
+    ]

@@ -134,6 +134,12 @@ def test_markup_is_refused(text):
     assert Guard(context="7").check(text).reason == "markup"
 
 
+def test_a_less_than_sign_in_a_formula_is_not_markup():
+    guard = Guard(context="b < c and 2<3")
+    assert guard.check("exactly when $b < c$", final=True).reason != "markup"
+    assert guard.check("so 2<3", final=True).reason != "markup"
+
+
 def test_empty_and_runaway_replies_are_refused():
     guard = Guard(context="Problem: share 3 pizzas among 4 friends")
     assert guard.check("  ok ", final=True).reason == "empty"

@@ -1,6 +1,8 @@
 """The production path measured (models_train.serving_eval, manage.py evaluate_tutor): with a
-model that copies its candidates, replies are served and probe; with a random one, every reply
-is refused and the learner reads the authored text; nothing served reveals the answer."""
+model that copies its candidates, replies are served and probe; with a random one decoding token
+by token, replies are refused and the learner reads the authored text; nothing served reveals
+the answer. (Composed decoding, which makes even a random model's replies whole pieces of its
+prompt, is tested in test_composing.py.)"""
 
 from pathlib import Path
 
@@ -55,7 +57,8 @@ def test_a_copying_model_is_served_and_probes(course, tmp_path):
     assert "**The model wrote**" in report and "**The learner read**" in report
 
 
-def test_a_random_model_is_refused_and_the_authored_text_shown(course, random_tutor, tmp_path):
+def test_a_random_model_is_refused_and_the_authored_text_shown(course, random_tutor, tmp_path, settings):
+    settings.RAMP_TUTOR_COMPOSED_DECODING = False  # token by token: it writes noise, the guards refuse it
     summary = evaluate_serving(
         random_tutor,
         [course],

@@ -4,6 +4,7 @@ never trained on.
     python manage.py evaluate_tutor var/models/default/tutor                 # both seed ramps
     python manage.py evaluate_tutor var/models/default/tutor --model-version tutor-12   # and record it
     python manage.py evaluate_tutor /tmp/dt/tutor --per-item 1 --practice 1 --max-cases 6   # seconds
+    python manage.py evaluate_tutor var/models/default/tutor --decoding free # token by token
     python manage.py evaluate_tutor var/models/default/tutor --raw           # the checkpoint alone
 
 The default runs ``models_train.serving_eval``: every moment of the ramps' held-out concepts
@@ -15,6 +16,10 @@ Markdown report of 40 sampled cases (``--report``, default <checkpoint>/serving-
 ``--model-version NAME`` stores the summary in that model version's metrics (``serving``), where the
 promotion gate reads it. Latency with many learners at once is the load benchmark's
 (``python -m benchmarks.load``).
+
+Replies are decoded as they are served: composed out of whole pieces of the prompt and the
+tutor's phrases (``models_train.composing``) unless RAMP_TUTOR_COMPOSED_DECODING is off;
+``--decoding free`` measures token-by-token decoding instead, for comparison.
 
 ``--raw`` instead generates freely from the checkpoint on the ramps' held-out dialogues, without
 guards (``models_train.ramp_eval``): what the model writes on its own. One JSON line last.
@@ -49,6 +54,13 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch (serving uses 1)")
         parser.add_argument("--raw", action="store_true", help="the checkpoint alone, no guards (ramp_eval)")
+        parser.add_argument(
+            "--decoding",
+            choices=("composed", "free"),
+            default=None,
+            help="composed: replies out of whole pieces of the prompt and the tutor's phrases; free: "
+            "token by token (default: the RAMP_TUTOR_COMPOSED_DECODING setting, as served)",
+        )
         parser.add_argument("--per-kind", type=int, default=50, help="--raw: held-out replies of each kind")
 
     def handle(
@@ -65,6 +77,7 @@ class Command(BaseCommand):
         threads,
         raw,
         per_kind,
+        decoding,
         **options,
     ):
         t0 = time.perf_counter()
@@ -91,8 +104,13 @@ class Command(BaseCommand):
         if raw:
             line = self._raw(path, courses, per_kind=per_kind, seed=seed)
         else:
+            from django.conf import settings
+
             from models_train.serving import TutorModel
             from models_train.serving_eval import evaluate_serving
+
+            if decoding is not None:  # this process only: the command is its own process
+                settings.RAMP_TUTOR_COMPOSED_DECODING = decoding == "composed"
 
             try:
                 model = TutorModel(path)
@@ -109,6 +127,7 @@ class Command(BaseCommand):
                 report_path=report_path,
                 log=lambda line: self.stderr.write(line),
             )
+            summary["decoding"] = "composed" if settings.RAMP_TUTOR_COMPOSED_DECODING else "free"
             line = {"checkpoint": str(path), "report": str(report_path), "serving": summary}
             self._table(summary)
             if record is not None:
