@@ -41,6 +41,8 @@ def test_the_admin_follows_a_run_and_promotes_below_the_gate(page, live_server, 
     assert page.locator("svg.loss-chart").count() == 2
     assert page.locator("svg.loss-chart polyline.validation").first.is_visible()
     assert page.get_by_text("200 / 1000").is_visible()
+    # what learners read of each version, loaded into the page
+    page.get_by_text("The tutor hasn't spoken to any learner yet.").wait_for()
 
     feed(progress, clock, "sft", 200, 300, 1000, eval_every=50, start=False)  # the worker moves on
     heartbeat.beat()

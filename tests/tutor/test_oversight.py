@@ -42,6 +42,11 @@ def test_admins_see_per_version_how_often_the_models_words_were_shown(
     client.force_login(admin_user)
     html = client.get(reverse("tutor_voice")).content.decode()
     assert "tutor-7" in html and "50%" in html and "reveals: 1" in html and "ungrounded_term: 1" in html
+    # the models page loads the same table in place
+    models_page = client.get(reverse("models_page")).content.decode()
+    assert f'hx-get="{reverse("tutor_voice")}"' in models_page
+    fragment = client.get(reverse("tutor_voice"), headers={"HX-Request": "true"}).content.decode()
+    assert fragment.lstrip().startswith('<section id="voice"') and "tutor-7" in fragment
 
 
 def test_educators_see_shared_questions_without_names(client, make_user, published_course):
