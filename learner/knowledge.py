@@ -18,6 +18,8 @@ they are derived from the tracker and the card, never the other way round.
 
 from datetime import datetime
 
+from django.utils import timezone
+
 from learner.course_graph import CourseGraph
 from learner.graph_evidence import propagate_evidence
 from learner.graph_from_db import course_graph_for
@@ -33,7 +35,24 @@ def tracker_for(enrollment: Enrollment) -> MasteryTracker:
     return MasteryTracker(state=enrollment.mastery_state)
 
 
+_FIELDS = [
+    "p_correct",
+    "p_mastery",
+    "mastered_at",
+    "sd",
+    "source",
+    "n_responses",
+    "n_correct",
+    "last_response_at",
+    "review_card",
+    "review_due_at",
+    "updated_at",
+]
+
+
 def _state_rows(enrollment: Enrollment, slugs) -> dict[str, ConceptState]:
+    """The rows of ``slugs`` (unsaved new ones where there are none yet): two queries, however
+    many concepts."""
     ids = dict(enrollment.course.concepts.filter(slug__in=list(slugs)).values_list("slug", "id"))
     existing = {
         s.concept_id: s
@@ -45,26 +64,46 @@ def _state_rows(enrollment: Enrollment, slugs) -> dict[str, ConceptState]:
     }
 
 
+def _recompute(
+    enrollment: Enrollment, tracker: MasteryTracker, row: ConceptState, slug: str, source: str, when: datetime
+) -> None:
+    """The row of ``slug`` from the tracker."""
+    t = when.timestamp()
+    row.p_correct = tracker.predict(slug, 0.0, t=t)
+    row.p_mastery = tracker.mastery(slug, t)
+    # The first crossing of the gate is the learner's progress (learner.progress); the
+    # belief's history isn't stored anywhere else.
+    if row.mastered_at is None and row.p_mastery >= enrollment.course.mastery_threshold:
+        row.mastered_at = when
+    if slug in enrollment.mastery_state:
+        row.sd = tracker.belief(slug, t)[1]
+    if row.source != ConceptState.Source.PRACTICE or source == ConceptState.Source.PRACTICE:
+        row.source = source
+
+
+def _save(rows) -> None:
+    """Insert the new rows and update the others: two statements, however many rows (the
+    answer path's query count stays the same whatever the size of the graph)."""
+    now = timezone.now()
+    new = [row for row in rows if row.pk is None]
+    old = [row for row in rows if row.pk is not None]
+    for row in rows:
+        row.updated_at = now
+    if new:
+        ConceptState.objects.bulk_create(new)
+    if old:
+        ConceptState.objects.bulk_update(old, _FIELDS)
+
+
 def refresh_concept_states(
     *, enrollment: Enrollment, slugs, source: str, when: datetime
 ) -> dict[str, ConceptState]:
     """Recompute the rows of ``slugs`` from the tracker, and save them."""
-    tracker = tracker_for(enrollment)
-    t = when.timestamp()
-    threshold = enrollment.course.mastery_threshold
     rows = _state_rows(enrollment, slugs)
+    tracker = tracker_for(enrollment)
     for slug, row in rows.items():
-        row.p_correct = tracker.predict(slug, 0.0, t=t)
-        row.p_mastery = tracker.mastery(slug, t)
-        # The first crossing of the gate is the learner's progress (learner.progress); the
-        # belief's history isn't stored anywhere else.
-        if row.mastered_at is None and row.p_mastery >= threshold:
-            row.mastered_at = when
-        if slug in enrollment.mastery_state:
-            row.sd = tracker.belief(slug, t)[1]
-        if row.source != ConceptState.Source.PRACTICE or source == ConceptState.Source.PRACTICE:
-            row.source = source
-        row.save()
+        _recompute(enrollment, tracker, row, slug, source, when)
+    _save(rows.values())
     return rows
 
 
@@ -89,9 +128,10 @@ def knowledge_record_answer(
     weights = propagate_evidence(graph.prerequisites, concept_slug, correct)
     for other, weight in weights.items():
         tracker.evidence(other, weight, t)
-    rows = refresh_concept_states(
-        enrollment=enrollment, slugs=[concept_slug], source=ConceptState.Source.PRACTICE, when=when
-    )
+    rows = _state_rows(enrollment, [concept_slug, *weights])
+    for slug, row in rows.items():
+        source = ConceptState.Source.PRACTICE if slug == concept_slug else ConceptState.Source.GRAPH
+        _recompute(enrollment, tracker, row, slug, source, when)
     row = rows[concept_slug]
     row.n_responses += 1
     row.n_correct += int(correct)
@@ -100,13 +140,7 @@ def knowledge_record_answer(
         row.review_card or review_card_new(), correct=correct, hints=hints, when=when
     )
     row.review_due_at = review_due_at(row.review_card)
-    row.save()
-    if weights:
-        rows.update(
-            refresh_concept_states(
-                enrollment=enrollment, slugs=list(weights), source=ConceptState.Source.GRAPH, when=when
-            )
-        )
+    _save(rows.values())
     return rows
 
 
