@@ -10,8 +10,18 @@ from datetime import datetime
 from django.utils import timezone
 
 from courses.graph_layout import GraphLayout
-from courses.selectors import course_graph
+from courses.selectors import course_graph, courses_published
 from learner.models import ConceptState, Enrollment, Response, Step
+
+
+def enrollment_of_learner(*, user, slug: str) -> Enrollment | None:
+    """The signed-in learner's enrollment in the published course ``slug``; None for anyone
+    else's (another learner's map, progress or chat does not exist for them)."""
+    return (
+        Enrollment.objects.select_related("course")
+        .filter(user=user, course__slug=slug, course__in=courses_published())
+        .first()
+    )
 
 
 def mastery_band(p: float, threshold: float) -> str:

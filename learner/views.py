@@ -10,22 +10,17 @@ from django.views.decorators.http import require_GET, require_POST
 from kombu.exceptions import OperationalError
 
 from core.accounts.permissions import educator_required
-from courses.selectors import course_for_editor, courses_published
+from courses.selectors import course_for_editor
 from learner.calibration import MIN_RESPONSES
 from learner.insights import course_insights
 from learner.models import Enrollment
 from learner.progress import learner_progress
-from learner.selectors import knowledge_map
+from learner.selectors import enrollment_of_learner, knowledge_map
 from learner.tasks import calibrate_course
 
 
-def _enrollment(request, slug) -> Enrollment:
-    # Scoped to the signed-in learner: another learner's map does not exist for them.
-    enrollment = (
-        Enrollment.objects.select_related("course")
-        .filter(user=request.user, course__slug=slug, course__in=courses_published())
-        .first()
-    )
+def _enrollment(request, slug: str) -> Enrollment:
+    enrollment = enrollment_of_learner(user=request.user, slug=slug)
     if enrollment is None:
         raise Http404("You have not started this course yet.")
     return enrollment

@@ -19,6 +19,7 @@ from courses.html import markdown_html
 from courses.models import Course
 from courses.selectors import courses_published
 from learner.models import Enrollment
+from learner.selectors import enrollment_of_learner
 from tutor.models import TutorMessage
 from tutor.speaking import (
     SpeakingError,
@@ -55,11 +56,7 @@ class ConsentForm(forms.Form):
 
 
 def _enrollment(request, slug: str) -> Enrollment:
-    enrollment = (
-        Enrollment.objects.select_related("course")
-        .filter(user=request.user, course__slug=slug, course__in=courses_published())
-        .first()
-    )
+    enrollment = enrollment_of_learner(user=request.user, slug=slug)
     if enrollment is None:
         raise Http404("You have not started this course yet.")
     return enrollment
