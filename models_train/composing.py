@@ -12,13 +12,16 @@ model chooses which piece comes next, or to end its turn. The model still decide
 say, to whom and how much; it can no longer garble a sentence or invent a word.
 
     from models_train.composing import Composer, pieces_of
-    pieces = pieces_of(["How many quarters make a half?"], ["You said {a}."], {"a": ["2/6"]})
+    pieces = pieces_of([("Probe", "How many quarters make a half?")],
+                       [("reply", "first", "You said {a}.")], {"a": ["2/6"]})
     composer = Composer(tok, pieces, end=end_id, budget=64)
     for token in engine.stream(prompt, max_tokens=64, stop=[end_id], constraint=composer): ...
 
 The engine asks ``mask()`` before each token and ``feed(token)`` after it. Rules: a piece is
 written at most once, and never one that repeats a piece already written (or is repeated in
-it); one phrase per role (one lead-in, one closing question); pieces are joined by a space or
+it); a candidate's sentences in their order (the model may skip some of a probe's or a hint's,
+none of the material's, which it quotes from the start as far as it likes); one phrase per role
+(one lead-in, one closing question); pieces are joined by a space or
 a line break; a piece is only started when it can end within the token budget, so a reply
 always ends in time; and where the prompt has something to say (a candidate, or a phrase with
 the learner's answer filled in) the reply says some of it before it may end, rather than a
@@ -35,25 +38,70 @@ import torch
 
 BREAKS = ("\n", "\n\n")
 # a sentence ends at . ? ! or : followed by a space; lines are pieces of their own
-_SENTENCE_END = re.compile(r"(?<=[.?!:])[ \t]+|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.?!:])[ \t]+")
 _PLACEHOLDER = re.compile(r"\{[^}]*\}")
 MIN_ALNUM = 3  # a candidate's sentence shorter than this ("4.") is a list number, not a sentence
+MIN_QUOTE = 80  # characters of the material an explanation or an answer quotes at least
 
 
 _MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]*\$", re.S)
 
 
+_BLOCK_START = re.compile(r"\s*(?:[-*+] |\d+[.)] |\$\$|\||#)")
+
+
+def _units(text: str) -> list[str]:
+    """``text`` as paragraphs, list items, table rows and display formulas, with the soft line
+    breaks of wrapped text joined (markdown wraps a sentence over several lines)."""
+    units: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        lines = [line.rstrip() for line in paragraph.split("\n") if line.strip()]
+        current = ""
+        in_math = False
+        for line in lines:
+            starts_block = bool(_BLOCK_START.match(line)) and not in_math
+            if current and (starts_block or current.rstrip().endswith("$$") and not in_math):
+                units.append(current)
+                current = ""
+            current = (current + " " + line.strip()) if current else line.strip()
+            in_math ^= line.count("$$") % 2 == 1
+        if current:
+            units.append(current)
+    return units
+
+
+_LIST_MARKER = re.compile(r"\s*\d+[.)] ")
+_ENDS_SENTENCE = re.compile(r"[.?!][)*\"\u201d\u2019`$]*$")
+
+
 def sentences(text: str) -> list[str]:
-    """The sentences and lines of ``text``, stripped, in order (never cut inside $math$)."""
-    math = [m.span() for m in _MATH.finditer(text)]
-    out, start = [], 0
-    for cut in _SENTENCE_END.finditer(text):
-        if any(a < cut.start() < b for a, b in math):
-            continue
-        out.append(text[start : cut.start()])
-        start = cut.end()
-    out.append(text[start:])
-    return [s.strip() for s in out if s.strip()]
+    """The sentences of ``text``, stripped, in order: paragraphs, list items and display
+    formulas apart, wrapped lines joined, never cut inside $math$, and what doesn't end a
+    sentence ("To solve it:", "For fractions with the same numerator,", a heading) kept with
+    what follows it."""
+    out: list[str] = []
+    glue = ""  # how the next sentence joins the last one ("" when it starts a piece)
+    for unit in _units(text):
+        math = [m.span() for m in _MATH.finditer(unit)]
+        marker = _LIST_MARKER.match(unit)  # "1. " starts an item, it ends no sentence
+        if marker:
+            math.append((-1, marker.end()))
+        parts, start = [], 0
+        for cut in _SENTENCE_END.finditer(unit):
+            if any(a < cut.start() < b for a, b in math):
+                continue
+            parts.append(unit[start : cut.start()].strip())
+            start = cut.end()
+        parts.append(unit[start:].strip())
+        for sentence in filter(None, parts):
+            if glue and out:
+                out[-1] += glue + sentence
+            else:
+                out.append(sentence)
+            glue = "" if _ENDS_SENTENCE.search(sentence) else " "
+        if glue:
+            glue = "\n"  # the next unit starts on a line of its own
+    return out
 
 
 @dataclass(frozen=True)
@@ -62,20 +110,27 @@ class Piece:
     content: bool  # from the prompt (a candidate's sentence, a phrase filled in), not a bare phrase
     role: str = ""  # a phrase's role in a reply ("lead", "close", ...): one phrase per role
     place: str = "any"  # "first" (opens the reply), "last" (closes it, after content), or "any"
+    source: int = -1  # a candidate's sentences keep their order: which candidate,
+    index: int = 0  # and where in it;
+    contiguous: bool = False  # quoted from its start, none skipped (the material)
 
 
 def pieces_of(
-    texts: Iterable[str], phrases: Iterable[tuple[str, str, str]], fills: dict[str, list[str]]
+    texts: Iterable[tuple[str, str]], phrases: Iterable[tuple[str, str, str]], fills: dict[str, list[str]]
 ) -> list[Piece]:
-    """The pieces a reply may be made of: each sentence of ``texts`` (the authored candidates),
-    and each of ``phrases`` ((role, place, phrase)) with its {placeholders} filled from
-    ``fills`` (e.g. {"a": [the learner's answer], "hint": [the next hint]}; a phrase with a
-    placeholder that has nothing to fill it is left out)."""
+    """The pieces a reply may be made of: each sentence of ``texts`` ((label, text): the
+    authored candidates), and each of ``phrases`` ((role, place, phrase)) with its
+    {placeholders} filled from ``fills`` (e.g. {"a": [the learner's answer], "hint": [the next
+    hint]}; a phrase with a placeholder that has nothing to fill it is left out). The
+    material is quoted from its start, as much as the model likes; a question in it ("Can we
+    do better?") is no answer on its own."""
     out: dict[str, Piece] = {}
-    for text in texts:
-        for s in sentences(text):
-            if sum(c.isalnum() for c in s) >= MIN_ALNUM or s == text.strip():
-                out.setdefault(s, Piece(s, True))
+    for source, (label, text) in enumerate(texts):
+        kept = [s for s in sentences(text) if sum(c.isalnum() for c in s) >= MIN_ALNUM or s == text.strip()]
+        material = label == "Material"
+        for index, s in enumerate(kept):
+            content = not (material and s.endswith("?"))
+            out.setdefault(s, Piece(s, content, source=source, index=index, contiguous=material))
     for role, place, phrase in phrases:
         names = list(dict.fromkeys(_PLACEHOLDER.findall(phrase)))
         filled = [phrase]
@@ -116,6 +171,9 @@ class Composer:
         }
         self.content = {k for k, p in enumerate(pieces) if p.content}
         self.first = {k for k, p in enumerate(pieces) if p.place == "first"}
+        self.order = {k: (p.source, p.index) for k, p in enumerate(pieces) if p.source >= 0}
+        self.contiguous = {k for k, p in enumerate(pieces) if p.contiguous}
+        self.reached: dict[int, int] = {}  # candidate -> the index of its last sentence written
         self.last = {k for k, p in enumerate(pieces) if p.place == "last"}
         for k, p in enumerate(pieces):  # a phrase uses up its role: one lead, one closing question
             if p.role:
@@ -134,6 +192,11 @@ class Composer:
         self.state: set[_Node] = {self.bare}
         self.used: set[int] = set()  # pieces written, or overlapping one written
         self.said_something = not self.content  # nothing to say: any piece will do
+        # with material to quote, something of substance is at least MIN_QUOTE characters of it
+        # ("Here is Bengio's idea (2003)." alone answers nothing)
+        quoted = [len(p.text) for p in pieces if p.contiguous and p.content]
+        self.quote_needed = min(MIN_QUOTE, sum(quoted)) if quoted else 0
+        self.quoted = 0
         self.closed = False  # a closing phrase was written: only the end of turn may follow
         self.written = 0
         self.pieces_written = 0
@@ -157,6 +220,11 @@ class Composer:
             return False
         if k in self.first and self.pieces_written:
             return False
+        if k in self.order:  # a candidate's sentences in their order (some may be skipped)
+            source, index = self.order[k]
+            last = self.reached.get(source, -1)
+            if index <= last or (k in self.contiguous and index != last + 1):
+                return False
         if not self.said_something and k not in self.content:
             # nothing of substance yet: no closing phrase, and nothing that would leave nothing
             # of substance to say ("Not quite yet." using up "How did you get 81?", or taking
@@ -221,7 +289,14 @@ class Composer:
                     continue
                 self.used |= self.overlaps[k]
                 self.pieces_written += 1
-                self.said_something = self.said_something or k in self.content
+                if k in self.contiguous:
+                    self.quoted += len(self.pieces[k].text)
+                self.said_something = self.said_something or (
+                    k in self.content and self.quoted >= self.quote_needed
+                )
                 self.closed = self.closed or k in self.last
+                if k in self.order:
+                    source, index = self.order[k]
+                    self.reached[source] = max(index, self.reached.get(source, -1))
                 nxt.add(self.spaced)
         self.state = nxt

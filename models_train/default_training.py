@@ -1,5 +1,8 @@
 """Train the default tutor: ramps → dialogues → `models_train.default_tutor` (tokenizer,
-pretraining, SFT, its evaluation) → a second evaluation on the ramps' held-out dialogues.
+pretraining, SFT, its evaluation) → a second evaluation on the ramps' held-out dialogues → the
+production path on the held-out concepts (`models_train.serving_eval`: prompts, composed
+decoding, guards, fallbacks; its numbers are the summary's "serving", which the promotion
+gate reads).
 
 One function, called by the gpu task (`models_train.training`) and by the management
 command, which is a thin wrapper over it:
@@ -28,6 +31,8 @@ from django.conf import settings
 from models_train.dialogue import save_dialogues
 from models_train.factory import BuildReport, build_dialogues, load_courses
 from models_train.ramp_eval import evaluate_on_ramps, rates, sample_per_kind
+from models_train.serving import TutorModel
+from models_train.serving_eval import evaluate_serving
 
 OUTPUTS = ("data", "base", "sft", "tutor", "tokenizer.json")  # what a run writes under out
 PRESETS = {
@@ -40,6 +45,8 @@ PRESETS = {
         "eval_practice": 40,
         "new_tokens": 48,
         "practice_tokens": 160,
+        "serving_max_cases": None,  # every held-out case (about 400, a minute or two on a CPU)
+        "serving_practice": 2,
     },
     # well under a minute; of the vendored conversations only bridge (enough text for
     # pretraining's validation split); for tests, never for learners
@@ -49,6 +56,8 @@ PRESETS = {
         "eval_practice": 2,
         "new_tokens": 8,
         "practice_tokens": 16,
+        "serving_max_cases": 8,
+        "serving_practice": 1,
         "vendored": "bridge",
         "tutor": {
             "vocab_size": 512,
@@ -107,7 +116,13 @@ def default_tutor_plan(*, preset: str = "default", size: dict | None = None) -> 
         {"stage": "sft", "total": args.sft_steps},
         {"stage": "evaluation"},
         {"stage": "ramp evaluation"},
+        {"stage": "serving evaluation"},
     ]
+
+
+def shared_conversation_files() -> list[Path]:
+    """The exports of the conversations learners shared, oldest name first."""
+    return sorted((Path(settings.RAMP_MODEL_STORE) / "conversations").glob("*.jsonl"))
 
 
 def default_tutor_train(
@@ -119,6 +134,7 @@ def default_tutor_train(
     per_item: int | None = None,
     practice_per_item: int | None = None,
     no_vendored: bool = False,
+    conversations: bool = True,
     overwrite: bool = False,
     resume: bool = False,
     threads: int = 0,
@@ -128,7 +144,9 @@ def default_tutor_train(
     log: Callable[[str], None] = print,
 ) -> dict:
     """Train and evaluate the default tutor into `out`; returns the summary (checkpoint,
-    report path, key metrics, the SFT stage's stop, wall and CPU seconds)."""
+    report path, key metrics, the SFT stage's stop, wall and CPU seconds). ``conversations``:
+    also train on the conversations learners shared (``*.jsonl`` in
+    RAMP_MODEL_STORE/conversations/, written by ``manage.py export_conversations``)."""
     import torch  # the factory needs none of it; imported here so the module loads fast
 
     from models_train import default_tutor
@@ -175,6 +193,11 @@ def default_tutor_train(
         log(f"dialogues: {n_train} train, {len(dialogues) - n_train} held out")
 
         files = [str(ramp_file)]
+        shared = shared_conversation_files() if conversations else []
+        n_shared = sum(sum(1 for line in p.open(encoding="utf-8") if line.strip()) for p in shared)
+        if shared:
+            files += [str(p) for p in shared]
+            log(f"learners' shared conversations: {n_shared} dialogues from {len(shared)} file(s)")
         if spec.get("vendored") and not no_vendored:
             files += [str(p) for p in default_tutor.VENDORED if p.parent.name == spec["vendored"]]
         argv = ["--out", str(out), "--dialogues", *files, "--seed", str(seed), *tutor_args]
@@ -207,6 +230,18 @@ def default_tutor_train(
                 seed=seed,
             ),
         }
+        # the production path (prompts, guards, fallbacks) on the same held-out concepts: what
+        # the promotion gate's serving.* checks read (models_train/gate.py)
+        emit({"event": "stage", "stage": "serving evaluation"})
+        serving = evaluate_serving(
+            TutorModel(tutor, name="candidate"),
+            courses,
+            practice_per_difficulty=spec["serving_practice"],
+            seed=seed,
+            max_cases=spec["serving_max_cases"],
+            report_path=tutor / "serving-report.md",
+            log=log,
+        )
     by_kind = defaultdict(list)
     for d in chosen:
         by_kind[d["meta"]["kind"]].append(d["id"])
@@ -227,6 +262,7 @@ def default_tutor_train(
         "params": summary["params"],
         "train_dialogues": full.get("train_dialogues"),
         "ramp_dialogues": len(dialogues),
+        "shared_conversations": n_shared,
         "courses": [c.slug for c in courses],
         "skipped_ramps": [e.ref for e in errors],
         "dialogue_loss": (summary.get("dialogue_loss") or {}).get("val_loss"),
@@ -235,6 +271,7 @@ def default_tutor_train(
         "ramp_replies": rates(ramp_report, "replies"),
         "ramp_practice": rates(ramp_report, "practice"),
         "ramp_practice_constrained": rates(ramp_report, "practice_constrained"),
+        "serving": serving,
         "pretrain": summary.get("pretrain"),
         "sft": summary.get("sft"),
         "wall_s": round(time.perf_counter() - t0, 1),

@@ -21,6 +21,7 @@ STAGE_LABELS = {
     "sft": "Fine-tuning (SFT)",
     "evaluation": "Evaluation (held-out dialogues)",
     "ramp evaluation": "Evaluation (ramps, checkers)",
+    "serving evaluation": "Evaluation (as learners would read it: guards, fallbacks)",
 }
 
 

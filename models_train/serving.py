@@ -78,7 +78,7 @@ class TutorModel:
         answer = [said[0].split("\n")[0]] if said else []  # an order: its first line
         fills = {"a": answer, "hint": [text for label, text in candidates if label == "Hint"]}
         phrases = phrasing.tutor_phrases(dialogue.get("task", ""), form)
-        pieces = pieces_of([text for _, text in candidates], phrases, fills)
+        pieces = pieces_of(candidates, phrases, fills)
         return Composer(self.tok, pieces, end=self.end, budget=budget)
 
     def prompt_ids(self, dialogue: dict) -> list[int]:

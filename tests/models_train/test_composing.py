@@ -20,13 +20,20 @@ PHRASES = [
 ]
 
 
-def test_sentences_never_cut_a_formula():
-    text = "Score it. $$P(a \\mid .)\\, P(b). x$$ Then: go.\nAnd $1. 2$ ok."
-    assert sentences(text) == ["Score it.", "$$P(a \\mid .)\\, P(b). x$$ Then:", "go.", "And $1. 2$ ok."]
+def test_sentences_never_cut_a_formula_nor_an_introduction_from_what_it_introduces():
+    text = "Score it. $$P(a \\mid .)\\, P(b). x$$ Then: go.\nAnd $1. 2$ ok. To solve it:\n$$x = 2$$"
+    assert sentences(text) == [
+        "Score it.",
+        "$$P(a \\mid .)\\, P(b). x$$ Then: go.",
+        "And $1. 2$ ok.",
+        "To solve it:\n$$x = 2$$",
+    ]
 
 
 def test_pieces_fill_the_phrases_and_drop_what_cannot_be_filled():
-    pieces = pieces_of([PROBE, "Count them. 4. Then add."], PHRASES, {"a": ["2/6"], "hint": []})
+    pieces = pieces_of(
+        [("Probe", PROBE), ("Hint", "Count them. 4. Then add.")], PHRASES, {"a": ["2/6"], "hint": []}
+    )
     texts = {p.text: p for p in pieces}
     assert {"How many quarters make a half?", "Draw it if it helps."} <= set(texts)
     assert "4." not in texts and "Then add." in texts  # a list number is not a sentence
@@ -73,7 +80,9 @@ def split_into_pieces(text, pieces):
 @pytest.mark.parametrize("seed", range(40))
 def test_any_choice_of_the_model_gives_a_reply_of_whole_pieces(tok, seed):
     rng = random.Random(seed)
-    pieces = pieces_of([PROBE], PHRASES, {"a": ["2/6"], "hint": ["Quarters are smaller than halves."]})
+    pieces = pieces_of(
+        [("Probe", PROBE)], PHRASES, {"a": ["2/6"], "hint": ["Quarters are smaller than halves."]}
+    )
     budget = rng.choice([12, 24, 64])
     text, ended = compose(tok, pieces, budget, rng)
     assert ended, f"no end within {budget} tokens: {text!r}"
@@ -90,11 +99,14 @@ def test_any_choice_of_the_model_gives_a_reply_of_whole_pieces(tok, seed):
     assert any(by_text[t].content for t in used)  # something of substance, not "Good try." alone
     # a piece that repeats another one is never written after it
     assert not ("Quarters are smaller than halves." in used and any("hint:" in t for t in used))
+    # the probe's sentences keep their order
+    probe = [t for t in used if t in PROBE]
+    assert probe == sorted(probe, key=PROBE.index)
 
 
 def test_a_closing_phrase_comes_last_and_only_after_the_material(tok):
     pieces = pieces_of(
-        ["A fraction names equal parts of a whole.\nThe bottom number counts the parts."],
+        [("Material", "A fraction names equal parts of a whole.\nThe bottom number counts the parts.")],
         [("lead", "first", "Good question."), ("close", "last", "Does that answer your question?")],
         {},
     )
@@ -105,6 +117,17 @@ def test_a_closing_phrase_comes_last_and_only_after_the_material(tok):
         assert any(t.startswith(("A fraction", "The bottom")) for t in used), text
         if "Does that answer your question?" in used:
             assert used[-1] == "Does that answer your question?"
+
+
+def test_a_question_in_the_material_is_no_answer_on_its_own(tok):
+    pieces = pieces_of(
+        [("Material", "Can we do better? Yes: divide by the number of letters.")],
+        [("lead", "first", "Good question."), ("close", "last", "Does that answer your question?")],
+        {},
+    )
+    for seed in range(30):
+        text, _ = compose(tok, pieces, 64, random.Random(seed))
+        assert "divide by the number of letters" in text, text
 
 
 def test_a_piece_too_long_for_the_budget_is_never_started(tok):
@@ -118,7 +141,7 @@ def test_a_piece_too_long_for_the_budget_is_never_started(tok):
 def test_the_engine_samples_only_what_the_composer_allows(tok):
     model = random_gpt(vocab=tok.vocab_size, seq=128)
     end = tok.special("<|end|>")
-    pieces = pieces_of([PROBE], PHRASES, {"a": ["7"], "hint": []})
+    pieces = pieces_of([("Probe", PROBE)], PHRASES, {"a": ["7"], "hint": []})
     composer = Composer(tok, pieces, end=end, budget=40)
     prompt = tok.encode("The learner says 7.")
     ids = list(Engine(model).stream(prompt, max_tokens=40, temperature=0.0, stop=[end], constraint=composer))

@@ -395,21 +395,36 @@ def test_build_dialogues_from_a_course_in_the_database(tmp_path, request):
 
 @pytest.mark.slow
 def test_train_default_tutor_quick(tmp_path):
+    from django.test import override_settings
+
+    from models_train.dialogue import save_dialogues
+
+    from .conftest import dialogue
+
     call_command = _django()
+    # two conversations learners shared (manage.py export_conversations) join the training data
+    store = tmp_path / "store"
+    shared = [dialogue(task="chat", did=f"learners-{i}", source="learners") for i in range(2)]
+    save_dialogues(shared, store / "conversations" / "learners.jsonl")
     out = StringIO()
-    call_command(
-        "train_default_tutor",
-        "--quick",
-        "--out",
-        str(tmp_path / "dt"),
-        "--ramps",
-        str(FIXTURE),
-        "--threads",
-        "1",
-        stdout=out,
-        stderr=StringIO(),
-    )
+    with override_settings(RAMP_MODEL_STORE=str(store)):
+        call_command(
+            "train_default_tutor",
+            "--quick",
+            "--out",
+            str(tmp_path / "dt"),
+            "--ramps",
+            str(FIXTURE),
+            "--threads",
+            "1",
+            stdout=out,
+            stderr=StringIO(),
+        )
     line = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert line["shared_conversations"] == 2 and "shared conversations: 2 dialogues" in out.getvalue()
+    # the production path was measured on the held-out concepts, for the promotion gate
+    assert line["serving"]["cases"] >= 8 and line["serving"]["reveal_after_guard"] == 0.0
+    assert (Path(line["checkpoint"]) / "serving-report.md").exists()
     report = json.loads(Path(line["report"]).read_text())
     assert (Path(line["checkpoint"]) / "model.safetensors").exists()
     assert (tmp_path / "dt" / "data" / "ramps.jsonl").exists()

@@ -54,6 +54,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-vendored", action="store_true", help="leave out the vendored real conversations"
         )
+        parser.add_argument(
+            "--no-conversations",
+            action="store_true",
+            help="leave out the conversations learners shared (RAMP_MODEL_STORE/conversations/*.jsonl)",
+        )
         parser.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out")
         parser.add_argument(
             "--resume",
@@ -78,6 +83,7 @@ class Command(BaseCommand):
                 per_item=per_item,
                 practice_per_item=options.get("practice_per_item"),
                 no_vendored=no_vendored,
+                conversations=not options.get("no_conversations", False),
                 overwrite=overwrite,
                 resume=options.get("resume", False),
                 threads=threads,
