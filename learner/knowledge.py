@@ -18,6 +18,7 @@ they are derived from the tracker and the card, never the other way round.
 
 from datetime import datetime
 
+from django.db import connection
 from django.utils import timezone
 
 from learner.course_graph import CourseGraph
@@ -92,7 +93,23 @@ def _save(rows) -> None:
     if new:
         ConceptState.objects.bulk_create(new)
     if old:
-        ConceptState.objects.bulk_update(old, _FIELDS)
+        # One UPDATE per row sent as one batch (psycopg pipelines executemany). bulk_update
+        # would build a CASE expression per field and row through the ORM: ~30 ms of Python
+        # per answer for a dozen rows, more than the rest of the answer's queries together.
+        meta = ConceptState._meta
+        fields = [meta.get_field(name) for name in _FIELDS]
+        quote = connection.ops.quote_name
+        sql = (
+            f"UPDATE {quote(meta.db_table)} SET "
+            + ", ".join(f"{quote(f.column)} = %s" for f in fields)
+            + f" WHERE {quote(meta.pk.column)} = %s"
+        )
+        params = [
+            [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] + [row.pk]
+            for row in old
+        ]
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
 
 
 def refresh_concept_states(
