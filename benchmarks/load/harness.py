@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,20 +38,23 @@ TARGETS = {
 
 @dataclass
 class Stats:
-    rows: dict = field(default_factory=lambda: defaultdict(list))  # endpoint -> [(seconds, ok)]
+    rows: dict = field(default_factory=lambda: defaultdict(list))  # endpoint -> [(seconds, status, ok)]
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, name: str, seconds: float, ok: bool) -> None:
+    def record(self, name: str, seconds: float, status: int, *, ok: tuple[int, ...] = (200,)) -> None:
+        """One request: its time and HTTP status (0: no answer); ``ok``: the statuses expected."""
         with self.lock:
-            self.rows[name].append((seconds, ok))
+            self.rows[name].append((seconds, status, status in ok))
 
     def summary(self, wall: float) -> dict:
         out = {}
         for name, rows in sorted(self.rows.items()):
-            times = sorted(s for s, ok in rows if ok)
+            times = sorted(s for s, _, ok in rows if ok)
+            failed = Counter(str(status) for _, status, ok in rows if not ok)
             out[name] = {
                 "n": len(rows),
-                "errors": sum(1 for _, ok in rows if not ok),
+                "errors": sum(failed.values()),
+                "error_statuses": dict(failed),
                 "rps": round(len(rows) / wall, 2) if wall else None,
                 **percentiles_ms(times),
             }
@@ -70,6 +73,9 @@ def percentiles_ms(times: list[float]) -> dict:
 
 
 # --- a learner's browser, over HTTP ---------------------------------------------------------------
+
+
+_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
 
 class Client:
@@ -95,16 +101,22 @@ class Client:
             body = urllib.parse.urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         start = time.perf_counter()
-        try:
-            conn = self._conn()
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            text = response.read().decode("utf-8", "replace")
-            status = response.status
-        except (OSError, http.client.HTTPException) as error:
-            self.close()
-            return 0, str(error), time.perf_counter() - start
-        return status, text, time.perf_counter() - start
+        for attempt in (1, 2):
+            reused = self.conn is not None
+            try:
+                conn = self._conn()
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                text = response.read().decode("utf-8", "replace")
+                return response.status, text, time.perf_counter() - start
+            except (OSError, http.client.HTTPException) as error:
+                self.close()
+                # gunicorn closes a keep-alive connection idle for a few seconds (a learner
+                # thinking); a browser sends the request again on a new one, so does this client
+                if reused and attempt == 1 and isinstance(error, _STALE):
+                    continue
+                return 0, str(error), time.perf_counter() - start
+        raise AssertionError("unreachable")
 
     def stream(self, path: str) -> tuple[float | None, float, bool]:
         """Read a tutor message's event stream to its end: (seconds to the first words or
@@ -136,9 +148,11 @@ class Client:
         if self.conn is not None:
             self.conn.close()
             self.conn = None
+            self.conn = None
 
 
-_STEP = re.compile(r'name="step" value="(\d+)"')
+# the step of the answer form, not of a hint or solution form of a question already answered
+_ANSWER_STEP = re.compile(r'id="answer-form".*?name="step" value="(\d+)"', re.S)
 _STREAM = re.compile(r'data-stream="([^"]+)"')
 
 
@@ -163,27 +177,36 @@ def answers_for(step_id: int) -> tuple[str, str, str]:
     return right, wrong, step.item.type
 
 
+def _open_step(html: str) -> int | None:
+    """The id of the question the page asks (its answer form), if it asks one."""
+    found = _ANSWER_STEP.search(html)
+    return int(found.group(1)) if found else None
+
+
 def learner_loop(client: Client, slug: str, stats: Stats, until: float, *, think: float, tutor: bool, rng):
     status, html, seconds = client.request("GET", f"/learn/{slug}/")
-    stats.record("study page", seconds, status == 200)
-    if status == 200 and not _STEP.search(html):  # not started yet: Start (a POST, then the page)
+    stats.record("study page", seconds, status)
+    if status == 200 and _open_step(html) is None:  # not started yet: Start (a POST, then the page)
         status, _, seconds = client.request("POST", f"/learn/{slug}/start/", {})
-        stats.record("start", seconds, status == 302)
+        stats.record("start", seconds, status, ok=(302,))
         status, html, seconds = client.request("GET", f"/learn/{slug}/")
-        stats.record("study page", seconds, status == 200)
+        stats.record("study page", seconds, status)
     while time.monotonic() < until:
-        found = _STEP.search(html)
-        if not found:  # the ramp is done, or something failed: look again
-            status, html, seconds = client.request("POST", f"/learn/{slug}/continue/", {}, htmx=True)
-            stats.record("next question", seconds, status == 200)
-            if not _STEP.search(html):
-                break
+        step_id = _open_step(html)
+        if step_id is None:
+            # after the tutor's reply the next question waits behind "Skip to the next question"
+            status, html, seconds = client.request("GET", f"/learn/{slug}/step/", htmx=True)
+            stats.record("next question", seconds, status)
+            if _open_step(html) is None:  # nothing open: ask for something to study
+                status, html, seconds = client.request("POST", f"/learn/{slug}/continue/", {}, htmx=True)
+                stats.record("continue", seconds, status)
+                if _open_step(html) is None:
+                    break  # the ramp is done for now
             continue
-        step_id = int(found.group(1))
         right, wrong, _ = answers_for(step_id)
-        if rng.random() < 0.1:
+        if f"/learn/{slug}/hint/" in html and rng.random() < 0.1:  # only where the page offers one
             status, _, seconds = client.request("POST", f"/learn/{slug}/hint/", {"step": step_id}, htmx=True)
-            stats.record("hint", seconds, status in (200, 409))
+            stats.record("hint", seconds, status)
         roll = rng.random()
         form = {"step": step_id, "time_taken_ms": 4000}
         if roll < 0.7:
@@ -193,16 +216,13 @@ def learner_loop(client: Client, slug: str, stats: Stats, until: float, *, think
         else:
             form["dont_know"] = "1"
         status, html, seconds = client.request("POST", f"/learn/{slug}/answer/", form, htmx=True)
-        stats.record("answer", seconds, status == 200)
+        stats.record("answer", seconds, status)
         stream = _STREAM.search(html)
-        if stream is not None:
-            if tutor:
-                first, total, done = client.stream(stream.group(1))
-                stats.record("tutor reply", total, done)
-                if first is not None:
-                    stats.record("tutor first words", first, True)
-            status, html, seconds = client.request("GET", f"/learn/{slug}/step/", htmx=True)
-            stats.record("next question", seconds, status == 200)
+        if stream is not None and tutor:
+            first, total, done = client.stream(stream.group(1))
+            stats.record("tutor reply", total, 200 if done else 0)
+            if first is not None:
+                stats.record("tutor first words", first, 200)
         if think:
             time.sleep(think * (0.5 + rng.random()))
 
