@@ -212,14 +212,38 @@ def choice_value(text: str) -> Value:
 def _complete(item: ItemSpec, picked) -> tuple[dict | None, str]:
     env: dict[str, Value] = {p.name: v for p, (v, _raw) in zip(item.params, picked)}
     try:
-        for name, source in item.derived:
-            env[name] = compile_expression(source).evaluate(env)
-        for source in item.constraints:
-            if not compile_expression(source).evaluate_bool(env):
-                return None, ""
+        for name, expression in _plan(item.derived, item.constraints):
+            if name is None:
+                if not expression.evaluate_bool(env):
+                    return None, ""
+            else:
+                env[name] = expression.evaluate(env)
     except ExpressionError as e:
         return None, str(e)  # a draw where a derived value can't be computed is rejected
     return env, ""
+
+
+@lru_cache(maxsize=1024)
+def _plan(derived, constraints) -> tuple:
+    """The derived values in order, each constraint as soon as the values it reads are known:
+    ('x3 > x1' needs no exp() computed first). A draw is accepted when every value computes
+    and every constraint holds, whatever the order, so the variants are the same; rejecting
+    early makes the exhaustive search of a sparse template seconds instead of minutes."""
+    pending = [compile_expression(source) for source in constraints]
+    later = {name for name, _ in derived}
+    steps = []
+
+    def ready():
+        nonlocal pending
+        steps.extend((None, c) for c in pending if not (c.names & later))
+        pending = [c for c in pending if c.names & later]
+
+    ready()
+    for name, source in derived:
+        steps.append((name, compile_expression(source)))
+        later.discard(name)
+        ready()
+    return tuple(steps)
 
 
 def _shown(item: ItemSpec, picked, env) -> dict[str, str]:

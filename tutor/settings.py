@@ -241,9 +241,10 @@ RAMP_MODEL_STORE = Path(env_str("RAMP_MODEL_STORE", str(VAR_DIR / "models")))
 # busy CPU delays beats, and a live run wrongly taken for lost restarts from a checkpoint.
 RAMP_TRAINING_HEARTBEAT_SECONDS = env_int("RAMP_TRAINING_HEARTBEAT_SECONDS", 5, minimum=1)
 RAMP_TRAINING_LOST_SECONDS = env_int("RAMP_TRAINING_LOST_SECONDS", 60, minimum=10)
+# Watched twice per lost period, so a lost run waits at most 1.5 periods to be taken back.
 CELERY_BEAT_SCHEDULE["watch-training-runs"] = {
     "task": "models_train.tasks.watch_training_runs",
-    "schedule": 30,
+    "schedule": RAMP_TRAINING_LOST_SECONDS / 2,
 }
 # an exact name wins over the gpu pattern above: the gpu workers may be the ones that died
 CELERY_TASK_ROUTES["models_train.tasks.watch_training_runs"] = {"queue": "default", "routing_key": "default"}

@@ -1,9 +1,12 @@
+from fractions import Fraction
+
 import pytest
 
 from courses.checkers import answer_as_input, check_answer
+from courses.expressions import as_value, format_value
 from courses.ramp_files import read_ramp
 from courses.specs import ItemSpec, Match, MisconceptionSpec, ParamSpec
-from courses.variants import UnsatisfiableError, VariantError, draw_variant
+from courses.variants import UnsatisfiableError, VariantError, draw_variant, values_from_params
 
 from .helpers import GOOD_RAMP
 
@@ -87,6 +90,35 @@ def test_rare_solutions_found_by_exhaustive_search():
         constraints=("a == 37", "b == 59"),
     )
     assert draw_variant(item, 0).values == {"a": "37", "b": "59"}
+
+
+def test_a_constraint_is_checked_as_soon_as_the_values_it_reads_are_known():
+    # 'a > 0' reads a param only, so a = 0 is turned away before 1/a is computed (that order
+    # is what keeps the exhaustive search of a sparse template fast); one that reads a derived
+    # value waits for it. The accepted draws are the same in either order.
+    item = ItemSpec(
+        slug="o",
+        type="numeric",
+        prompt="{a} {q}",
+        answer="q",
+        params=(ParamSpec("a", lo=0, hi=4), ParamSpec("b", lo=1, hi=3)),
+        derived=(("q", "b/a"),),
+        constraints=("q < 2", "a > 0"),
+    )
+    with pytest.raises(VariantError) as refused:
+        values_from_params(item, [(0, None), (1, None)])
+    assert str(refused.value) == "the params break a constraint"  # not 1/0's division error
+    with pytest.raises(VariantError, match="break a constraint"):
+        values_from_params(item, [(1, None), (3, None)])  # q = 3 read after it was computed
+    env, shown = values_from_params(item, [(2, None), (3, None)])
+    assert shown == {"a": "2", "b": "3", "q": "3/2"}
+    drawn = {tuple(draw_variant(item, seed).values.items()) for seed in range(200)}
+    assert drawn == {
+        (("a", str(a)), ("b", str(b)), ("q", format_value(as_value(Fraction(b, a)))))
+        for a in range(1, 5)
+        for b in range(1, 4)
+        if Fraction(b, a) < 2
+    }
 
 
 def test_answer_that_cannot_be_computed():

@@ -1,5 +1,5 @@
 """The scheduler as the README runs it in production: `celery -A tutor beat`, a process of its
-own, queues the periodic jobs (here the watch for lost training runs, due every 30 s)."""
+own, queues the periodic jobs (here the watch for lost training runs, every half lost period: 5 s)."""
 
 import json
 import os
@@ -34,7 +34,11 @@ def test_celery_beat_alone_queues_the_scheduled_jobs(tmp_path):
         [server, "--port", str(port), "--bind", "127.0.0.1", "--save", ""], stdout=subprocess.DEVNULL
     )
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)}
-    env.update(REDIS_URL=f"redis://127.0.0.1:{port}/0", RAMP_VAR_DIR=str(tmp_path / "var"))
+    env.update(
+        REDIS_URL=f"redis://127.0.0.1:{port}/0",
+        RAMP_VAR_DIR=str(tmp_path / "var"),
+        RAMP_TRAINING_LOST_SECONDS="10",
+    )
     log = open(tmp_path / "beat.log", "w")
     beat = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "tutor", "beat", "--loglevel", "INFO"],
