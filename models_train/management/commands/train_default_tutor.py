@@ -1,7 +1,7 @@
 """manage.py train_default_tutor: the default tutor from the seed ramps + the vendored real
 tutoring conversations, evaluated with the practice-question verifier.
 
-    python manage.py train_default_tutor                        # ~16 minutes on 2 idle CPU cores
+    python manage.py train_default_tutor                        # 15-19 minutes on 2 idle CPU cores
     python manage.py train_default_tutor --out /tmp/dt --quick  # well under a minute (tests)
     python manage.py train_default_tutor --ramps ramps/from-lookup-table-to-gpt --overwrite
     python manage.py train_default_tutor --out /tmp/dt --resume  # continue an interrupted run
