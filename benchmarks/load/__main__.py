@@ -13,14 +13,16 @@ lower CPU priority - on PostgreSQL (a database of its own, ``ramp_load``) and Re
    view (``/livez``) and then on "submit answer -> next step", for the requests per second
    each reaches;
 2. *learners*: ``--learners`` simulated learners for ``--duration`` seconds, each through
-   placement and the study loop as a person would (a think time of ``--think`` seconds, right
+   placement and the study loop as a person would (arriving over the first ``--arrive``
+   seconds, then a think time of ``--think`` seconds per question on average, right
    answers 70% of the time, a hint now and then, "I don't know" sometimes); with the tutor on,
    every wrong answer's reply is streamed as the page streams it (first words, whole reply).
 
 Reports requests/s and p50/p95/p99 per endpoint, errors, the load average, and last one JSON
 line. ``--tutor compare`` runs the learner phase twice, tutor off then on, and reports how much
-page requests slowed. The tutor needs a trained checkpoint (``--checkpoint``, default the
-default tutor in ``RAMP_MODEL_STORE``); PostgreSQL and Redis must answer on 127.0.0.1.
+page requests slowed (the p95 of the study loop's pages together, tutor on over off). The
+tutor needs a trained checkpoint (``--checkpoint``, default the default tutor in
+``RAMP_MODEL_STORE``); PostgreSQL and Redis must answer on 127.0.0.1.
 """
 
 import os

@@ -31,6 +31,8 @@ TARGETS = {
     "tutor_reply_p95_s": 1.5,
     "pages_slower_with_tutor": 1.2,  # page p95 with generation / without
 }
+# what a learner waits for in the study loop, compared with the tutor on and off
+PAGES = ("answer", "next question", "study page", "hint")
 
 
 # --- measuring ---------------------------------------------------------------------------------
@@ -57,6 +59,15 @@ class Stats:
                 "error_statuses": dict(failed),
                 "rps": round(len(rows) / wall, 2) if wall else None,
                 **percentiles_ms(times),
+            }
+        # the pages together: one endpoint's p95 over a few dozen requests is nearly its maximum
+        pooled = [r for name in PAGES if name in self.rows for r in self.rows[name]]
+        if pooled:
+            out["pages (all)"] = {
+                "n": len(pooled),
+                "errors": sum(1 for _, _, ok in pooled if not ok),
+                "rps": round(len(pooled) / wall, 2) if wall else None,
+                **percentiles_ms([sec for sec, _, ok in pooled if ok]),
             }
         return out
 
@@ -398,7 +409,8 @@ def run_learners(port: int, slug: str, sessions: list[str], args, *, tutor: bool
     start = time.monotonic()
     for t in threads:
         t.start()
-        time.sleep(min(0.05, args.think / max(1, len(threads))))  # learners arrive over a moment
+        # learners arrive over the first --arrive seconds, not all in the same instant
+        time.sleep(args.arrive / max(1, len(threads)))
     for t in threads:
         t.join(timeout=args.duration + 60)
     wall = time.monotonic() - start
@@ -416,7 +428,7 @@ def phase(args, env, slug, sessions, *, tutor: bool) -> dict:
         learners, wall = run_learners(port, slug, sessions, args, tutor=tutor)
         out.update(endpoints=learners, wall_s=round(wall, 1))
         if args.saturate:
-            saturated = Namespace(**{**vars(args), "think": 0.0, "duration": args.saturate})
+            saturated = Namespace(**{**vars(args), "think": 0.0, "arrive": 0.0, "duration": args.saturate})
             burst, burst_wall = run_learners(port, slug, sessions[: args.clients], saturated, tutor=False)
             out["answer_rps_saturated"] = round(burst.get("answer", {}).get("n", 0) / burst_wall, 1)
         out["load_avg"] = [round(x, 2) for x in (*load_before, *os.getloadavg())]
@@ -463,22 +475,16 @@ def targets(runs: list[dict]) -> dict:
         first = on["endpoints"].get("tutor first words", {})
         reply = on["endpoints"].get("tutor reply", {})
         if "p95_ms" in first:
-            out["tutor_first_text_p95_s"] = (first["p95_ms"] / 1000, first["p95_ms"] / 1000 <= 0.3)
+            seconds = round(first["p95_ms"] / 1000, 3)
+            out["tutor_first_text_p95_s"] = (seconds, seconds <= TARGETS["tutor_first_text_p95_s"])
         if "p95_ms" in reply:
-            out["tutor_reply_p95_s"] = (reply["p95_ms"] / 1000, reply["p95_ms"] / 1000 <= 1.5)
+            seconds = round(reply["p95_ms"] / 1000, 3)
+            out["tutor_reply_p95_s"] = (seconds, seconds <= TARGETS["tutor_reply_p95_s"])
     if on and off:
-        pages = ("answer", "next question", "study page", "hint")
-        ratios = [
-            on["endpoints"][p]["p95_ms"] / off["endpoints"][p]["p95_ms"]
-            for p in pages
-            if p in on["endpoints"]
-            and p in off["endpoints"]
-            and off["endpoints"][p].get("p95_ms")
-            and on["endpoints"][p].get("p95_ms")
-        ]
-        if ratios:
-            worst = round(max(ratios), 3)
-            out["pages_slower_with_tutor"] = (worst, worst <= TARGETS["pages_slower_with_tutor"])
+        before, after = off["endpoints"].get("pages (all)", {}), on["endpoints"].get("pages (all)", {})
+        if before.get("p95_ms") and after.get("p95_ms"):
+            ratio = round(after["p95_ms"] / before["p95_ms"], 3)
+            out["pages_slower_with_tutor"] = (ratio, ratio <= TARGETS["pages_slower_with_tutor"])
     return {k: {"measured": v[0], "target": TARGETS.get(k, 0), "met": bool(v[1])} for k, v in out.items()}
 
 
@@ -487,6 +493,7 @@ def main(argv=None) -> int:
     p.add_argument("--learners", type=int, default=50)
     p.add_argument("--duration", type=float, default=300.0, help="seconds of the learner phase")
     p.add_argument("--think", type=float, default=2.0, help="seconds a learner spends per question (mean)")
+    p.add_argument("--arrive", type=float, default=10.0, help="seconds over which the learners arrive")
     p.add_argument("--saturate", type=float, default=20.0, help="seconds of each saturation run (0: none)")
     p.add_argument("--clients", type=int, default=8, help="closed-loop clients in the saturation runs")
     p.add_argument("--tutor", choices=("off", "on", "compare"), default="off")
@@ -533,6 +540,7 @@ def main(argv=None) -> int:
         "learners": args.learners,
         "duration_s": args.duration,
         "think_s": args.think,
+        "arrive_s": args.arrive,
         "web": f"gunicorn {args.web_workers} workers x {args.threads} threads",
         "checkpoint": str(checkpoint) if checkpoint else None,
         "runs": runs,

@@ -26,6 +26,8 @@ def test_the_load_benchmark_runs_on_a_tiny_load():
             "4",
             "--saturate",
             "1",
+            "--arrive",
+            "0.5",
             "--think",
             "0.1",
             "--clients",
@@ -40,5 +42,7 @@ def test_the_load_benchmark_runs_on_a_tiny_load():
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     [run] = summary["runs"]
     assert run["endpoints"]["answer"]["n"] > 0 and run["minimal_view_rps"] > 0
+    pages = ("answer", "next question", "study page", "hint")
+    assert run["endpoints"]["pages (all)"]["n"] == sum(run["endpoints"].get(p, {}).get("n", 0) for p in pages)
     assert {"answer_p95_ms", "answer_vs_minimal_rps", "errors"} <= set(summary["targets"])
     assert summary["targets"]["errors"]["measured"] == 0
