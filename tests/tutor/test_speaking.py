@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from learner.models import Step
 from models_train.models import ModelVersion
 from models_train.versions import model_version_promote, model_version_register
 from tests.tutor.answers import finish_placement, right_answer, wrong_answer
@@ -312,6 +313,10 @@ def test_explain_another_way(client, learner, published_course, published, activ
         from tutor.study import answer_submit
 
         step = answer_submit(user=learner, course=published_course, step_id=step.pk, dont_know=True).next_step
+    # The scripted model quotes the material, which states the answer of a few of this
+    # question's variants (the reveal guard then rightly refuses it, as for seed 12); the seed
+    # comes from database ids, which depend on the tests run before: pin one that doesn't.
+    Step.objects.filter(pk=step.pk).update(variant_seed=1)
     client.force_login(learner)
     url = reverse("study_explain", args=[published_course.slug])
     levels = list(step.concept.material.values_list("level", flat=True))
