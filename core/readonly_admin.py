@@ -5,7 +5,7 @@ ramp checks, promotion passes the eval gate, the response log is append-only).""
 from django.contrib import admin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class _NoChanges:
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -16,19 +16,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyAdmin(_NoChanges, admin.ModelAdmin):
+    pass
+
+
+class ReadOnlyInline(_NoChanges, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields or ()
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

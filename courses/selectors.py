@@ -83,8 +83,7 @@ def course_checks_run(*, course: Course) -> tuple[list, list]:
     key = _checks_key(course)
     result = cache.get(key)
     if result is None:
-        findings, advice = course_checks(course=course)
-        result = (findings, advice)
+        result = course_checks(course=course)
         cache.set(key, result, CHECKS_CACHE_SECONDS)
     return result
 
@@ -103,18 +102,16 @@ def course_graph_for_editor(*, course: Course, findings: list | None) -> GraphLa
             continue
         problems = by_concept.get(node.key, [])
         errors = sum(f.severity == "error" for f in problems)
-        node.css = "error" if errors else "warning" if problems else "ok"
-        if errors:
-            node.note = f"{errors} problem{'s' if errors != 1 else ''}"
-            if len(problems) > errors:
-                node.note += (
-                    f" and {len(problems) - errors} warning{'s' if len(problems) - errors != 1 else ''}"
-                )
-        elif problems:
-            node.note = f"{len(problems)} warning{'s' if len(problems) != 1 else ''}"
-        else:
-            node.note = "no problems"
+        warnings = len(problems) - errors
+        node.css = "error" if errors else "warning" if warnings else "ok"
+        said = [_counted(errors, "problem")] if errors else []
+        said += [_counted(warnings, "warning")] if warnings else []
+        node.note = " and ".join(said) or "no problems"
     return graph
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 def concept_prerequisite_slugs(*, concept: Concept) -> list[str]:

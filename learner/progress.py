@@ -150,7 +150,7 @@ def learner_progress(*, enrollment: Enrollment, now: datetime | None = None) -> 
         "undated": undated,
         "n_answers": len(answers),
         "untimed": sum(1 for a in answers if a[4] is None),
-        "studied": duration_words(studied_time([a[4] for a in answers])),
+        "studied": duration_words(sum((d.studied for d in timeline), timedelta(0))),
         "study_days": sum(1 for d in timeline if d.answers),
         "time_cap_minutes": round(TIME_CAP / timedelta(minutes=1)),
         "streak": understanding_streak([(kind, outcome, hints) for _, kind, outcome, hints, *_ in answers]),

@@ -7,6 +7,7 @@ one click away for the curious, explained where they are shown.
 
 from datetime import datetime
 
+from django.http import Http404
 from django.utils import timezone
 
 from courses.graph_layout import GraphLayout
@@ -14,14 +15,17 @@ from courses.selectors import course_graph, courses_published
 from learner.models import ConceptState, Enrollment, Response, Step
 
 
-def enrollment_of_learner(*, user, slug: str) -> Enrollment | None:
-    """The signed-in learner's enrollment in the published course ``slug``; None for anyone
+def enrollment_of_learner_or_404(*, user, slug: str) -> Enrollment:
+    """The signed-in learner's enrollment in the published course ``slug``; 404 for anyone
     else's (another learner's map, progress or chat does not exist for them)."""
-    return (
+    enrollment = (
         Enrollment.objects.select_related("course")
         .filter(user=user, course__slug=slug, course__in=courses_published())
         .first()
     )
+    if enrollment is None:
+        raise Http404("You have not started this course yet.")
+    return enrollment
 
 
 def mastery_band(p: float, threshold: float) -> str:

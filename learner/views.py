@@ -4,7 +4,6 @@ educator's view of where a course's learners get stuck."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from kombu.exceptions import OperationalError
@@ -13,23 +12,15 @@ from core.accounts.permissions import educator_required
 from courses.selectors import course_for_editor
 from learner.calibration import MIN_RESPONSES
 from learner.insights import course_insights
-from learner.models import Enrollment
 from learner.progress import learner_progress
-from learner.selectors import enrollment_of_learner, knowledge_map
+from learner.selectors import enrollment_of_learner_or_404, knowledge_map
 from learner.tasks import calibrate_course
-
-
-def _enrollment(request, slug: str) -> Enrollment:
-    enrollment = enrollment_of_learner(user=request.user, slug=slug)
-    if enrollment is None:
-        raise Http404("You have not started this course yet.")
-    return enrollment
 
 
 @require_GET
 @login_required
 def map_view(request, slug):
-    enrollment = _enrollment(request, slug)
+    enrollment = enrollment_of_learner_or_404(user=request.user, slug=slug)
     context = {"course": enrollment.course, "enrollment": enrollment, **knowledge_map(enrollment=enrollment)}
     return render(request, "learner/knowledge_map.html", context)
 
@@ -37,7 +28,7 @@ def map_view(request, slug):
 @require_GET
 @login_required
 def progress_view(request, slug):
-    enrollment = _enrollment(request, slug)
+    enrollment = enrollment_of_learner_or_404(user=request.user, slug=slug)
     context = {
         "course": enrollment.course,
         "enrollment": enrollment,

@@ -182,7 +182,7 @@ class Composer:
         self.bare, self.spaced = _Node(), _Node()
         variants = [(self.bare, t, k) for k, t in enumerate(texts)]
         variants += [(self.spaced, " " + t, k) for k, t in enumerate(texts)]
-        variants += [(root, text, n + i) for i, text in enumerate(BREAKS) for root in (self.spaced,)]
+        variants += [(self.spaced, text, n + i) for i, text in enumerate(BREAKS)]  # between pieces
         encoded = tok.encode_batch([text for _, text, _ in variants])
         self.length: dict[int, int] = {}  # piece -> its fewest tokens (after a space)
         for (root, _, k), ids in zip(variants, encoded, strict=True):

@@ -58,8 +58,10 @@ def answer_form(system: str, answer: str) -> str:
 class TutorModel:
     """A checkpoint ready to speak: the model, its tokenizer and a decoding engine."""
 
-    def __init__(self, path: str | Path, *, name: str = "", int8: bool = True):
+    def __init__(self, path: str | Path, *, name: str = "", int8: bool = True, composed: bool | None = None):
+        """``composed``: composed decoding (default: the RAMP_TUTOR_COMPOSED_DECODING setting)."""
         self.path = str(path)
+        self.composed = settings.RAMP_TUTOR_COMPOSED_DECODING if composed is None else composed
         self.name = name or Path(path).name
         model, self.tok, self.meta = load_tutor(path)
         self.engine = Engine(model, int8=int8)
@@ -97,9 +99,9 @@ class TutorModel:
         """The tutor's turn after ``dialogue``, as (new text, False) pieces while it is written,
         then ("", True) if the model closed its turn (nothing more when it ran out of tokens).
         Greedy by default: the same prompt gets the same words. ``composed``: composed decoding
-        (default: the RAMP_TUTOR_COMPOSED_DECODING setting)."""
+        (default: the model's)."""
         if composed is None:
-            composed = settings.RAMP_TUTOR_COMPOSED_DECODING
+            composed = self.composed
         prompt = self.prompt_ids(dialogue)
         room = self.context - len(prompt)
         if room < 8:

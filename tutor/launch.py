@@ -106,6 +106,13 @@ def group_alive(pgid: int) -> bool:
     return bool(group_members(pgid))
 
 
+def group_gone_by(pgid: int, deadline: float) -> bool:
+    """Wait until the group has no live process or `deadline` (time.time()) passes."""
+    while time.time() < deadline and group_alive(pgid):
+        time.sleep(0.1)
+    return not group_alive(pgid)
+
+
 def end_group(pgid: int, seconds: float = 10) -> None:
     """SIGTERM to the whole group, SIGKILL to what is left after `seconds`."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
@@ -113,10 +120,7 @@ def end_group(pgid: int, seconds: float = 10) -> None:
             os.killpg(pgid, sig)
         except ProcessLookupError:
             return
-        deadline = time.time() + seconds
-        while time.time() < deadline and group_alive(pgid):
-            time.sleep(0.1)
-        if not group_alive(pgid):
+        if group_gone_by(pgid, time.time() + seconds):
             return
 
 
@@ -181,9 +185,7 @@ class Services:
                 process.wait(timeout=max(0.1, deadline - time.time()))
             except subprocess.TimeoutExpired:
                 say(f"{child.name} did not stop in time; killing it")
-            while group_alive(process.pid) and time.time() < deadline:
-                time.sleep(0.1)
-            if group_alive(process.pid):
+            if not group_gone_by(process.pid, deadline):
                 try:
                     os.killpg(process.pid, signal.SIGKILL)
                 except ProcessLookupError:

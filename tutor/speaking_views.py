@@ -19,7 +19,7 @@ from courses.html import markdown_html
 from courses.models import Course
 from courses.selectors import courses_published
 from learner.models import Enrollment
-from learner.selectors import enrollment_of_learner
+from learner.selectors import enrollment_of_learner_or_404
 from tutor.models import TutorMessage
 from tutor.speaking import (
     SpeakingError,
@@ -53,13 +53,6 @@ class ExplainForm(forms.Form):
 
 class ConsentForm(forms.Form):
     shares = forms.BooleanField(required=False)
-
-
-def _enrollment(request, slug: str) -> Enrollment:
-    enrollment = enrollment_of_learner(user=request.user, slug=slug)
-    if enrollment is None:
-        raise Http404("You have not started this course yet.")
-    return enrollment
 
 
 def _own_message(request, slug: str, pk: int) -> TutorMessage:
@@ -178,7 +171,7 @@ def message_rate(request, slug, pk):
 @login_required
 def explain(request, slug):
     """'Explain another way' on a new concept's material, at the level the learner chose."""
-    enrollment = _enrollment(request, slug)
+    enrollment = enrollment_of_learner_or_404(user=request.user, slug=slug)
     step = current_step(enrollment=enrollment)
     form = ExplainForm(request.POST)
     if step is None or not form.is_valid():
@@ -206,14 +199,16 @@ def chat_context(enrollment: Enrollment) -> dict:
 @require_GET
 @login_required
 def chat_panel(request, slug):
-    return render(request, TEMPLATE + "#chat", chat_context(_enrollment(request, slug)))
+    return render(
+        request, TEMPLATE + "#chat", chat_context(enrollment_of_learner_or_404(user=request.user, slug=slug))
+    )
 
 
 @require_POST
 @login_required
 def chat_ask(request, slug):
     """A question for the tutor about the current concept; the reply streams into the panel."""
-    enrollment = _enrollment(request, slug)
+    enrollment = enrollment_of_learner_or_404(user=request.user, slug=slug)
     form = QuestionForm(request.POST)
     error = ""
     if not form.is_valid():
@@ -251,7 +246,7 @@ def chat_forget(request, slug, pk):
 def chat_consent(request, slug):
     """Whether this learner's questions are kept (without their name) for the course's authors
     and the tutor's next training."""
-    enrollment = _enrollment(request, slug)
+    enrollment = enrollment_of_learner_or_404(user=request.user, slug=slug)
     form = ConsentForm(request.POST)
     form.is_valid()
     user_set_shares_questions(user=request.user, shares=form.cleaned_data.get("shares", False))

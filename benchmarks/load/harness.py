@@ -49,27 +49,23 @@ class Stats:
             self.rows[name].append((seconds, status, status in ok))
 
     def summary(self, wall: float) -> dict:
-        out = {}
-        for name, rows in sorted(self.rows.items()):
-            times = sorted(s for s, _, ok in rows if ok)
-            failed = Counter(str(status) for _, status, ok in rows if not ok)
-            out[name] = {
-                "n": len(rows),
-                "errors": sum(failed.values()),
-                "error_statuses": dict(failed),
-                "rps": round(len(rows) / wall, 2) if wall else None,
-                **percentiles_ms(times),
-            }
+        out = {name: _endpoint_summary(rows, wall) for name, rows in sorted(self.rows.items())}
         # the pages together: one endpoint's p95 over a few dozen requests is nearly its maximum
         pooled = [r for name in PAGES if name in self.rows for r in self.rows[name]]
         if pooled:
-            out["pages (all)"] = {
-                "n": len(pooled),
-                "errors": sum(1 for _, _, ok in pooled if not ok),
-                "rps": round(len(pooled) / wall, 2) if wall else None,
-                **percentiles_ms([sec for sec, _, ok in pooled if ok]),
-            }
+            out["pages (all)"] = _endpoint_summary(pooled, wall)
         return out
+
+
+def _endpoint_summary(rows: list[tuple[float, int, bool]], wall: float) -> dict:
+    failed = Counter(str(status) for _, status, ok in rows if not ok)
+    return {
+        "n": len(rows),
+        "errors": sum(failed.values()),
+        "error_statuses": dict(failed),
+        "rps": round(len(rows) / wall, 2) if wall else None,
+        **percentiles_ms([seconds for seconds, _, ok in rows if ok]),
+    }
 
 
 def percentiles_ms(times: list[float]) -> dict:
@@ -158,7 +154,6 @@ class Client:
     def close(self):
         if self.conn is not None:
             self.conn.close()
-            self.conn = None
             self.conn = None
 
 
@@ -472,14 +467,14 @@ def targets(runs: list[dict]) -> dict:
     errors = sum(s["errors"] for r in runs for s in r["endpoints"].values())
     out["errors"] = (errors, errors == 0)
     if on:
-        first = on["endpoints"].get("tutor first words", {})
-        reply = on["endpoints"].get("tutor reply", {})
-        if "p95_ms" in first:
-            seconds = round(first["p95_ms"] / 1000, 3)
-            out["tutor_first_text_p95_s"] = (seconds, seconds <= TARGETS["tutor_first_text_p95_s"])
-        if "p95_ms" in reply:
-            seconds = round(reply["p95_ms"] / 1000, 3)
-            out["tutor_reply_p95_s"] = (seconds, seconds <= TARGETS["tutor_reply_p95_s"])
+        for endpoint, target in (
+            ("tutor first words", "tutor_first_text_p95_s"),
+            ("tutor reply", "tutor_reply_p95_s"),
+        ):
+            measured = on["endpoints"].get(endpoint, {})
+            if "p95_ms" in measured:
+                seconds = round(measured["p95_ms"] / 1000, 3)
+                out[target] = (seconds, seconds <= TARGETS[target])
     if on and off:
         before, after = off["endpoints"].get("pages (all)", {}), on["endpoints"].get("pages (all)", {})
         if before.get("p95_ms") and after.get("p95_ms"):

@@ -57,10 +57,10 @@ def test_a_copying_model_is_served_and_probes(course, tmp_path):
     assert "**The model wrote**" in report and "**The learner read**" in report
 
 
-def test_a_random_model_is_refused_and_the_authored_text_shown(course, random_tutor, tmp_path, settings):
-    settings.RAMP_TUTOR_COMPOSED_DECODING = False  # token by token: it writes noise, the guards refuse it
+def test_a_random_model_is_refused_and_the_authored_text_shown(course, random_tutor, tmp_path):
+    # token by token: it writes noise, the guards refuse it
     summary = evaluate_serving(
-        random_tutor,
+        TutorModel(random_tutor.path, composed=False),
         [course],
         heldout_concepts=["adding-fractions"],
         practice_per_difficulty=1,

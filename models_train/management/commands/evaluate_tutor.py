@@ -104,16 +104,11 @@ class Command(BaseCommand):
         if raw:
             line = self._raw(path, courses, per_kind=per_kind, seed=seed)
         else:
-            from django.conf import settings
-
             from models_train.serving import TutorModel
             from models_train.serving_eval import evaluate_serving
 
-            if decoding is not None:  # this process only: the command is its own process
-                settings.RAMP_TUTOR_COMPOSED_DECODING = decoding == "composed"
-
             try:
-                model = TutorModel(path)
+                model = TutorModel(path, composed=None if decoding is None else decoding == "composed")
             except CheckpointError as error:
                 raise CommandError(str(error)) from None
             report_path = Path(report) if report else path / "serving-report.md"
@@ -127,7 +122,7 @@ class Command(BaseCommand):
                 report_path=report_path,
                 log=lambda line: self.stderr.write(line),
             )
-            summary["decoding"] = "composed" if settings.RAMP_TUTOR_COMPOSED_DECODING else "free"
+            summary["decoding"] = "composed" if model.composed else "free"
             line = {"checkpoint": str(path), "report": str(report_path), "serving": summary}
             self._table(summary)
             if record is not None:
