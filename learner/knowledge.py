@@ -21,6 +21,7 @@ from datetime import datetime
 from django.db import connection
 from django.utils import timezone
 
+from courses.structure import course_structure
 from learner.course_graph import CourseGraph
 from learner.graph_evidence import propagate_evidence
 from learner.graph_from_db import course_graph_for
@@ -52,9 +53,10 @@ _FIELDS = [
 
 
 def _state_rows(enrollment: Enrollment, slugs) -> dict[str, ConceptState]:
-    """The rows of ``slugs`` (unsaved new ones where there are none yet): two queries, however
+    """The rows of ``slugs`` (unsaved new ones where there are none yet): one query, however
     many concepts."""
-    ids = dict(enrollment.course.concepts.filter(slug__in=list(slugs)).values_list("slug", "id"))
+    known = course_structure(enrollment.course).concept_ids
+    ids = {slug: known[slug] for slug in slugs if slug in known}
     existing = {
         s.concept_id: s
         for s in ConceptState.objects.filter(enrollment=enrollment, concept_id__in=ids.values())

@@ -43,16 +43,24 @@ concept's P(mastered) is >= ``confidence`` or <= 1 - ``confidence``, or after
 ``max_questions`` questions, or when no item is left to ask.
 
 Serialisation stores the settings, the seed and the observations (a few hundred bytes);
-:meth:`Placement.from_dict` replays them deterministically (with a small in-process cache
-so the usual "load, observe, save" cycle costs one update, not a replay).
+:meth:`Placement.from_dict` replays them deterministically. Replaying is costly (a dozen
+answers with their resampling: 100-200 ms on a 36-concept ramp), so the particles after
+each answer are kept: in an in-process cache, and in a ``store`` shared by the web
+processes when one is given (:meth:`state_bytes`; ``learner.placement_store`` keeps them
+in Redis), so the usual "load, observe, save" cycle costs one update whichever process
+serves the learner's next answer.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import math
+import pickle
 from collections import OrderedDict
 from collections.abc import Iterable
+from typing import Protocol
 
 import numpy as np
 
@@ -340,18 +348,63 @@ class Placement:
             "rejuvenate_sweeps": self.sweeps,
         }
 
-    def to_dict(self) -> dict:
+    def to_dict(self, *, store: PlacementStore | None = None) -> dict:
+        """The placement as JSON-ready data; its particles are also kept in the in-process
+        cache and in ``store``, so loading it back costs no replay."""
         d = {"version": VERSION, **self._settings(), "observations": [list(o) for o in self.observations]}
         _cache_put(self.graph, d, self)
+        if store is not None:
+            store.put(state_key(d), self.state_bytes())
         return d
 
+    def state_bytes(self) -> bytes:
+        """What answers change (particles, weights, evidence, the random generator): with the
+        graph and the settings, this restores the placement exactly."""
+        return pickle.dumps(
+            {
+                "shape": self.S.shape,
+                "S": np.packbits(self.S),
+                "F": self.F.astype(np.uint8),  # an index into 18 levels
+                "logw": self.logw,
+                "ll": self._ll,
+                "asked": sorted(self._asked),
+                "observations": self.observations,
+                "rng": self.rng.bit_generator.state,
+            },
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
+
+    def _with_state(self, data: bytes, seed: int) -> Placement:
+        state = pickle.loads(data)
+        new = copy.copy(self)
+        new.seed = int(seed)
+        rows, cols = state["shape"]
+        new.S = np.unpackbits(state["S"], count=rows * cols).astype(bool).reshape(rows, cols)
+        new.F = state["F"].astype(np.intp)
+        new.logw = state["logw"].copy()
+        new._ll = state["ll"].copy()
+        new._asked = set(state["asked"])
+        new.observations = [tuple(o) for o in state["observations"]]
+        new.rng = np.random.Generator(np.random.PCG64())
+        new.rng.bit_generator.state = state["rng"]
+        return new
+
     @classmethod
-    def from_dict(cls, graph: CourseGraph, d: dict) -> Placement:
+    def from_dict(cls, graph: CourseGraph, d: dict, *, store: PlacementStore | None = None) -> Placement:
+        """The placement ``d`` describes: from the in-process cache, else from ``store``,
+        else replayed from its longest cached beginning (or from the start)."""
         if d.get("version") != VERSION:
             raise ValueError("not a placement of this version")
         hit = _cache_get(graph, d)
         if hit is not None:
             return hit
+        settings = {k: d[k] for k in _SETTINGS if k in d}
+        if store is not None:
+            data = store.get(state_key(d))
+            if data is not None:
+                restored = _skeleton(graph, settings)._with_state(data, settings.get("seed", 0))
+                _cache_put(graph, d, restored)
+                return restored
         obs = [tuple(o) for o in d.get("observations", ())]
         # the longest cached prefix of the observations saves most of the replay
         for k in range(len(obs) - 1, -1, -1):
@@ -359,32 +412,51 @@ class Placement:
             if base is not None:
                 break
         else:
-            settings = {
-                k: d[k]
-                for k in (
-                    "confidence",
-                    "max_questions",
-                    "seed",
-                    "concepts",
-                    "n_particles",
-                    "slip",
-                    "guess",
-                    "dont_know_known",
-                    "dont_know_unknown",
-                    "slope",
-                    "rejuvenate_sweeps",
-                )
-                if k in d
-            }
             base, k = cls(graph, **settings), 0
         for c, item, outcome in obs[k:]:
             base.observe(c, item, outcome)
         return base
 
 
+_SETTINGS = (
+    "confidence",
+    "max_questions",
+    "seed",
+    "concepts",
+    "n_particles",
+    "slip",
+    "guess",
+    "dont_know_known",
+    "dont_know_unknown",
+    "slope",
+    "rejuvenate_sweeps",
+)
+
+
+class PlacementStore(Protocol):
+    """Where placements' particles are shared between processes (keys from :func:`state_key`);
+    a store may forget anything, and then the placement is replayed."""
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def put(self, key: str, data: bytes) -> None: ...
+
+
+def state_key(d: dict) -> str:
+    """The store's key of a placement's state: a digest of its settings and observations (the
+    graph is the store's part of the key)."""
+    return hashlib.sha256(json.dumps(d, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:40]
+
+
 # ---- a small in-process cache: "load, observe, save" costs one update, not a replay ------
+# Enough for a few hundred learners in placement at once per process (an entry is ~100 KB on
+# a 36-concept ramp); a learner's newer state replaces the one it extends.
 _CACHE: OrderedDict[tuple, tuple[CourseGraph, Placement]] = OrderedDict()
-_CACHE_SIZE = 32
+_CACHE_SIZE = 256
+# What a state is restored into, per graph and settings but the seed (the candidate
+# questions and their likelihood tables): building it draws particles that the state replaces.
+_SKELETONS: OrderedDict[tuple, tuple[CourseGraph, Placement]] = OrderedDict()
+_SKELETONS_SIZE = 16
 
 
 def _key(graph: CourseGraph, d: dict) -> tuple:
@@ -392,6 +464,18 @@ def _key(graph: CourseGraph, d: dict) -> tuple:
     conc = d.get("concepts")
     settings = tuple(sorted((k, v) for k, v in d.items() if k not in ("observations", "concepts")))
     return (id(graph), settings, tuple(conc) if conc is not None else None, obs)
+
+
+def _skeleton(graph: CourseGraph, settings: dict) -> Placement:
+    rest = {k: v for k, v in settings.items() if k != "seed"}
+    key = (id(graph), json.dumps(rest, sort_keys=True))
+    hit = _SKELETONS.get(key)
+    if hit is None or hit[0] is not graph:
+        hit = _SKELETONS[key] = (graph, Placement(graph, **rest))
+        while len(_SKELETONS) > _SKELETONS_SIZE:
+            _SKELETONS.popitem(last=False)
+    _SKELETONS.move_to_end(key)
+    return hit[1]
 
 
 def _clone(p: Placement) -> Placement:
@@ -406,6 +490,8 @@ def _clone(p: Placement) -> Placement:
 
 def _cache_put(graph: CourseGraph, d: dict, p: Placement) -> None:
     key = _key(graph, d)
+    if key[3]:
+        _CACHE.pop((*key[:3], key[3][:-1]), None)
     _CACHE[key] = (graph, _clone(p))
     _CACHE.move_to_end(key)
     while len(_CACHE) > _CACHE_SIZE:

@@ -100,6 +100,10 @@ def pool_refill(*, course: Course, model=None, per_bucket: int | None = None) ->
 def pool_question_for(*, enrollment: Enrollment, item: Item) -> GeneratedQuestion | None:
     """A verified pool question of ``item`` (its current version) this learner hasn't been
     served, oldest first; None when there is none."""
+    pool = GeneratedQuestion.objects.filter(item=item, item_version=item.current_version, verified=True)
+    # most items have no pool (none without a tutor model): then one query, not two
+    if not pool.exists():
+        return None
     served = [
         ref.get("question")
         for ref in Step.objects.filter(enrollment=enrollment, details__has_key="generated").values_list(
@@ -107,12 +111,7 @@ def pool_question_for(*, enrollment: Enrollment, item: Item) -> GeneratedQuestio
         )
         if isinstance(ref, dict)
     ]
-    return (
-        GeneratedQuestion.objects.filter(item=item, item_version=item.current_version, verified=True)
-        .exclude(pk__in=served)
-        .order_by("id")
-        .first()
-    )
+    return pool.exclude(pk__in=served).order_by("id").first()
 
 
 def pool_courses() -> list[int]:

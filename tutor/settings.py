@@ -231,6 +231,16 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Sessions in the database and a per-process cache: pages keep working when the broker
 # (Redis) goes away.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Placements' particles, shared by the web processes (learner/placement_store.py), in Redis
+# when there is one; without it each process keeps its own (one web process, as `make run`
+# starts, loses nothing).
+if REDIS_URL:
+    CACHES["placement"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "ramp",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
 
 RAMP_MODEL_STORE = Path(env_str("RAMP_MODEL_STORE", str(VAR_DIR / "models")))
 

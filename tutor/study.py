@@ -7,6 +7,8 @@ learner are applied one after the other and none is lost.
 """
 
 import random
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,7 +17,8 @@ from django.utils import timezone
 
 from courses.checkers import CheckResult, check_answer
 from courses.models import Concept, Course, Item
-from courses.spec_json import item_from_json, misconception_from_json
+from courses.spec_json import item_from_json
+from courses.structure import course_structure
 from courses.variants import Variant, draw_variant
 from learner.course_graph import CourseGraph, ItemInfo
 from learner.graph_from_db import course_graph_for
@@ -27,6 +30,7 @@ from learner.knowledge import (
 )
 from learner.models import ConceptState, Enrollment, Response, Step
 from learner.placement import Placement
+from learner.placement_store import placement_store_for
 from models_train.factory.structured import variant_of
 from tutor.policy import Decision, decide_next
 from tutor.practice_pool import pool_question_for
@@ -91,19 +95,47 @@ def study_continue(*, user, course: Course) -> Step | None:
 
 def variant_for(step: Step) -> Variant:
     """The question the step serves: a seeded draw of its item, or the values the tutor model
-    chose for it (a question from the practice pool, recorded in the step's details)."""
-    spec = item_from_json(step.item_version.spec)
-    concept_misconceptions = [misconception_from_json(m.spec) for m in step.concept.misconceptions.all()]
+    chose for it (a question from the practice pool, recorded in the step's details).
+
+    Kept per process: a step is drawn to show it and again to grade the answer, and drawing
+    some templates takes milliseconds (the item version is immutable, the concept's
+    misconceptions are keyed by the course's version)."""
+    course = step.concept.course
     generated = (step.details or {}).get("generated")
+    key = (
+        step.item_version_id,
+        step.variant_seed,
+        repr(sorted(generated["params"].items())) if generated else None,
+        generated["seed"] if generated else None,
+        course.pk,
+        course.updated_at,
+    )
+    with _VARIANTS_LOCK:
+        hit = _VARIANTS.get(key)
+    if hit is not None:
+        return hit
+    spec = item_from_json(step.item_version.spec)
+    concept_misconceptions = course_structure(course).concept_misconceptions(step.concept_id)
     if generated:
-        return variant_of(spec, generated["params"], concept_misconceptions, seed=generated["seed"])
-    return draw_variant(spec, step.variant_seed, concept_misconceptions=concept_misconceptions)
+        variant = variant_of(spec, generated["params"], concept_misconceptions, seed=generated["seed"])
+    else:
+        variant = draw_variant(spec, step.variant_seed, concept_misconceptions=concept_misconceptions)
+    with _VARIANTS_LOCK:
+        _VARIANTS[key] = variant
+        while len(_VARIANTS) > _VARIANTS_SIZE:
+            _VARIANTS.popitem(last=False)
+    return variant
+
+
+_VARIANTS: OrderedDict[tuple, Variant] = OrderedDict()
+_VARIANTS_SIZE = 2048
+_VARIANTS_LOCK = threading.Lock()
 
 
 def current_step(*, enrollment: Enrollment) -> Step | None:
     return (
         enrollment.steps.filter(answered_at__isnull=True)
-        .select_related("concept", "item", "item_version")
+        .select_related("concept__course", "item", "item_version")
         .order_by("-id")
         .first()
     )
@@ -118,10 +150,8 @@ class _DbLearnerView:
         self.tracker = tracker_for(enrollment)
         self.t = now.timestamp()
         self.now = now
-        self.rows = {
-            r.concept.slug: r
-            for r in ConceptState.objects.filter(enrollment=enrollment).select_related("concept")
-        }
+        slugs = course_structure(enrollment.course).concept_slugs
+        self.rows = {slugs[r.concept_id]: r for r in ConceptState.objects.filter(enrollment=enrollment)}
         self._recent = [
             str(i) for i in enrollment.steps.order_by("-id").values_list("item_id", flat=True)[:RECENT_ITEMS]
         ][::-1]
@@ -189,7 +219,7 @@ def _create_step(
     hints: int = 0,
 ) -> Step:
     """A new open step; ``hints``: the item's first hints shown from the start (scaffolding)."""
-    item = Item.objects.select_related("current_version", "concept").get(pk=int(item_id))
+    item = Item.objects.select_related("current_version", "concept__course").get(pk=int(item_id))
     if item.is_template and kind in (Step.Kind.NEW, Step.Kind.PRACTICE, Step.Kind.REVIEW):
         question = pool_question_for(enrollment=enrollment, item=item)
         if question is not None:
@@ -213,7 +243,7 @@ def _create_step(
 
 
 def _placement_step(enrollment: Enrollment, graph: CourseGraph, when: datetime) -> Step | None:
-    placement = Placement.from_dict(graph, enrollment.placement)
+    placement = Placement.from_dict(graph, enrollment.placement, store=placement_store_for(enrollment.course))
     question = placement.next_question()
     if question is None:
         knowledge_apply_placement(enrollment=enrollment, marginals=placement.marginals(), when=when)
@@ -236,7 +266,7 @@ def _placement_step(enrollment: Enrollment, graph: CourseGraph, when: datetime) 
 
 
 def graph_titles(course: Course) -> dict[str, str]:
-    return dict(course.concepts.values_list("slug", "title"))
+    return course_structure(course).titles
 
 
 def step_next(*, enrollment: Enrollment, when: datetime | None = None) -> Step | None:
@@ -245,6 +275,11 @@ def step_next(*, enrollment: Enrollment, when: datetime | None = None) -> Step |
     open_step = current_step(enrollment=enrollment)
     if open_step is not None:
         return open_step
+    return _step_new(enrollment, when)
+
+
+def _step_new(enrollment: Enrollment, when: datetime) -> Step | None:
+    """A new step, when none is open."""
     graph = course_graph_for(enrollment.course)
     if not graph.concepts:
         return None
@@ -253,7 +288,9 @@ def step_next(*, enrollment: Enrollment, when: datetime | None = None) -> Step |
         and enrollment.placement is None
         and enrollment.response_count == 0
     ):
-        enrollment.placement = Placement(graph, seed=enrollment.pk).to_dict()
+        enrollment.placement = Placement(graph, seed=enrollment.pk).to_dict(
+            store=placement_store_for(enrollment.course)
+        )
         enrollment.save(update_fields=["placement", "updated_at"])
     if enrollment.placement is not None:
         step = _placement_step(enrollment, graph, when)
@@ -324,9 +361,10 @@ def answer_submit(
     enrollment.response_count += 1
     if step.kind == Step.Kind.PLACEMENT and enrollment.placement is not None:
         graph = course_graph_for(course)
-        placement = Placement.from_dict(graph, enrollment.placement)
+        store = placement_store_for(course)
+        placement = Placement.from_dict(graph, enrollment.placement, store=store)
         placement.observe(step.concept.slug, str(step.item_id), outcome)
-        enrollment.placement = placement.to_dict()
+        enrollment.placement = placement.to_dict(store=store)
         if misconception_slug:
             # probed once placement is over: a placement answer can reveal a mix-up too
             enrollment.pending_probe = {"concept": step.concept.slug, "misconception": misconception_slug}
@@ -345,7 +383,8 @@ def answer_submit(
             enrollment.pending_probe = None
     enrollment.save()
     matched = next((m for m in variant.misconceptions if m.slug == misconception_slug), None)
-    next_step = step_next(enrollment=enrollment, when=now)
+    # The step just answered was the open one (one per enrollment, and the enrollment is locked).
+    next_step = _step_new(enrollment, now)
     return AnswerOutcome(check, response, variant, matched, next_step)
 
 
@@ -375,7 +414,9 @@ def placement_start_for_concept(*, user, course: Course, concept: Concept) -> En
     enrollment = _locked_enrollment(user, course)
     graph = course_graph_for(course)
     scope = {concept.slug} | set(graph.ancestors(concept.slug))
-    enrollment.placement = Placement(graph, seed=enrollment.response_count + 1, concepts=scope).to_dict()
+    enrollment.placement = Placement(graph, seed=enrollment.response_count + 1, concepts=scope).to_dict(
+        store=placement_store_for(course)
+    )
     enrollment.save(update_fields=["placement", "updated_at"])
     # The open practice step gives way to the probe, which starts at once.
     Step.objects.filter(enrollment=enrollment, answered_at__isnull=True).delete()

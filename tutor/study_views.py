@@ -70,8 +70,11 @@ def step_context(step: Step | None) -> dict:
     material = []
     if step.kind == Step.Kind.NEW:
         material = [(m.level, markdown_html(m.text)) for m in step.concept.material.all()]
-    # Hints shown up front are the authored ones; each asked for is the tutor's message.
-    asked = list(TutorMessage.objects.filter(step=step, moment=TutorMessage.Moment.HINT).order_by("id"))
+    # Hints shown up front are the authored ones; each asked for is the tutor's message (a
+    # hint asked for counts in hints_shown first: a step with none asked has none to read).
+    asked = []
+    if step.hints_shown > step.hints_up_front:
+        asked = list(TutorMessage.objects.filter(step=step, moment=TutorMessage.Moment.HINT).order_by("id"))
     hints = [{"html": markdown_html(h)} for h in variant.hints[: step.hints_up_front]]
     hints += [message_context(m) for m in asked]
     for index in range(len(hints), step.hints_shown):  # asked before the tutor spoke hints

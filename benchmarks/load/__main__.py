@@ -1,6 +1,7 @@
 """Load benchmark: Ramp under many learners at once, on real services.
 
     python -m benchmarks.load                                   # 50 learners, 5 minutes
+    python -m benchmarks.load --think 2                         # the same, at a stress pace
     python -m benchmarks.load --learners 10 --duration 120 --tutor compare   # tutor off, then on
     python -m benchmarks.load --learners 2 --duration 5 --saturate 2       # seconds (the tests)
 
@@ -17,10 +18,14 @@ lower CPU priority - on PostgreSQL (a database of its own, ``ramp_load``) and Re
    seconds, then a think time of ``--think`` seconds per question on average, right
    answers 70% of the time, a hint now and then, "I don't know" sometimes); with the tutor on,
    every wrong answer's reply is streamed as the page streams it (first words, whole reply).
+   The default, 5-15 s to read a question, work it out and type the answer, is quick for a
+   person; ``--think 2`` asks for answers about as fast as two cores serve them during
+   placement, a stress test.
 
-Reports requests/s and p50/p95/p99 per endpoint, errors, the load average, and last one JSON
-line. ``--tutor compare`` runs the learner phase twice, tutor off then on, and reports how much
-page requests slowed (the p95 of the study loop's pages together, tutor on over off). The
+Reports requests/s and p50/p95/p99 per endpoint as the learners waited and as the server spent
+it (gunicorn's access log), errors, the load average, and last one JSON line. ``--tutor
+compare`` runs the learner phase twice, tutor off then on, and reports how much page requests
+slowed (the p95 of the study loop's pages together, tutor on over off). The
 tutor needs a trained checkpoint (``--checkpoint``, default the default tutor in
 ``RAMP_MODEL_STORE``); PostgreSQL and Redis must answer on 127.0.0.1.
 """

@@ -168,7 +168,7 @@ def answers_for(step_id: int) -> tuple[str, str, str]:
     from learner.models import Step
     from tutor.study import variant_for
 
-    step = Step.objects.select_related("item", "item_version", "concept").get(pk=step_id)
+    step = Step.objects.select_related("item", "item_version", "concept__course").get(pk=step_id)
     variant = variant_for(step)
     right = answer_as_input(variant.key)[0]
     right = "\n".join(right) if isinstance(right, list) else right
@@ -325,7 +325,7 @@ def set_model(checkpoint: str | None) -> str:
     return name
 
 
-def start_stack(services: Services, env: dict, args, *, tutor: bool) -> int:
+def start_stack(services: Services, env: dict, args, *, tutor: bool, access_log: Path) -> int:
     port = free_port(8800)
     celery = [PYTHON, "-m", "celery", "-A", "tutor", "worker", "--loglevel", "WARNING"]
     services.start(
@@ -358,6 +358,8 @@ def start_stack(services: Services, env: dict, args, *, tutor: bool) -> int:
             PYTHON,
             "-m",
             "gunicorn",
+            "-c",
+            "python:tutor.gunicorn_conf",
             "tutor.wsgi",
             "--bind",
             f"127.0.0.1:{port}",
@@ -371,6 +373,11 @@ def start_stack(services: Services, env: dict, args, *, tutor: bool) -> int:
             "60",
             "--log-level",
             "warning",
+            # the server's own time per request, beside what the learners measured
+            "--access-logfile",
+            str(access_log),
+            "--access-logformat",
+            "%(m)s %(U)s %(s)s %(M)s",
         ],
         env=env,
     )
@@ -412,15 +419,48 @@ def run_learners(port: int, slug: str, sessions: list[str], args, *, tutor: bool
     return stats.summary(wall), wall
 
 
+# the learner phase's requests as gunicorn logged them: what each is called in the report
+_SERVER_ENDPOINTS = (
+    (re.compile(r"^POST /learn/[^/]+/answer/$"), "answer"),
+    (re.compile(r"^GET /learn/[^/]+/step/$"), "next question"),
+    (re.compile(r"^GET /learn/[^/]+/$"), "study page"),
+    (re.compile(r"^POST /learn/[^/]+/hint/$"), "hint"),
+    (re.compile(r"^POST /learn/[^/]+/start/$"), "start"),
+    (re.compile(r"^POST /learn/[^/]+/continue/$"), "continue"),
+)
+
+
+def server_times(lines: list[str]) -> dict:
+    """p50/p95/p99 per endpoint of the time gunicorn spent on each request (its access log:
+    method, path, status, milliseconds): the server's share of what the learners waited."""
+    times: dict[str, list[float]] = defaultdict(list)
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 4:
+            continue
+        method, path, _status, ms = parts
+        name = next((n for pattern, n in _SERVER_ENDPOINTS if pattern.match(f"{method} {path}")), None)
+        if name is not None:
+            times[name].append(int(ms) / 1000)
+    return {name: {"n": len(t), **percentiles_ms(t)} for name, t in sorted(times.items())}
+
+
 def phase(args, env, slug, sessions, *, tutor: bool) -> dict:
     services = Services()
     load_before = os.getloadavg()
+    access_log = Path(env["RAMP_VAR_DIR"]) / f"access-{'tutor' if tutor else 'plain'}.log"
+    access_log.parent.mkdir(parents=True, exist_ok=True)
+    access_log.unlink(missing_ok=True)
     try:
-        port = start_stack(services, env, args, tutor=tutor)
+        port = start_stack(services, env, args, tutor=tutor, access_log=access_log)
         out: dict = {"tutor": tutor}
         if args.saturate:
             out["minimal_view_rps"] = round(closed_loop(port, "/livez", args.saturate, args.clients), 1)
+        before = access_log.stat().st_size if access_log.exists() else 0
         learners, wall = run_learners(port, slug, sessions, args, tutor=tutor)
+        with access_log.open() as log:
+            log.seek(before)
+            out["server"] = server_times(log.readlines())
         out.update(endpoints=learners, wall_s=round(wall, 1))
         if args.saturate:
             saturated = Namespace(**{**vars(args), "think": 0.0, "arrive": 0.0, "duration": args.saturate})
@@ -447,6 +487,11 @@ def report(summary: dict) -> None:
             print(
                 f"  {name:<18} n {s['n']:>6}  {s.get('rps') or 0:>7.2f}/s  p50 {s.get('p50_ms', '-'):>7}"
                 f"  p95 {s.get('p95_ms', '-'):>7}  p99 {s.get('p99_ms', '-'):>7} ms  errors {s['errors']}"
+            )
+        for name, s in run.get("server", {}).items():
+            print(
+                f"  server: {name:<10} n {s['n']:>6}            p50 {s.get('p50_ms', '-'):>7}"
+                f"  p95 {s.get('p95_ms', '-'):>7}  p99 {s.get('p99_ms', '-'):>7} ms"
             )
     for name, t in summary["targets"].items():
         verdict = "met" if t["met"] else "NOT met"
@@ -487,7 +532,12 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__)
     p.add_argument("--learners", type=int, default=50)
     p.add_argument("--duration", type=float, default=300.0, help="seconds of the learner phase")
-    p.add_argument("--think", type=float, default=2.0, help="seconds a learner spends per question (mean)")
+    p.add_argument(
+        "--think",
+        type=float,
+        default=10.0,
+        help="seconds a learner spends per question (mean; 10: 5-15 s, a quick human pace; 2: a stress test)",
+    )
     p.add_argument("--arrive", type=float, default=10.0, help="seconds over which the learners arrive")
     p.add_argument("--saturate", type=float, default=20.0, help="seconds of each saturation run (0: none)")
     p.add_argument("--clients", type=int, default=8, help="closed-loop clients in the saturation runs")

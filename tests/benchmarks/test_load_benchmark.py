@@ -46,3 +46,22 @@ def test_the_load_benchmark_runs_on_a_tiny_load():
     assert run["endpoints"]["pages (all)"]["n"] == sum(run["endpoints"].get(p, {}).get("n", 0) for p in pages)
     assert {"answer_p95_ms", "answer_vs_minimal_rps", "errors"} <= set(summary["targets"])
     assert summary["targets"]["errors"]["measured"] == 0
+    # the server's own time for each request the learners made, from gunicorn's access log
+    assert run["server"]["answer"]["n"] == run["endpoints"]["answer"]["n"]
+    assert run["server"]["answer"]["p50_ms"] <= run["endpoints"]["answer"]["p99_ms"]
+
+
+def test_server_times_name_each_endpoint_and_skip_the_rest():
+    from benchmarks.load.harness import server_times
+
+    lines = [
+        "POST /learn/fractions/answer/ 200 41\n",
+        "POST /learn/fractions/answer/ 200 59\n",
+        "GET /learn/fractions/ 200 12\n",
+        "GET /learn/fractions/step/ 200 8\n",
+        "GET /livez 200 0\n",  # the saturation runs' minimal view: not a learner's request
+        "garbled\n",
+    ]
+    times = server_times(lines)
+    assert set(times) == {"answer", "study page", "next question"}
+    assert times["answer"]["n"] == 2 and times["answer"]["p50_ms"] == 50.0

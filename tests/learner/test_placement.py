@@ -160,3 +160,80 @@ def test_rejects_unknown_outcomes_and_concepts():
         p.observe("nope", "x", "correct")
     with pytest.raises(KeyError):
         Placement(g, concepts={"nope"})
+
+
+class DictStore:
+    """A store shared by "processes" (the in-process cache is cleared to play a new one)."""
+
+    def __init__(self):
+        self.data: dict[str, bytes] = {}
+        self.gets = 0
+
+    def get(self, key):
+        self.gets += 1
+        return self.data.get(key)
+
+    def put(self, key, data):
+        self.data[key] = data
+
+
+def _answered(graph, seed, answers, store=None):
+    p = Placement(graph, seed=seed)
+    for i in range(answers):
+        c, item = p.next_question()
+        p.observe(c, item, ("correct", "incorrect", "dont_know")[i % 3])
+    return p, p.to_dict(store=store)
+
+
+def test_a_stored_state_restores_the_placement_exactly_without_a_replay(ramp30, monkeypatch):
+    from learner import placement as module
+
+    store = DictStore()
+    p, d = _answered(ramp30, 7, 6, store)
+    assert len(store.data) == 1
+    module._CACHE.clear()  # another process
+    replays = []
+    monkeypatch.setattr(Placement, "observe", lambda *a, **k: replays.append(a))
+    q = Placement.from_dict(ramp30, d, store=store)
+    assert replays == []  # restored, not replayed
+    monkeypatch.undo()
+    assert q.to_dict() == d
+    assert q.marginals() == p.marginals()
+    assert q.next_question() == p.next_question()
+    # the generator's state came along: the next answers go exactly as they would have
+    for placement in (p, q):
+        c, item = placement.next_question()
+        placement.observe(c, item, "incorrect")
+        c, item = placement.next_question()
+        placement.observe(c, item, "dont_know")
+    assert q.marginals() == p.marginals()
+    assert (q.S == p.S).all() and (q.F == p.F).all()
+
+
+def test_a_store_that_forgot_means_a_replay_with_the_same_result(ramp30):
+    from learner import placement as module
+
+    store = DictStore()
+    p, d = _answered(ramp30, 8, 5, store)
+    store.data.clear()
+    module._CACHE.clear()
+    q = Placement.from_dict(ramp30, d, store=store)
+    assert store.gets == 1
+    assert q.marginals() == p.marginals() and q.next_question() == p.next_question()
+
+
+def test_the_in_process_cache_keeps_each_learners_newest_state_only(ramp30):
+    from learner import placement as module
+
+    module._CACHE.clear()
+    for seed in range(5):
+        _answered(ramp30, 100 + seed, 4)
+    # Placement(...).to_dict() is only called once per learner here, but the cache must not
+    # hold both a state and the one it extends
+    p = Placement(ramp30, seed=200)
+    p.to_dict()
+    c, item = p.next_question()
+    p.observe(c, item, "correct")
+    p.to_dict()
+    keys = [k for k in module._CACHE if dict(k[1])["seed"] == 200]
+    assert len(keys) == 1 and len(keys[0][3]) == 1
