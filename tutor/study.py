@@ -66,9 +66,11 @@ def enrollment_of(*, user, course: Course) -> Enrollment | None:
 
 
 def _locked_enrollment(user, course: Course) -> Enrollment:
-    # Locking the enrollment serialises everything one learner does in one course.
+    # Locking the enrollment serialises everything one learner does in one course. Only the
+    # enrollment: FOR UPDATE on the join would also lock the course row, and every learner's
+    # answer in the course would wait for the one before it.
     enrollment = (
-        Enrollment.objects.select_for_update()
+        Enrollment.objects.select_for_update(of=("self",))
         .select_related("course")
         .filter(user=user, course=course)
         .first()
@@ -151,7 +153,12 @@ class _DbLearnerView:
         self.t = now.timestamp()
         self.now = now
         slugs = course_structure(enrollment.course).concept_slugs
-        self.rows = {slugs[r.concept_id]: r for r in ConceptState.objects.filter(enrollment=enrollment)}
+        # a concept the cached structure doesn't know isn't in the cached graph either
+        self.rows = {
+            slugs[r.concept_id]: r
+            for r in ConceptState.objects.filter(enrollment=enrollment)
+            if r.concept_id in slugs
+        }
         self._recent = [
             str(i) for i in enrollment.steps.order_by("-id").values_list("item_id", flat=True)[:RECENT_ITEMS]
         ][::-1]

@@ -82,3 +82,54 @@ def test_the_same_answer_sent_twice_at_once_lands_once(make_user):
     assert sum(isinstance(r, StepMismatch) for r in results) == 1, results
     assert Response.objects.filter(user=learner).count() == 1
     assert Enrollment.objects.get(user=learner, course=course).response_count == 1
+
+
+def test_one_learners_answer_in_progress_does_not_hold_up_another_learner(make_user, published_course):
+    """The answer transaction locks the learner's enrollment, not the course: while one
+    learner's answer holds its lock, another learner of the same course locks theirs, and the
+    course row stays free (it once was locked by every answer, through the join)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs real concurrent transactions (PostgreSQL, as `make test` provides)")
+    from django.db import transaction
+
+    from courses.models import Course
+    from tutor.study import _locked_enrollment
+
+    first, second = make_user("learner"), make_user("learner")
+    for learner in (first, second):
+        enrollment_for(user=learner, course=published_course)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_first():
+        try:
+            with transaction.atomic():
+                _locked_enrollment(first, published_course)
+                holding.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_first)
+    holder.start()
+    try:
+        assert holding.wait(30)
+        outcome = run_together(
+            lambda: _lock_quickly(lambda: _locked_enrollment(second, published_course)),
+            lambda: _lock_quickly(
+                lambda: Course.objects.select_for_update(nowait=True).get(pk=published_course.pk)
+            ),
+        )
+        assert [type(r).__name__ for r in outcome] == ["Enrollment", "Course"], outcome
+    finally:
+        release.set()
+        holder.join(30)
+
+
+def _lock_quickly(lock):
+    """``lock()`` in a transaction that gives up after a second of waiting for a row lock."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '1s'")
+        return lock()

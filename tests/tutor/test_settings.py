@@ -80,3 +80,23 @@ def test_production_refuses_debug():
     )
     assert result.returncode == 2
     assert "DEBUG: expected false in production" in result.stderr
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "1"), ("4", "4")])
+def test_web_processes_use_one_blas_thread_unless_told_otherwise(given, expected):
+    """OpenBLAS's own threads, spinning beside the requests on the same cores, made
+    placement's small matrix work slow and erratic under load (tutor/wsgi.py)."""
+    names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    env = {k: v for k, v in os.environ.items() if k not in (*names, "DJANGO_SETTINGS_MODULE")}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    probe = (
+        "import os, sys; import tutor.wsgi; "
+        "print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'], 'numpy' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    # set before numpy is loaded (the app loads it with its views), so OpenBLAS reads them
+    assert result.stdout.split() == [expected, "1", "False"]
