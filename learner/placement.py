@@ -354,7 +354,10 @@ class Placement:
         d = {"version": VERSION, **self._settings(), "observations": [list(o) for o in self.observations]}
         _cache_put(self.graph, d, self)
         if store is not None:
-            store.put(state_key(d), self.state_bytes())
+            # the state this one extends is needed no more (the learner's answers are applied
+            # one at a time)
+            replaces = state_key({**d, "observations": d["observations"][:-1]}) if self.observations else None
+            store.put(state_key(d), self.state_bytes(), replaces=replaces)
         return d
 
     def state_bytes(self) -> bytes:
@@ -439,7 +442,9 @@ class PlacementStore(Protocol):
 
     def get(self, key: str) -> bytes | None: ...
 
-    def put(self, key: str, data: bytes) -> None: ...
+    def put(self, key: str, data: bytes, *, replaces: str | None = None) -> None:
+        """Keep ``data`` under ``key``, and forget ``replaces`` (the state it extends)."""
+        ...
 
 
 def state_key(d: dict) -> str:

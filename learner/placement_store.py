@@ -4,7 +4,9 @@ A placement is stored as its settings and answers (``Enrollment.placement``, a f
 bytes) and rebuilt by replaying them, which costs 100-200 ms of CPU after a dozen answers.
 Each process keeps recent placements in memory, but a learner's answers land on whichever
 process is free, so the particles after each answer are also kept in the ``placement`` cache
-(Redis, configured when ``REDIS_URL`` is set: see tutor/settings.py), for a day. The store is only a
+(Redis, configured when ``REDIS_URL`` is set: see tutor/settings.py). Each answer's state
+replaces the one before it, and a state unused for SECONDS expires: Redis holds about 20 KB
+per learner in placement. The store is only a
 shortcut: a miss, an evicted key or Redis being away means a replay, never a wrong
 placement, since the replay is deterministic.
 """
@@ -19,7 +21,7 @@ from learner.placement import PlacementStore
 
 log = logging.getLogger(__name__)
 
-SECONDS = 24 * 3600
+SECONDS = 6 * 3600  # a learner back after longer replays their placement
 
 
 class CoursePlacementStore:
@@ -35,9 +37,12 @@ class CoursePlacementStore:
             log.warning("placement store unavailable (%s): replaying", error)
             return None
 
-    def put(self, key: str, data: bytes) -> None:
+    def put(self, key: str, data: bytes, *, replaces: str | None = None) -> None:
         try:
-            caches["placement"].set(self.prefix + key, data, SECONDS)
+            cache = caches["placement"]
+            cache.set(self.prefix + key, data, SECONDS)
+            if replaces is not None:
+                cache.delete(self.prefix + replaces)
         except Exception as error:
             log.warning("placement store unavailable (%s): not shared", error)
 

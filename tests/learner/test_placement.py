@@ -5,7 +5,7 @@ import json
 import pytest
 
 from learner.course_graph import CourseGraph, ItemInfo, random_ramp
-from learner.placement import Placement
+from learner.placement import Placement, state_key
 
 
 def chain(n: int = 6, items: int = 3) -> CourseGraph:
@@ -173,8 +173,9 @@ class DictStore:
         self.gets += 1
         return self.data.get(key)
 
-    def put(self, key, data):
+    def put(self, key, data, *, replaces=None):
         self.data[key] = data
+        self.data.pop(replaces, None)
 
 
 def _answered(graph, seed, answers, store=None):
@@ -237,3 +238,15 @@ def test_the_in_process_cache_keeps_each_learners_newest_state_only(ramp30):
     p.to_dict()
     keys = [k for k in module._CACHE if dict(k[1])["seed"] == 200]
     assert len(keys) == 1 and len(keys[0][3]) == 1
+
+
+def test_each_saved_state_replaces_the_one_it_extends_in_the_store(ramp30):
+    store = DictStore()
+    p = Placement(ramp30, seed=9)
+    first = p.to_dict(store=store)
+    for outcome in ("correct", "dont_know", "incorrect"):
+        c, item = p.next_question()
+        p.observe(c, item, outcome)
+        latest = p.to_dict(store=store)
+    assert list(store.data) == [state_key(latest)]  # one state per learner, the newest
+    assert state_key(first) != state_key(latest)

@@ -31,6 +31,11 @@ def test_each_placement_answer_shares_its_particles_through_redis(learner, publi
     enrollment = current_step(enrollment=learner.enrollments.get()).enrollment
     store = placement_store_for(published_course)
     assert isinstance(store.get(state_key(enrollment.placement)), bytes)
+    # each answer's state replaced the one before it: one key for this learner
+    import redis
+
+    client = redis.Redis.from_url(require_redis())
+    assert len(client.keys(f"*{store.prefix}*")) == 1
     # another process: nothing in its memory, and replaying is not allowed
     placement_module._CACHE.clear()
     monkeypatch.setattr(Placement, "observe", lambda *a, **k: pytest.fail("replayed"))
