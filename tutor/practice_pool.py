@@ -100,18 +100,23 @@ def pool_refill(*, course: Course, model=None, per_bucket: int | None = None) ->
 def pool_question_for(*, enrollment: Enrollment, item: Item) -> GeneratedQuestion | None:
     """A verified pool question of ``item`` (its current version) this learner hasn't been
     served, oldest first; None when there is none."""
-    pool = GeneratedQuestion.objects.filter(item=item, item_version=item.current_version, verified=True)
-    # most items have no pool (none without a tutor model): then one query, not two
-    if not pool.exists():
+    # An item's pool is a few questions (RAMP_PRACTICE_POOL_SIZE per difficulty), read whole;
+    # most items have none (none at all without a tutor model): then one query, not two.
+    pool = list(
+        GeneratedQuestion.objects.filter(
+            item=item, item_version=item.current_version, verified=True
+        ).order_by("id")
+    )
+    if not pool:
         return None
-    served = [
+    served = {
         ref.get("question")
         for ref in Step.objects.filter(enrollment=enrollment, details__has_key="generated").values_list(
             "details__generated", flat=True
         )
         if isinstance(ref, dict)
-    ]
-    return pool.exclude(pk__in=served).order_by("id").first()
+    }
+    return next((question for question in pool if question.pk not in served), None)
 
 
 def pool_courses() -> list[int]:
