@@ -6,9 +6,8 @@ Each process keeps recent placements in memory, but a learner's answers land on 
 process is free, so the particles after each answer are also kept in the ``placement`` cache
 (Redis, configured when ``REDIS_URL`` is set: see tutor/settings.py). Each answer's state
 replaces the one before it, and a state unused for SECONDS expires: Redis holds about 20 KB
-per learner in placement. The store is only a
-shortcut: a miss, an evicted key or Redis being away means a replay, never a wrong
-placement, since the replay is deterministic.
+per learner in placement. The store is only a shortcut: a miss, an evicted key or Redis being
+away means a replay, never a wrong placement, since the replay is deterministic.
 """
 
 import logging
