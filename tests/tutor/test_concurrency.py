@@ -8,13 +8,14 @@ import threading
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
+from courses.models import Course
 from courses.ramp_files import read_ramp
 from courses.ramp_import import course_import
 from courses.services import course_publish
 from learner.models import Enrollment, Response
-from tutor.study import StepMismatch, answer_submit, enrollment_for, step_next
+from tutor.study import StepMismatch, _locked_enrollment, answer_submit, enrollment_for, step_next
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FIXTURE = Path(__file__).resolve().parents[1] / "courses" / "fixtures" / "good-ramp"
@@ -90,11 +91,6 @@ def test_one_learners_answer_in_progress_does_not_hold_up_another_learner(make_u
     course row stays free (it once was locked by every answer, through the join)."""
     if connection.vendor != "postgresql":
         pytest.skip("needs real concurrent transactions (PostgreSQL, as `make test` provides)")
-    from django.db import transaction
-
-    from courses.models import Course
-    from tutor.study import _locked_enrollment
-
     first, second = make_user("learner"), make_user("learner")
     for learner in (first, second):
         enrollment_for(user=learner, course=published_course)
@@ -127,8 +123,6 @@ def test_one_learners_answer_in_progress_does_not_hold_up_another_learner(make_u
 
 def _lock_quickly(lock):
     """``lock()`` in a transaction that gives up after a second of waiting for a row lock."""
-    from django.db import transaction
-
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL lock_timeout = '1s'")
